@@ -1,0 +1,3 @@
+from localep.cli import main
+
+main()

@@ -1,0 +1,51 @@
+"""How every command speaks: human text on terminals, JSON for scripts, one exit code per failure kind."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from typing import Any, Callable, TypeVar
+
+import click
+
+from localep.errors import LocalepError
+from localep.exitcodes import ExitCode
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def info(message: str) -> None:
+    """Progress and notes go to stderr so stdout stays parseable."""
+    click.echo(message, err=True)
+
+
+def warn(message: str) -> None:
+    click.echo(click.style("warning: ", fg="yellow", bold=True) + message, err=True)
+
+
+def fail(error: LocalepError) -> "click.exceptions.Exit":
+    click.echo(click.style("error: ", fg="red", bold=True) + str(error), err=True)
+    if error.detail:
+        click.echo(error.detail.rstrip(), err=True)
+    return click.exceptions.Exit(int(error.exit_code))
+
+
+def handles_errors(func: F) -> F:
+    """Turn LocalepError and Ctrl-C into their documented exit codes instead of tracebacks."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LocalepError as error:
+            raise fail(error) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(int(ExitCode.INTERRUPTED))
+
+    return wrapper  # type: ignore[return-value]
