@@ -1,0 +1,236 @@
+"""Environment -> runnable image: reuse a cached tag, else probe the base image, render and build with progress."""
+
+from __future__ import annotations
+
+import io
+import re
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional
+
+import docker
+import docker.errors
+
+from localep import __version__
+from localep.build import templates
+from localep.build.cache import environment_key, image_tag
+from localep.build.kinds import kind_named, needs_base_facts, select_kind
+from localep.build.kinds.base import BaseImageFacts, EnvironmentKind, ServerSpec
+from localep.build.settings import BuildSettings
+from localep.errors import BuildError
+from localep.progress import Reporter, Stopwatch
+from localep.spec.model import Deployment, Environment
+
+SERVER_ADDED_MARKER = "LOCALEP_SERVER_ADDED"
+LABEL_KIND = "localep.kind"
+LABEL_KEY = "localep.env-key"
+LABEL_SERVER_ADDED = "localep.server-added"
+STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
+PROBE_SCRIPT = (
+    "for c in mamba micromamba conda /opt/conda/bin/conda /opt/miniconda/bin/conda; do "
+    "command -v $c >/dev/null 2>&1 && { command -v $c; break; }; done; echo '--'; "
+    "(python3 --version || python --version) 2>&1"
+)
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    tag: str
+    kind: str
+    server: ServerSpec
+    cached: bool
+    warnings: List[str] = field(default_factory=list)
+
+
+def ensure_image(
+    client: docker.DockerClient, deployment: Deployment, settings: BuildSettings, reporter: Reporter
+) -> BuiltImage:
+    env = deployment.environment
+    assert env is not None, "the spec loader guarantees an environment for runnable deployments"
+    base = None
+    base_id = None
+    if env.build is None:
+        base_id = ensure_base_image(client, deployment, settings, reporter)
+    if env.inference_config is not None and env.build is None and env.conda_file is None:
+        kind = select_kind(env, None)
+        return BuiltImage(tag=env.image or "", kind=kind.name, server=kind.server(env), cached=True)
+    tag = image_tag(environment_key(env, base_id))
+    existing = _local_image(client, tag)
+    if existing is not None:
+        kind = kind_named(existing.labels.get(LABEL_KIND, ""))
+        warnings = [_server_added_warning(deployment)] if existing.labels.get(LABEL_SERVER_ADDED) else []
+        return BuiltImage(tag=tag, kind=kind.name, server=kind.server(env), cached=True, warnings=warnings)
+    if needs_base_facts(env):
+        assert env.image is not None and base_id is not None
+        base = probe_base_image(client, env.image, base_id)
+    kind = select_kind(env, base)
+    watch = Stopwatch()
+    reporter.step(f"building {tag} ({kind.name} environment) for {deployment.name}")
+    base_for_recipe = base
+    context = kind.user_context(env)
+    if context is not None:
+        user_tag = f"{tag}-context"
+        _run_build(client, reporter, deployment, user_tag, path=context.path, dockerfile=context.dockerfile_path,
+                   settings=settings)
+        base_for_recipe = BaseImageFacts(image=user_tag, image_id=user_tag)
+    elif base_for_recipe is None:
+        assert env.image is not None and base_id is not None
+        base_for_recipe = BaseImageFacts(image=env.image, image_id=base_id)
+    recipe = kind.recipe(env, base_for_recipe)
+    assert recipe is not None
+    for warning in recipe.warnings:
+        reporter.warn(warning)
+    server = kind.server(env)
+    bodies = [recipe.body]
+    if server.managed:
+        bodies.append(templates.render("server.Dockerfile"))
+    dockerfile = templates.dockerfile(base_for_recipe.image, *bodies)
+    files = dict(recipe.files)
+    if settings.ca_bundle:
+        files["ca.crt"] = settings.ca_bundle.read_bytes()
+    output = _run_build(
+        client, reporter, deployment, tag, fileobj=_context_tar(dockerfile, files), settings=settings,
+        labels={LABEL_KIND: kind.name, LABEL_KEY: tag, "localep.version": __version__},
+    )
+    warnings = list(recipe.warnings)
+    if SERVER_ADDED_MARKER in output:
+        warnings.append(_server_added_warning(deployment))
+        reporter.warn(warnings[-1])
+        _mark_server_added(client, tag)
+    reporter.step(f"built {tag} in {watch}")
+    return BuiltImage(tag=tag, kind=kind.name, server=server, cached=False, warnings=warnings)
+
+
+def debug_image(client: docker.DockerClient, image: BuiltImage, settings: BuildSettings, reporter: Reporter,
+                deployment: Deployment) -> str:
+    """The environment image plus debugpy, built once per environment image."""
+    tag = f"{image.tag}-debug"
+    if _local_image(client, tag) is None:
+        reporter.step(f"adding debugpy to {image.tag}")
+        dockerfile = templates.dockerfile(image.tag, templates.render("debug.Dockerfile"))
+        files = {"ca.crt": settings.ca_bundle.read_bytes()} if settings.ca_bundle else {}
+        _run_build(client, reporter, deployment, tag, fileobj=_context_tar(dockerfile, files), settings=settings,
+                   labels={"localep.version": __version__})
+    return tag
+
+
+def _server_added_warning(deployment: Deployment) -> str:
+    return (
+        f"{deployment.location('environment')}: the environment lacks azureml-inference-server-http; localep added "
+        "it in a separate layer, but the cloud deployment would fail without it: add it to the conda file's pip list"
+    )
+
+
+def _mark_server_added(client: docker.DockerClient, tag: str) -> None:
+    """Remember the warning on the image so warm runs repeat it without rebuilding."""
+    dockerfile = f"FROM {tag}\nLABEL {LABEL_SERVER_ADDED}=true\n"
+    stream = client.api.build(fileobj=_context_tar(dockerfile, {}), custom_context=True, tag=tag, rm=True,
+                              forcerm=True, decode=True)
+    for _ in stream:
+        pass
+
+
+def ensure_base_image(
+    client: docker.DockerClient, deployment: Deployment, settings: BuildSettings, reporter: Reporter
+) -> str:
+    env = deployment.environment
+    assert env is not None and env.image is not None
+    name = env.image
+    where = deployment.location("environment.image")
+    local = _local_image(client, name)
+    if settings.pull == "never" or (settings.pull == "missing" and local is not None):
+        if local is None:
+            raise BuildError(f"base image {name} is not on this machine and --pull never forbids pulling it", where)
+        return local.id
+    reporter.step(f"pulling {name}")
+    try:
+        repository, _, tag = name.rpartition(":") if ":" in name.rsplit("/", 1)[-1] else (name, "", "latest")
+        pulled = client.images.pull(repository, tag=tag or "latest")
+        return pulled.id
+    except docker.errors.APIError as error:
+        hint = (
+            "no registry reachable? build or load the image locally (e.g. `docker load`, or debootstrap + "
+            "`docker import`), tag it with this name, and use --pull missing"
+        )
+        raise BuildError(f"cannot pull base image {name}: {error.explanation or error}; {hint}", where) from None
+
+
+def probe_base_image(client: docker.DockerClient, image: str, image_id: str) -> BaseImageFacts:
+    """Run the base image once to learn whether it has conda and which python it ships."""
+    try:
+        output = client.containers.run(image_id, entrypoint=["/bin/sh", "-c"], command=[PROBE_SCRIPT],
+                                       remove=True, network_disabled=True).decode(errors="replace")
+    except docker.errors.ContainerError:
+        return BaseImageFacts(image=image, image_id=image_id)
+    conda_part, _, python_part = output.partition("--")
+    conda = conda_part.strip().splitlines()[-1] if conda_part.strip() else None
+    match = re.search(r"Python (\d+\.\d+(\.\d+)?)", python_part)
+    return BaseImageFacts(image=image, image_id=image_id, conda=conda, python_version=match.group(1) if match else None)
+
+
+def _local_image(client: docker.DockerClient, name: str):
+    try:
+        return client.images.get(name)
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def _context_tar(dockerfile: str, files: Dict[str, bytes]) -> io.BytesIO:
+    """A generated build context: the Dockerfile and localep/<files> (the header COPYs that folder)."""
+    buffer = io.BytesIO()
+    entries = {"Dockerfile": dockerfile.encode(), "localep/.keep": b""}
+    entries.update({f"localep/{name}": content for name, content in files.items()})
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name, content in sorted(entries.items()):
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            info.mtime = 0
+            archive.addfile(info, io.BytesIO(content))
+    buffer.seek(0)
+    return buffer
+
+
+def _run_build(client: docker.DockerClient, reporter: Reporter, deployment: Deployment, tag: str,
+               settings: BuildSettings, path: Optional[Path] = None, dockerfile: str = "Dockerfile",
+               fileobj: Optional[io.BytesIO] = None, labels: Optional[Dict[str, str]] = None) -> str:
+    """Stream a classic-builder build; on failure raise with the failing step's own output."""
+    kwargs = dict(tag=tag, rm=True, forcerm=True, pull=False, decode=True, buildargs=settings.build_args(),
+                  labels=labels or {})
+    if fileobj is not None:
+        stream = client.api.build(fileobj=fileobj, custom_context=True, **kwargs)
+    else:
+        stream = client.api.build(path=str(path), dockerfile=dockerfile, **kwargs)
+    return _follow_build(stream, reporter, deployment)
+
+
+def _follow_build(stream: Iterable[dict], reporter: Reporter, deployment: Deployment) -> str:
+    step_header = ""
+    step_output: List[str] = []
+    everything: List[str] = []
+    try:
+        for chunk in stream:
+            if "error" in chunk:
+                detail = "\n".join(step_output[-60:])
+                raise BuildError(
+                    f"image build failed at {step_header or 'the first step'}: {chunk['error'].strip()}",
+                    deployment.location("environment"),
+                    detail=f"--- output of the failing step ---\n{detail}" if detail else "",
+                )
+            for line in chunk.get("stream", "").splitlines():
+                if not line.strip():
+                    continue
+                everything.append(line)
+                match = STEP.match(line)
+                if match:
+                    step_header = f"step {match.group(1)}/{match.group(2)} ({match.group(3)[:80]})"
+                    step_output = []
+                    reporter.detail(f"step {match.group(1)}/{match.group(2)}: {match.group(3)[:120]}")
+                elif not line.startswith((" ---> ", "Removing intermediate container", "Successfully")):
+                    step_output.append(line)
+                    reporter.detail("  " + line[:160])
+    finally:
+        close = getattr(stream, "close", None)
+        if close:
+            close()
+    return "\n".join(everything)

@@ -1,0 +1,31 @@
+"""Registry of environment kinds; the first that applies wins, so the most specific come first."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+from localep.build.kinds import byoc, conda, docker_context, pip_fallback, prebuilt
+from localep.build.kinds.base import BaseImageFacts, EnvironmentKind
+from localep.spec.model import Environment
+
+KINDS: List[EnvironmentKind] = [docker_context, byoc, conda, pip_fallback, prebuilt]  # type: ignore[list-item]
+
+
+def select_kind(env: Environment, base: Optional[BaseImageFacts]) -> EnvironmentKind:
+    for kind in KINDS:
+        if kind.applies(env, base):
+            return kind
+    raise ValueError("no environment kind applies; the spec loader should have rejected this environment")
+
+
+def needs_base_facts(env: Environment) -> bool:
+    """Only the conda-or-pip choice depends on what the base image contains."""
+    return env.conda_file is not None and env.build is None
+
+
+def kind_named(name: str) -> EnvironmentKind:
+    """The kind an existing image was built with (its `localep.kind` label)."""
+    for kind in KINDS:
+        if kind.name == name:
+            return kind
+    raise KeyError(name)

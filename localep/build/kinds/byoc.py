@@ -1,0 +1,38 @@
+"""Bring your own container: an image with its own server, routes and port from `inference_config`."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from localep.build.kinds.base import BaseImageFacts, Recipe, ServerSpec
+from localep.spec.model import BuildContext, Environment
+
+name = "byoc"
+
+
+def applies(env: Environment, base: Optional[BaseImageFacts]) -> bool:
+    return env.inference_config is not None and env.build is None and env.conda_file is None
+
+
+def user_context(env: Environment) -> Optional[BuildContext]:
+    return None
+
+
+def recipe(env: Environment, base: BaseImageFacts) -> Optional[Recipe]:
+    return None
+
+
+def byoc_server(env: Environment) -> ServerSpec:
+    config = env.inference_config
+    assert config is not None
+    return ServerSpec(
+        managed=False,
+        port=config.scoring_route.port,
+        liveness_path=config.liveness_route.path,
+        readiness_path=config.readiness_route.path,
+        scoring_path=config.scoring_route.path,
+    )
+
+
+def server(env: Environment) -> ServerSpec:
+    return byoc_server(env)

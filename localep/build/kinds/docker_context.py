@@ -1,0 +1,27 @@
+"""`environment.build`: the user's own Docker context is built first, then localep's server layer on top."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from localep.build.kinds.base import MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
+from localep.build.kinds.byoc import byoc_server
+from localep.spec.model import BuildContext, Environment
+
+name = "docker-context"
+
+
+def applies(env: Environment, base: Optional[BaseImageFacts]) -> bool:
+    return env.build is not None
+
+
+def user_context(env: Environment) -> Optional[BuildContext]:
+    return env.build
+
+
+def recipe(env: Environment, base: BaseImageFacts) -> Recipe:
+    return Recipe(body="")
+
+
+def server(env: Environment) -> ServerSpec:
+    return byoc_server(env) if env.inference_config else MANAGED_SERVER

@@ -1,0 +1,57 @@
+"""Base image without conda: a venv with the image's python, filled from PyPI with what the conda file asks for."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+from localep.build import templates
+from localep.build.conda_to_pip import Translation, translate
+from localep.build.kinds.base import MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
+from localep.spec.conda import CondaEnvironment, parse_conda_file
+from localep.spec.model import BuildContext, Environment
+
+name = "pip"
+
+
+def applies(env: Environment, base: Optional[BaseImageFacts]) -> bool:
+    return env.conda_file is not None and base is not None and base.conda is None
+
+
+def user_context(env: Environment) -> Optional[BuildContext]:
+    return None
+
+
+def recipe(env: Environment, base: BaseImageFacts) -> Recipe:
+    assert env.conda_file is not None
+    conda_env = parse_conda_file(env.conda_file)
+    translation = translate(conda_env.conda_packages, conda_env.pip_packages)
+    requirements = "".join(f"{line}\n" for line in translation.requirements)
+    return Recipe(
+        body=templates.render("pip.Dockerfile"),
+        files={"requirements.txt": requirements.encode()},
+        warnings=fallback_warnings(env, base, conda_env, translation),
+    )
+
+
+def fallback_warnings(
+    env: Environment, base: BaseImageFacts, conda_env: CondaEnvironment, translation: Translation
+) -> List[str]:
+    """One warning that says everything the pip route changed compared with the cloud's conda build."""
+    parts = [f"{base.image} has no conda, so {env.conda_file} is installed with pip into a venv"]
+    if translation.translated:
+        parts.append("translated: " + ", ".join(f"{conda} -> {pip}" for conda, pip in translation.translated))
+    if translation.skipped:
+        parts.append("skipped (not on PyPI): " + ", ".join(translation.skipped))
+    wanted = conda_env.python_version
+    if wanted and base.python_version and not _same_minor(wanted, base.python_version):
+        parts.append(f"python mismatch: the conda file asks for {wanted}, the image has {base.python_version}")
+    return ["; ".join(parts)]
+
+
+def _same_minor(wanted: str, actual: str) -> bool:
+    wanted_parts = wanted.lstrip("=<>~ ").split(".")[:2]
+    return actual.split(".")[: len(wanted_parts)] == wanted_parts
+
+
+def server(env: Environment) -> ServerSpec:
+    return MANAGED_SERVER

@@ -1,0 +1,51 @@
+"""Dockerfile templates live in the repository's top-level templates/ folder, beside the localep package."""
+
+from __future__ import annotations
+
+import string
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict
+
+# ARGs (not ENV) so proxy, CA and index settings reach RUN steps without staying in the image's environment.
+BUILD_ARGS = (
+    "PIP_CERT",
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_TRUSTED_HOST",
+    "REQUESTS_CA_BUNDLE",
+    "SSL_CERT_FILE",
+    "CONDA_SSL_VERIFY",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+)
+
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+
+@lru_cache(maxsize=None)
+def template_text(name: str) -> str:
+    return (TEMPLATES_DIR / name).read_text(encoding="utf-8")
+
+
+def render(name: str, **values: str) -> str:
+    return string.Template(template_text(name)).substitute(values)
+
+
+def dockerfile(base_image: str, *bodies: str) -> str:
+    header = render(
+        "header.Dockerfile",
+        base_image=base_image,
+        build_args="\n".join(f"ARG {arg}" for arg in BUILD_ARGS),
+    )
+    return "".join([header, *bodies])
+
+
+def all_templates() -> Dict[str, str]:
+    """Every template's text, for the image cache key: a template change must rebuild."""
+    return {path.name: template_text(path.name) for path in sorted(TEMPLATES_DIR.glob("*.Dockerfile"))}
