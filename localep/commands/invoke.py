@@ -1,0 +1,84 @@
+"""`localep invoke`: send one scoring request; the exit code says whether it succeeded."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import click
+import requests
+
+from localep.commands.options import json_option
+from localep.commands.output import emit_json, handles_errors
+from localep.commands.targets import endpoint_name
+from localep.dockerclient import docker_client
+from localep.errors import LocalepError
+from localep.exitcodes import ExitCode
+from localep.runtime.endpoints import EndpointAddress, endpoint_address
+
+
+class InvokeTimeout(LocalepError):
+    exit_code = ExitCode.TIMEOUT
+
+
+@click.command("invoke")
+@click.argument("target", required=False)
+@click.option("--url", help="Call this scoring URI instead of a local endpoint by name.")
+@click.option("--request-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Request body (default: read from stdin).")
+@click.option("--deployment", help="Pin a deployment (sends the azureml-model-deployment header).")
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for the answer.")
+@json_option
+@handles_errors
+def command(target: Optional[str], url: Optional[str], request_file: Optional[Path], deployment: Optional[str],
+            timeout: float, as_json: bool) -> None:
+    """Score one request against a local endpoint and print the answer.
+
+    Exits 0 on a 2xx answer and 8 otherwise, so scripts can rely on it.
+
+    \b
+    Example:
+      localep invoke numpy-regression --request-file examples/numpy-regression/sample-request.json
+      echo '{"data": [[1,2,3,4,5,6,7,8,9,10]]}' | localep invoke numpy-regression --json
+    """
+    if not target and not url:
+        raise click.UsageError("name an endpoint (or one of its YAML files), or give --url")
+    address = EndpointAddress(name="", base_url=url, scoring_path="") if url else \
+        endpoint_address(docker_client(), endpoint_name(target))
+    body = request_file.read_bytes() if request_file else sys.stdin.buffer.read()
+    headers = {"Content-Type": "application/json", **address.headers}
+    if deployment:
+        headers["azureml-model-deployment"] = deployment
+    started = time.monotonic()
+    try:
+        response = requests.post(address.scoring_uri, data=body, headers=headers, timeout=timeout)
+    except requests.Timeout:
+        raise InvokeTimeout(f"no answer from {address.scoring_uri} within {timeout:.0f}s") from None
+    except requests.ConnectionError as error:
+        raise LocalepError(f"cannot connect to {address.scoring_uri}: {error}") from None
+    latency_ms = (time.monotonic() - started) * 1000
+    answered_by = response.headers.get("azureml-model-deployment")
+    if as_json:
+        emit_json({
+            "status": response.status_code,
+            "body": _json_or_text(response),
+            "headers": dict(response.headers),
+            "deployment": answered_by,
+            "latency_ms": round(latency_ms, 2),
+            "url": address.scoring_uri,
+        })
+    else:
+        click.echo(f"HTTP {response.status_code} {response.reason} ({latency_ms:.0f} ms"
+                   + (f", deployment {answered_by}" if answered_by else "") + ")", err=True)
+        click.echo(response.text)
+    if not 200 <= response.status_code < 300:
+        sys.exit(int(ExitCode.HTTP_ERROR))
+
+
+def _json_or_text(response: requests.Response):
+    try:
+        return response.json()
+    except ValueError:
+        return response.text

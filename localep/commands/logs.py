@@ -1,0 +1,44 @@
+"""`localep logs`: an endpoint's server logs, prefixed per deployment."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import click
+
+from localep.commands.output import handles_errors
+from localep.commands.targets import endpoint_name
+from localep.dockerclient import docker_client
+from localep.errors import LocalepError
+from localep.progress import Reporter
+from localep.runtime import containers
+from localep.runtime.logs import follow_in_background, source_name, stream_lines
+
+
+@click.command("logs")
+@click.argument("target")
+@click.option("--deployment", help="Only this deployment.")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until Ctrl-C.")
+@click.option("--tail", type=int, help="Only the last N lines of each container.")
+@handles_errors
+def command(target: str, deployment: Optional[str], follow: bool, tail: Optional[int]) -> None:
+    """Print the logs of a local endpoint's deployments (stdout, so they can be piped).
+
+    \b
+    Example:
+      localep logs numpy-regression --tail 50
+      localep logs numpy-regression --deployment blue -f
+    """
+    client = docker_client()
+    name = endpoint_name(target)
+    found = containers.find(client, name, deployment)
+    if not found:
+        raise LocalepError(f"no local endpoint {name!r}" + (f" with deployment {deployment!r}" if deployment else ""))
+    reporter = Reporter(stream=click.get_text_stream("stdout"))
+    if follow:
+        for thread in follow_in_background(found, reporter):
+            thread.join()
+        return
+    for container in found:
+        for line in stream_lines(container, follow=False, tail=tail):
+            reporter.log(source_name(container), line)

@@ -1,0 +1,52 @@
+"""Options several commands share, declared once so they read and behave the same everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
+
+import click
+
+from localep.build.settings import PULL_POLICIES, BuildSettings, current_settings
+from localep.spec import load_project
+from localep.spec.model import Project
+
+SPEC_FILES = click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, path_type=Path)
+)
+
+
+def spec_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+        help="Override a deployment field, like az ml (e.g. --set instance_count=2).",
+    )(func)
+    func = click.option(
+        "--endpoint", "endpoint_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Endpoint YAML (default: endpoint.yml beside the deployment, else one named by endpoint_name).",
+    )(func)
+    return SPEC_FILES(func)
+
+
+def build_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--pull", type=click.Choice(PULL_POLICIES), default="missing", show_default=True,
+        help="When to pull the base image: only when it is not on this machine, always, or never.",
+    )(func)
+    func = click.option(
+        "--ca-bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="CA bundle for pip/conda inside the build (default: $PIP_CERT, $REQUESTS_CA_BUNDLE or $SSL_CERT_FILE).",
+    )(func)
+    return func
+
+
+def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")(func)
+
+
+def load(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Sequence[str]) -> Project:
+    return load_project(list(files), endpoint_file=endpoint_file, overrides=list(overrides))
+
+
+def build_settings(pull: str, ca_bundle: Optional[Path]) -> BuildSettings:
+    return current_settings(ca_bundle=ca_bundle, pull=pull)

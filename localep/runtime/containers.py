@@ -1,0 +1,128 @@
+"""Starting, finding and removing localep's containers; whatever a failed or interrupted `up` started is removed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+from docker.types import Mount as DockerMount
+
+from localep.runtime import labels
+from localep.runtime.plan import ContainerPlan
+
+
+@dataclass(frozen=True)
+class RunningContainer:
+    """What `ps` shows about one container, read back from Docker."""
+
+    name: str
+    endpoint: str
+    deployment: str
+    instance: int
+    status: str
+    host_port: Optional[int]
+    debug_port: Optional[int]
+    image: str
+    labels: Dict[str, str]
+
+
+def start(client: docker.DockerClient, plan: ContainerPlan) -> Container:
+    remove_named(client, plan.name)
+    container = client.containers.create(
+        plan.image,
+        command=plan.command or None,
+        name=plan.name,
+        environment=plan.environment,
+        mounts=[DockerMount(m.target, str(m.source), type="bind", read_only=m.read_only) for m in plan.mounts],
+        ports=plan.ports,
+        labels=plan.labels,
+        nano_cpus=plan.nano_cpus,
+        mem_limit=plan.mem_limit,
+        init=True,
+        detach=True,
+    )
+    try:
+        container.start()
+    except BaseException:
+        remove_quietly(container)
+        raise
+    container.reload()
+    return container
+
+
+def published_port(container: Container, container_port: str) -> Optional[int]:
+    bindings = (container.attrs.get("NetworkSettings", {}).get("Ports") or {}).get(container_port) or []
+    return int(bindings[0]["HostPort"]) if bindings else None
+
+
+def remove_quietly(container: Container) -> None:
+    try:
+        container.remove(force=True)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as error:
+        if "already in progress" not in str(error):
+            raise
+
+
+def remove_named(client: docker.DockerClient, name: str) -> None:
+    try:
+        remove_quietly(client.containers.get(name))
+    except docker.errors.NotFound:
+        pass
+
+
+def find(client: docker.DockerClient, endpoint: Optional[str] = None, deployment: Optional[str] = None) -> List[Container]:
+    filters = [f"{labels.MANAGED}=true"]
+    if endpoint:
+        filters.append(f"{labels.ENDPOINT}={endpoint}")
+    if deployment:
+        filters.append(f"{labels.DEPLOYMENT}={deployment}")
+    found = client.containers.list(all=True, filters={"label": filters})
+    return sorted(found, key=lambda c: (c.labels.get(labels.ENDPOINT, ""), c.labels.get(labels.DEPLOYMENT, ""),
+                                        int(c.labels.get(labels.INSTANCE, "0"))))
+
+
+def describe(container: Container) -> RunningContainer:
+    container_labels = container.labels
+    server_port = container_labels.get(labels.SERVER_PORT, "5001")
+    debug = container_labels.get(labels.DEBUG_PORT)
+    return RunningContainer(
+        name=container.name,
+        endpoint=container_labels.get(labels.ENDPOINT, ""),
+        deployment=container_labels.get(labels.DEPLOYMENT, ""),
+        instance=int(container_labels.get(labels.INSTANCE, "0")),
+        status=container.status,
+        host_port=published_port(container, f"{server_port}/tcp"),
+        debug_port=int(debug) if debug else None,
+        image=(container.image.tags or [container.image.id])[0] if container.image else "",
+        labels=dict(container_labels),
+    )
+
+
+class ContainerGroup:
+    """Owns the containers an `up` starts: on error or Ctrl-C inside the `with`, all of them are removed."""
+
+    def __init__(self, client: docker.DockerClient):
+        self.client = client
+        self.containers: List[Container] = []
+
+    def start(self, plan: ContainerPlan) -> Container:
+        container = start(self.client, plan)
+        self.containers.append(container)
+        return container
+
+    def remove_all(self) -> None:
+        for container in reversed(self.containers):
+            remove_quietly(container)
+        self.containers.clear()
+
+    def __enter__(self) -> "ContainerGroup":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.remove_all()

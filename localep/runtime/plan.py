@@ -1,0 +1,146 @@
+"""Deployment + image -> the exact container to run, as plain data (pure, so it is unit-tested without Docker).
+
+Paths and variables follow Azure ML's inference images, so scoring scripts written for the cloud run unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Dict, List, Optional, Tuple
+
+from localep import __version__
+from localep.build.kinds.base import ServerSpec
+from localep.runtime import labels
+from localep.spec.model import Deployment
+
+APP_ROOT = PurePosixPath("/var/azureml-app")
+MODELS_ROOT = APP_ROOT / "azureml-models"
+AGENT_IN_CONTAINER = "/opt/localep/agent.py"
+PYTHON_IN_CONTAINER = "/opt/localep/python"
+AGENT_ON_HOST = Path(__file__).resolve().parent / "agent" / "agent.py"
+
+
+@dataclass(frozen=True)
+class Mount:
+    source: Path
+    target: str
+    read_only: bool = True
+
+
+@dataclass(frozen=True)
+class DebugOptions:
+    port: int = 5678
+    wait_for_client: bool = False
+
+
+@dataclass(frozen=True)
+class ContainerPlan:
+    name: str
+    image: str
+    command: List[str]
+    environment: Dict[str, str]
+    mounts: List[Mount]
+    ports: Dict[str, Tuple[str, Optional[int]]]
+    labels: Dict[str, str]
+    server: ServerSpec
+    nano_cpus: Optional[int] = None
+    mem_limit: Optional[int] = None
+    remote_code_dir: Optional[str] = None
+    extra: Dict[str, str] = field(default_factory=dict)
+
+
+def container_name(endpoint: str, deployment: str, instance: int = 0) -> str:
+    base = f"localep-{endpoint}-{deployment}"
+    return base if instance == 0 else f"{base}-{instance + 1}"
+
+
+def safe_segment(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", value)
+
+
+def plan_container(
+    deployment: Deployment,
+    image: str,
+    server: ServerSpec,
+    host_port: Optional[int],
+    instance: int = 0,
+    debug: Optional[DebugOptions] = None,
+    keep_alive: bool = False,
+) -> ContainerPlan:
+    env: Dict[str, str] = {"PYTHONUNBUFFERED": "1"}
+    mounts: List[Mount] = []
+    remote_code_dir = None
+    code = deployment.code_configuration
+    if code is not None:
+        remote_code_dir = str(APP_ROOT / code.code.name)
+        script = PurePosixPath(code.scoring_script)
+        mounts.append(Mount(code.code, remote_code_dir))
+        env["AML_APP_ROOT"] = str(PurePosixPath(remote_code_dir) / script.parent)
+        env["AZUREML_ENTRY_SCRIPT"] = script.name
+    model = deployment.model
+    if model is not None and model.path is not None:
+        model_dir = deployment.model_mount_path or str(MODELS_ROOT / safe_segment(model.mount_name) / model.mount_version)
+        mounts.append(Mount(model.path, str(PurePosixPath(model_dir) / model.path.name)))
+        env["AZUREML_MODEL_DIR"] = model_dir
+    env["SCORING_TIMEOUT_MS"] = str(deployment.request_settings.request_timeout_ms)
+    if debug is not None:
+        env["WORKER_TIMEOUT"] = "0"
+    env.update(deployment.environment_variables)
+
+    command: List[str] = []
+    ports: Dict[str, Tuple[str, Optional[int]]] = {f"{server.port}/tcp": ("127.0.0.1", host_port)}
+    if server.managed:
+        mounts.append(Mount(AGENT_ON_HOST, AGENT_IN_CONTAINER))
+        command = [PYTHON_IN_CONTAINER, AGENT_IN_CONTAINER, "--port", str(server.port)]
+        if keep_alive:
+            command.append("--keep-alive")
+        command.append("--")
+        command += server_argv(env, server, debug)
+        if debug is not None:
+            ports[f"{debug.port}/tcp"] = ("127.0.0.1", debug.port)
+
+    container_labels = {
+        labels.MANAGED: "true",
+        labels.ENDPOINT: deployment.endpoint_name,
+        labels.DEPLOYMENT: deployment.name,
+        labels.INSTANCE: str(instance),
+        labels.SPEC_FILE: str(deployment.file),
+        labels.SCORING_PATH: server.scoring_path,
+        labels.LIVENESS_PATH: server.liveness_path,
+        labels.SERVER_PORT: str(server.port),
+        labels.AGENT: "true" if server.managed else "false",
+        labels.VERSION: __version__,
+    }
+    if code is not None and remote_code_dir is not None:
+        container_labels[labels.CODE_DIR] = str(code.code)
+        container_labels[labels.REMOTE_CODE_DIR] = remote_code_dir
+    if debug is not None:
+        container_labels[labels.DEBUG_PORT] = str(debug.port)
+    limits = deployment.resource_limits
+    return ContainerPlan(
+        name=container_name(deployment.endpoint_name, deployment.name, instance),
+        image=image,
+        command=command,
+        environment=env,
+        mounts=mounts,
+        ports=ports,
+        labels=container_labels,
+        server=server,
+        nano_cpus=int(limits.cpu * 1e9) if limits.cpu else None,
+        mem_limit=limits.memory,
+        remote_code_dir=remote_code_dir,
+    )
+
+
+def server_argv(env: Dict[str, str], server: ServerSpec, debug: Optional[DebugOptions]) -> List[str]:
+    argv = [PYTHON_IN_CONTAINER]
+    if debug is not None:
+        argv += ["-m", "debugpy", "--listen", f"0.0.0.0:{debug.port}"]
+        if debug.wait_for_client:
+            argv.append("--wait-for-client")
+    argv += ["-m", "azureml_inference_server_http", "--port", str(server.port)]
+    if "AZUREML_ENTRY_SCRIPT" in env:
+        argv += ["--entry_script", str(PurePosixPath(env["AML_APP_ROOT"]) / env["AZUREML_ENTRY_SCRIPT"])]
+    return argv

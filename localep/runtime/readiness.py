@@ -1,0 +1,104 @@
+"""`up` is done only when the server really answers; a dead container fails at once, with its traceback."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import List, Optional
+
+import docker.errors
+import requests
+from docker.models.containers import Container
+
+from localep.errors import DeploymentFailed, Location
+from localep.spec.model import Deployment
+
+POLL_SECONDS = 0.05
+
+
+def readiness_deadline(deployment: Deployment) -> float:
+    """The cloud gives up after initial_delay + period * failure_threshold; so does localep, as an upper bound."""
+    probe = deployment.readiness_probe
+    return float(probe.initial_delay + probe.period * probe.failure_threshold)
+
+
+def wait_until_ready(container: Container, url: str, deployment: Deployment, timeout_seconds: float) -> float:
+    """Poll `url` fast until it answers 200; returns the seconds it took."""
+    started = time.monotonic()
+    deadline = started + timeout_seconds
+    probe_timeout = max(0.5, float(deployment.readiness_probe.timeout))
+    session = requests.Session()
+    last_status = "no answer"
+    while True:
+        try:
+            response = session.get(url, timeout=probe_timeout)
+            if response.status_code == 200:
+                return time.monotonic() - started
+            last_status = f"HTTP {response.status_code}"
+        except requests.RequestException as error:
+            last_status = type(error).__name__
+        container.reload()
+        if container.status in ("exited", "dead"):
+            raise _exited(container, deployment)
+        if time.monotonic() > deadline:
+            raise DeploymentFailed(
+                f"deployment {deployment.name} did not answer {url} within {timeout_seconds:.0f}s "
+                f"(readiness_probe bound; last: {last_status})",
+                deployment.location("readiness_probe"),
+                detail=_log_tail(container),
+            )
+        time.sleep(POLL_SECONDS)
+
+
+def _exited(container: Container, deployment: Deployment) -> DeploymentFailed:
+    code = container.attrs.get("State", {}).get("ExitCode")
+    logs = _logs(container)
+    traceback = extract_traceback(logs)
+    script = deployment.code_configuration.script_path if deployment.code_configuration else None
+    line = script_line(traceback, script.name) if script else None
+    return DeploymentFailed(
+        f"deployment {deployment.name} failed to start: the server exited with code {code}"
+        + (f" in {script.name}" if line else ""),
+        Location(script, line) if script and line else deployment.location(),
+        detail=traceback or _tail(logs),
+    )
+
+
+def script_line(traceback: str, script_name: str) -> Optional[int]:
+    """The innermost line of the scoring script in a traceback (a SyntaxError names it as `File "...", line N`)."""
+    found = re.findall(r'File "[^"]*/' + re.escape(script_name) + r'", line (\d+)', traceback)
+    return int(found[-1]) if found else None
+
+
+def _logs(container: Container) -> List[str]:
+    try:
+        return container.logs().decode(errors="replace").splitlines()
+    except docker.errors.APIError:
+        return []
+
+
+def _log_tail(container: Container) -> str:
+    return _tail(_logs(container))
+
+
+def _tail(lines: List[str], count: int = 30) -> str:
+    return "\n".join(lines[-count:])
+
+
+def extract_traceback(lines: List[str]) -> str:
+    """The last Python traceback in a log, through its final exception line."""
+    starts = [i for i, line in enumerate(lines) if "Traceback (most recent call last)" in line]
+    if not starts:
+        return ""
+    block: List[str] = []
+    for line in lines[starts[-1]:]:
+        block.append(line)
+        stripped = line.strip()
+        if block and len(block) > 1 and not line.startswith((" ", "\t")) and _is_exception_line(stripped):
+            break
+    return "\n".join(block)
+
+
+def _is_exception_line(line: str) -> bool:
+    head = line.split(":", 1)[0]
+    return head.replace(".", "").replace("_", "").isalnum() and (head.endswith(("Error", "Exception")) or ":" in line)

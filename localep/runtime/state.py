@@ -1,0 +1,37 @@
+"""Per-endpoint facts that must outlive containers (the endpoint's port, its keys), under $LOCALEP_HOME."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict
+
+
+def home() -> Path:
+    return Path(os.environ.get("LOCALEP_HOME") or Path.home() / ".localep")
+
+
+def endpoint_dir(endpoint: str) -> Path:
+    return home() / "endpoints" / endpoint
+
+
+def read_endpoint_state(endpoint: str) -> Dict[str, Any]:
+    path = endpoint_dir(endpoint) / "state.json"
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def update_endpoint_state(endpoint: str, **values: Any) -> Dict[str, Any]:
+    """Merge `values` into the endpoint's state file, written atomically."""
+    state = read_endpoint_state(endpoint)
+    state.update(values)
+    folder = endpoint_dir(endpoint)
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / "state.json.tmp"
+    temporary.write_text(json.dumps(state, indent=2, sort_keys=True))
+    os.chmod(temporary, 0o600)
+    temporary.replace(folder / "state.json")
+    return state
