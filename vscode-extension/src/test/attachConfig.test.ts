@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { attachConfigurationName, buildAttachConfiguration, whyNotAttachable } from "../attachConfig";
+import { deployment } from "./fixtures";
+
+describe("buildAttachConfiguration", () => {
+  it("connects to the published debug port and maps the code folder", () => {
+    assert.deepEqual(buildAttachConfiguration(deployment()), {
+      name: "localep: attach my-ep/blue",
+      type: "debugpy",
+      request: "attach",
+      connect: { host: "127.0.0.1", port: 5678 },
+      pathMappings: [{ localRoot: "/abs/path/src", remoteRoot: "/var/azureml-app/src" }],
+      subProcess: true,
+      justMyCode: false,
+    });
+  });
+
+  it("uses the same name as the launch.json entry localep writes", () => {
+    assert.equal(attachConfigurationName("ep", "green"), "localep: attach ep/green");
+  });
+
+  it("refuses a deployment started without --debug", () => {
+    const plain = deployment({ debugPort: null });
+    assert.match(whyNotAttachable(plain)!, /my-ep\/blue was not started with --debug/);
+    assert.throws(() => buildAttachConfiguration(plain), /cannot attach the debugger: .*--debug/);
+  });
+
+  it("refuses a deployment that is not running", () => {
+    assert.equal(whyNotAttachable(deployment({ status: "exited" })), "my-ep/blue is exited, not running");
+  });
+
+  it("refuses a deployment with no code folder to map", () => {
+    assert.match(whyNotAttachable(deployment({ remoteCodeDir: null }))!, /no code folder/);
+    assert.match(whyNotAttachable(deployment({ codeDir: null }))!, /no code folder/);
+  });
+
+  it("accepts a running deployment whose health is still starting", () => {
+    assert.equal(whyNotAttachable(deployment({ health: "starting" })), null);
+  });
+});

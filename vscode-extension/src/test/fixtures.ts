@@ -1,0 +1,35 @@
+import { LocalDeployment } from "../psModel";
+
+/** One row as `localep ps --json` prints it. */
+export const PS_ROW = {
+  endpoint: "my-ep",
+  deployment: "blue",
+  container: "localep-my-ep-blue",
+  status: "running",
+  health: "ready",
+  url: "http://127.0.0.1:31234/score",
+  port: 31234,
+  debug_port: 5678,
+  image: "localep/my-ep-blue:abc123",
+  code_dir: "/abs/path/src",
+  remote_code_dir: "/var/azureml-app/src",
+  spec_file: "/abs/blue.yml",
+};
+
+export function deployment(overrides: Partial<LocalDeployment> = {}): LocalDeployment {
+  return {
+    endpoint: "my-ep",
+    deployment: "blue",
+    container: "localep-my-ep-blue",
+    status: "running",
+    health: "ready",
+    url: "http://127.0.0.1:31234/score",
+    port: 31234,
+    debugPort: 5678,
+    image: "localep/my-ep-blue:abc123",
+    codeDir: "/abs/path/src",
+    remoteCodeDir: "/var/azureml-app/src",
+    specFile: "/abs/blue.yml",
+    ...overrides,
+  };
+}
