@@ -77,9 +77,12 @@ class Model:
 
 @dataclass(frozen=True)
 class CodeConfiguration:
+    """`reference` is set for `code: azureml:...` (not runnable locally); `code` is then the YAML's folder."""
+
     code: Path
     scoring_script: str
     source: Optional[Location] = None
+    reference: Optional[str] = None
 
     @property
     def script_path(self) -> Path:
