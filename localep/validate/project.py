@@ -1,0 +1,186 @@
+"""`localep validate`: run the loader and every extra check over files and folders, collecting all problems.
+
+No Docker and no imports of user code, so it is fast enough for a pre-commit hook. Pre-commit passes
+every changed YAML file, so files that are not Azure ML online specs (CI workflows, compose files)
+are skipped rather than reported.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+from localep.errors import Location, SpecError
+from localep.spec.conda import parse_conda_file
+from localep.spec.diagnostics import ERROR, WARNING, Diagnostic
+from localep.spec.loader import (
+    BATCH_DEPLOYMENT,
+    BATCH_ENDPOINT,
+    CONDA_ENVIRONMENT,
+    DEPLOYMENT,
+    classify,
+    expand_paths,
+    read_deployment,
+    read_endpoint,
+)
+from localep.spec.model import Deployment, Endpoint
+from localep.spec.runnable import reference_diagnostics
+from localep.spec.yamlio import Document, read_document
+from localep.validate.checks import (
+    KnownDeployment,
+    check_inference_server,
+    check_instance_type,
+    check_scoring_script,
+    check_traffic_shares,
+    check_traffic_targets,
+)
+
+_AZUREML_WORDS = ("endpoint_name", "azureml", "auth_mode", "code_configuration", "scoring_script")
+_ENDPOINT_KEYS = {"auth_mode", "traffic", "mirror_traffic"}
+
+
+@dataclass
+class ValidationReport:
+    checked: List[Path] = field(default_factory=list)
+    skipped: List[Path] = field(default_factory=list)  # YAML that is not an Azure ML online spec
+    diagnostics: List[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> List[Diagnostic]:
+        return [diagnostic for diagnostic in self.diagnostics if diagnostic.severity == ERROR]
+
+    @property
+    def warnings(self) -> List[Diagnostic]:
+        return [diagnostic for diagnostic in self.diagnostics if diagnostic.severity == WARNING]
+
+    def to_dict(self) -> Dict[str, object]:
+        return {
+            "ok": not self.errors,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "checked": [str(path) for path in self.checked],
+            "skipped": [str(path) for path in self.skipped],
+            "diagnostics": [diagnostic.to_dict() for diagnostic in self.diagnostics],
+        }
+
+
+def looks_like_online_endpoint(document: Document) -> bool:
+    """Endpoint files have few telling keys; a bare `name:` file only counts if it is named like one."""
+    data = document.data
+    schema = str(data.get("$schema", "")).lower()
+    return (
+        "onlineendpoint" in schema
+        or bool(data.keys() & _ENDPOINT_KEYS)
+        or ("name" in data and "compute" in data)
+        or ("name" in data and "endpoint" in document.file.stem.lower())
+    )
+
+
+def _mentions_azureml(path: Path) -> bool:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return any(word in text for word in _AZUREML_WORDS)
+
+
+def validate_paths(paths: Sequence[Path]) -> ValidationReport:
+    """Check every YAML file in `paths` (folders: the files directly inside) and return all problems."""
+    report = ValidationReport()
+    deployments: List[KnownDeployment] = []
+    endpoints: List[Endpoint] = []
+    for path in expand_paths(paths):
+        try:
+            document = read_document(path)
+        except SpecError as error:
+            if _mentions_azureml(path):
+                report.checked.append(path)
+                report.diagnostics.append(Diagnostic(error.location or Location(path), ERROR, error.message))
+            else:
+                report.skipped.append(path)
+            continue
+        kind = classify(document.data)
+        if kind == DEPLOYMENT:
+            report.checked.append(path)
+            known, problems = validate_deployment(document)
+            report.diagnostics += problems
+            deployments += known
+        elif kind in (BATCH_DEPLOYMENT, BATCH_ENDPOINT):
+            report.checked.append(path)
+            report.diagnostics.append(
+                Diagnostic(document.location(), WARNING, f"{kind}: not checked by this command (online endpoints only)")
+            )
+        elif kind != CONDA_ENVIRONMENT and looks_like_online_endpoint(document):
+            report.checked.append(path)
+            endpoint, problems = read_endpoint(document)
+            report.diagnostics += problems
+            if endpoint is not None:
+                report.diagnostics += check_traffic_shares(endpoint)
+                endpoints.append(endpoint)
+        else:
+            report.skipped.append(path)
+    for endpoint in endpoints:
+        known = _deduplicated(deployments + _deployments_beside(endpoint))
+        if known:
+            report.diagnostics += check_traffic_targets(endpoint, known)
+    report.diagnostics = list(dict.fromkeys(report.diagnostics))
+    return report
+
+
+def validate_deployment(document: Document) -> Tuple[List[KnownDeployment], List[Diagnostic]]:
+    """Loader problems plus the checks that need the deployment's files: script, conda, instance type."""
+    deployment, problems = read_deployment(document)
+    known = _known(document)
+    if deployment is None:
+        return known, problems
+    problems += check_instance_type(deployment) + reference_diagnostics(deployment, WARNING)
+    problems += _script_problems(deployment) + _conda_problems(deployment)
+    return known, problems
+
+
+def _script_problems(deployment: Deployment) -> List[Diagnostic]:
+    code = deployment.code_configuration
+    if code is None or code.reference or not code.script_path.is_file():
+        return []
+    return check_scoring_script(code.script_path)
+
+
+def _conda_problems(deployment: Deployment) -> List[Diagnostic]:
+    environment = deployment.environment
+    if environment is None or environment.conda_file is None or not environment.conda_file.is_file():
+        return []
+    if environment.inference_config is not None:
+        return []  # a custom container serves HTTP itself
+    try:
+        conda = parse_conda_file(environment.conda_file)
+    except SpecError as error:
+        return [Diagnostic(error.location or Location(environment.conda_file), ERROR, error.message)]
+    return check_inference_server(conda)
+
+
+def _known(document: Document) -> List[KnownDeployment]:
+    name, endpoint_name = document.data.get("name"), document.data.get("endpoint_name")
+    if not isinstance(name, str) or not isinstance(endpoint_name, str):
+        return []
+    return [KnownDeployment(name, endpoint_name, document.file)]
+
+
+def _deployments_beside(endpoint: Endpoint) -> List[KnownDeployment]:
+    """Deployment files next to the endpoint file: pre-commit may pass the endpoint without them."""
+    if endpoint.file is None:
+        return []
+    known: List[KnownDeployment] = []
+    for path in expand_paths([endpoint.file.parent]):
+        try:
+            document = read_document(path)
+        except SpecError:
+            continue
+        if classify(document.data) == DEPLOYMENT:
+            known += _known(document)
+    return known
+
+
+def _deduplicated(deployments: List[KnownDeployment]) -> List[KnownDeployment]:
+    unique: Dict[Tuple[str, str], KnownDeployment] = {}
+    for deployment in deployments:
+        unique.setdefault((os.path.abspath(deployment.file), deployment.name), deployment)
+    return list(unique.values())
