@@ -19,7 +19,7 @@ import {
 import { EndpointNode, EndpointsTreeProvider } from "./endpointsTree";
 import { CliResult, failureMessage, runLocalep } from "./localepCli";
 import { LocalDeployment } from "./psModel";
-import { deploymentPresentation } from "./treeModel";
+import { deploymentLabel, deploymentPresentation } from "./treeModel";
 
 const DEBUGPY_EXTENSION = "ms-python.debugpy";
 
@@ -266,7 +266,7 @@ class Commands {
 
 function deploymentPick(deployment: LocalDeployment): vscode.QuickPickItem {
   return {
-    label: `${deployment.endpoint}/${deployment.deployment}`,
+    label: `${deployment.endpoint}/${deploymentLabel(deployment)}`,
     description: deploymentPresentation(deployment).description,
   };
 }

@@ -7,6 +7,8 @@
 export interface LocalDeployment {
   endpoint: string;
   deployment: string;
+  /** Which replica of the deployment (instance_count > 1 gives one row per container); null if not said. */
+  instance: number | null;
   container: string | null;
   status: string;
   health: string | null;
@@ -56,6 +58,7 @@ function parseRow(row: unknown, index: number): LocalDeployment {
   return {
     endpoint: read.requiredString("endpoint"),
     deployment: read.requiredString("deployment"),
+    instance: read.optionalInstance("instance"),
     container: read.optionalString("container"),
     status: read.optionalString("status") ?? "unknown",
     health: read.optionalString("health"),
@@ -102,6 +105,17 @@ class FieldReader {
     return value;
   }
 
+  optionalInstance(key: string): number | null {
+    const value = this.fields[key];
+    if (value === undefined || value === null) {
+      return null;
+    }
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+      throw this.wrongType(key, "a replica number", value);
+    }
+    return value;
+  }
+
   private wrongType(key: string, expected: string, value: unknown): PsOutputError {
     return new PsOutputError(`item ${this.index} "${key}" should be ${expected}, got ${describe(value)}`);
   }
@@ -117,7 +131,7 @@ function describe(value: unknown): string {
   return typeof value === "object" ? "an object" : JSON.stringify(value);
 }
 
-/** Endpoints in name order, each with its deployments in name order, so the tree does not reshuffle. */
+/** Endpoints in name order, each with its deployments (then replicas) in order, so the tree does not reshuffle. */
 export function groupByEndpoint(deployments: LocalDeployment[]): LocalEndpoint[] {
   const byName = new Map<string, LocalDeployment[]>();
   for (const deployment of deployments) {
@@ -127,6 +141,9 @@ export function groupByEndpoint(deployments: LocalDeployment[]): LocalEndpoint[]
   }
   return [...byName.keys()].sort().map((name) => ({
     name,
-    deployments: byName.get(name)!.slice().sort((a, b) => a.deployment.localeCompare(b.deployment)),
+    deployments: byName
+      .get(name)!
+      .slice()
+      .sort((a, b) => a.deployment.localeCompare(b.deployment) || (a.instance ?? 0) - (b.instance ?? 0)),
   }));
 }

@@ -19,7 +19,7 @@ export interface RowPresentation {
   iconColor: string | null;
 }
 
-type Condition = "ready" | "starting" | "unhealthy" | "stopped" | "unknown";
+type Condition = "ready" | "running" | "starting" | "unhealthy" | "stopped" | "unknown";
 
 function conditionOf(deployment: LocalDeployment): Condition {
   if (deployment.status !== "running") {
@@ -32,7 +32,7 @@ function conditionOf(deployment: LocalDeployment): Condition {
     case "starting":
       return "starting";
     case null:
-      return "unknown";
+      return "running";
     default:
       return "unhealthy";
   }
@@ -40,6 +40,7 @@ function conditionOf(deployment: LocalDeployment): Condition {
 
 const ICONS: Record<Condition, [string, string | null]> = {
   ready: ["pass-filled", "testing.iconPassed"],
+  running: ["vm-running", null],
   starting: ["loading~spin", null],
   unhealthy: ["warning", "list.warningForeground"],
   stopped: ["error", "list.errorForeground"],
@@ -60,8 +61,8 @@ export function deploymentPresentation(deployment: LocalDeployment): RowPresenta
   const debuggable = whyNotAttachable(deployment) === null;
   const [icon, iconColor] = ICONS[conditionOf(deployment)];
   return {
-    id: `deployment:${deployment.endpoint}/${deployment.deployment}`,
-    label: deployment.deployment,
+    id: `deployment:${deployment.endpoint}/${deployment.deployment}#${deployment.instance ?? 0}`,
+    label: deploymentLabel(deployment),
     description: parts.join(" · "),
     tooltip: deploymentTooltip(deployment),
     contextValue: debuggable ? "deployment debuggable" : "deployment",
@@ -70,9 +71,14 @@ export function deploymentPresentation(deployment: LocalDeployment): RowPresenta
   };
 }
 
+/** "blue" for the first (or only) replica, "blue #2" for the third, like the container names. */
+export function deploymentLabel(deployment: LocalDeployment): string {
+  return deployment.instance ? `${deployment.deployment} #${deployment.instance}` : deployment.deployment;
+}
+
 function deploymentTooltip(deployment: LocalDeployment): string {
   const lines: [string, string | number | null][] = [
-    ["Deployment", `${deployment.endpoint}/${deployment.deployment}`],
+    ["Deployment", `${deployment.endpoint}/${deploymentLabel(deployment)}`],
     ["Status", deployment.status],
     ["Health", deployment.health],
     ["Scoring URL", deployment.url],
@@ -90,13 +96,15 @@ function deploymentTooltip(deployment: LocalDeployment): string {
 
 export function endpointPresentation(endpoint: LocalEndpoint): RowPresentation {
   const total = endpoint.deployments.length;
-  const ready = endpoint.deployments.filter((d) => conditionOf(d) === "ready").length;
-  const noun = total === 1 ? "deployment" : "deployments";
+  const running = endpoint.deployments.filter((d) => d.status === "running").length;
+  const notReady = endpoint.deployments.filter((d) => ["starting", "unhealthy"].includes(conditionOf(d))).length;
+  const noun = total === 1 ? "container" : "containers";
+  const description = `${running}/${total} ${noun} running` + (notReady > 0 ? `, ${notReady} not ready` : "");
   return {
     id: `endpoint:${endpoint.name}`,
     label: endpoint.name,
-    description: `${ready}/${total} ${noun} ready`,
-    tooltip: `Endpoint ${endpoint.name}: ${endpoint.deployments.map((d) => d.deployment).join(", ")}`,
+    description,
+    tooltip: `Endpoint ${endpoint.name}: ${endpoint.deployments.map(deploymentLabel).join(", ")}`,
     contextValue: "endpoint",
     icon: "server-environment",
     iconColor: null,

@@ -4,6 +4,7 @@ import { LocalDeployment } from "../psModel";
 export const PS_ROW = {
   endpoint: "my-ep",
   deployment: "blue",
+  instance: 0,
   container: "localep-my-ep-blue",
   status: "running",
   health: "ready",
@@ -20,6 +21,7 @@ export function deployment(overrides: Partial<LocalDeployment> = {}): LocalDeplo
   return {
     endpoint: "my-ep",
     deployment: "blue",
+    instance: 0,
     container: "localep-my-ep-blue",
     status: "running",
     health: "ready",

@@ -27,6 +27,7 @@ describe("parsePsOutput", () => {
     const parsed = parsePsOutput(JSON.stringify([{ endpoint: "e", deployment: "d" }]));
     assert.equal(parsed[0].status, "unknown");
     assert.equal(parsed[0].port, null);
+    assert.equal(parsed[0].instance, null);
   });
 
   it("rejects output that is not JSON, quoting its start", () => {
@@ -47,6 +48,7 @@ describe("parsePsOutput", () => {
     assert.throws(() => parsePsOutput(JSON.stringify([{ ...PS_ROW, port: "31234" }])), /item 0 "port" should be a port number, got "31234"/);
     assert.throws(() => parsePsOutput(JSON.stringify([{ ...PS_ROW, debug_port: 70000 }])), /"debug_port" should be a port number/);
     assert.throws(() => parsePsOutput(JSON.stringify([{ ...PS_ROW, status: 1 }])), /"status" should be a string, got 1/);
+    assert.throws(() => parsePsOutput(JSON.stringify([{ ...PS_ROW, instance: -1 }])), /"instance" should be a replica number, got -1/);
     assert.throws(() => parsePsOutput("[3]"), /item 0 should be an object, got 3/);
   });
 });
@@ -66,6 +68,11 @@ describe("groupByEndpoint", () => {
         ["zeta", ["blue", "green"]],
       ],
     );
+  });
+
+  it("orders the replicas of a deployment by instance", () => {
+    const [endpoint] = groupByEndpoint([deployment({ instance: 2 }), deployment({ instance: 0 }), deployment({ instance: 1 })]);
+    assert.deepEqual(endpoint.deployments.map((d) => d.instance), [0, 1, 2]);
   });
 
   it("returns nothing for no deployments", () => {
