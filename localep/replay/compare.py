@@ -254,7 +254,8 @@ def _walk(want: Any, got: Any, path: JsonPath, tolerance: _Tolerance, out: List[
                 _walk(want[key], got[key], path + (key,), tolerance, out)
     elif isinstance(want, list):
         if len(want) != len(got):
-            out.append(Difference(here, len(want), len(got), f"array length differs: expected {len(want)}, got {len(got)}"))
+            reason = f"array length differs: expected {len(want)}, got {len(got)}"
+            out.append(Difference(here, len(want), len(got), reason))
         else:
             for index, (item_want, item_got) in enumerate(zip(want, got)):
                 _walk(item_want, item_got, path + (index,), tolerance, out)
@@ -313,6 +314,6 @@ def _compare_text_bodies(want: str, got_bytes: bytes) -> List[Difference]:
             "$",
             want[start : position + TEXT_CONTEXT],
             got[start : position + TEXT_CONTEXT],
-            f"text differs at character {position} (line {line}, column {column})",
+            f"text differs at offset {position} (line {line}, column {column})",
         )
     ]

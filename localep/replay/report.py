@@ -214,7 +214,8 @@ def junit_xml(report: ReplayReport, suite_name: str = "localep.replay") -> str:
     total_time = f"{sum(case.latency_ms for case in report.cases) / 1000.0:.3f}"
     counts = {"tests": str(len(report.cases)), "failures": str(failures), "errors": str(errors)}
     root = ElementTree.Element("testsuites", {"name": suite_name, **counts, "time": total_time})
-    suite = ElementTree.SubElement(root, "testsuite", {"name": suite_name, **counts, "skipped": "0", "time": total_time})
+    suite_attributes = {"name": suite_name, **counts, "skipped": "0", "time": total_time}
+    suite = ElementTree.SubElement(root, "testsuite", suite_attributes)
     for case in report.cases:
         testcase = ElementTree.SubElement(
             suite,

@@ -121,7 +121,7 @@ def replay(
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="localep-replay")
     try:
         futures: Dict[Future, int] = {pool.submit(run, case): index for index, case in enumerate(cases)}
-        results: List[Optional[ReplayResult]] = [None] * len(cases)
+        results: Dict[int, ReplayResult] = {}
         for future in as_completed(futures):
             results[futures[future]] = future.result()
     except BaseException:
@@ -130,7 +130,7 @@ def replay(
         raise
     pool.shutdown(wait=True)
     sender.close()
-    return [result for result in results if result is not None]
+    return [results[index] for index in range(len(cases))]
 
 
 class _Sender:
