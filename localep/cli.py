@@ -25,7 +25,7 @@ def cli() -> None:
 
     \b
     Example:
-      localep up examples/sklearn-regression/blue-deployment.yml
+      localep up examples/numpy-regression/blue-deployment.yml
     """
 
 

@@ -11,6 +11,7 @@ import requests
 from docker.models.containers import Container
 
 from localep.errors import DeploymentFailed, Location
+from localep.runtime.plan import APP_ROOT
 from localep.spec.model import Deployment
 
 POLL_SECONDS = 0.05
@@ -51,14 +52,17 @@ def wait_until_ready(container: Container, url: str, deployment: Deployment, tim
 
 
 def _exited(container: Container, deployment: Deployment) -> DeploymentFailed:
-    code = container.attrs.get("State", {}).get("ExitCode")
+    exit_code = container.attrs.get("State", {}).get("ExitCode")
     logs = _logs(container)
     traceback = extract_traceback(logs)
-    script = deployment.code_configuration.script_path if deployment.code_configuration else None
+    code = deployment.code_configuration
+    script = code.script_path if code else None
+    if code is not None:
+        traceback = traceback.replace(f"{APP_ROOT / code.code.name}/", f"{code.code}/")
     line = script_line(traceback, script.name) if script else None
     return DeploymentFailed(
-        f"deployment {deployment.name} failed to start: the server exited with code {code}"
-        + (f" in {script.name}" if line else ""),
+        f"deployment {deployment.name} failed to start: the server exited with code {exit_code}"
+        + (f"; the error is in {script.name}" if line else ""),
         Location(script, line) if script and line else deployment.location(),
         detail=traceback or _tail(logs),
     )
@@ -85,20 +89,23 @@ def _tail(lines: List[str], count: int = 30) -> str:
     return "\n".join(lines[-count:])
 
 
+CHAIN_CONNECTORS = ("The above exception was the direct cause", "During handling of the above exception")
+
+
 def extract_traceback(lines: List[str]) -> str:
-    """The last Python traceback in a log, through its final exception line."""
+    """The last Python traceback in a log, with the tracebacks chained before it, through its exception line."""
     starts = [i for i, line in enumerate(lines) if "Traceback (most recent call last)" in line]
     if not starts:
         return ""
-    block: List[str] = []
-    for line in lines[starts[-1]:]:
+    first = len(starts) - 1
+    while first > 0 and any(
+        connector in line for line in lines[starts[first - 1]:starts[first]] for connector in CHAIN_CONNECTORS
+    ):
+        first -= 1
+    block = [lines[starts[first]][lines[starts[first]].index("Traceback"):]]
+    for index in range(starts[first] + 1, len(lines)):
+        line = lines[index]
         block.append(line)
-        stripped = line.strip()
-        if block and len(block) > 1 and not line.startswith((" ", "\t")) and _is_exception_line(stripped):
+        if index > starts[-1] and line and not line.startswith((" ", "\t")):
             break
     return "\n".join(block)
-
-
-def _is_exception_line(line: str) -> bool:
-    head = line.split(":", 1)[0]
-    return head.replace(".", "").replace("_", "").isalnum() and (head.endswith(("Error", "Exception")) or ":" in line)

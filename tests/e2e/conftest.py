@@ -1,0 +1,111 @@
+"""End-to-end fixtures: a real Docker engine, real images (built once per session), the real inference server."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "numpy-regression"
+EXAMPLE_BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
+TEST_BASE_IMAGE = "localep-test/debian-python:bookworm"
+
+
+def _docker_or_fail():
+    try:
+        import docker
+
+        client = docker.from_env(timeout=120)
+        client.ping()
+        return client
+    except Exception as error:  # any failure to reach the engine means "no Docker here"
+        if os.environ.get("LOCALEP_REQUIRE_DOCKER") == "1":
+            pytest.fail(f"LOCALEP_REQUIRE_DOCKER=1 but no Docker engine answers: {error}")
+        pytest.skip(f"no Docker engine: {error}")
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    return _docker_or_fail()
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_client) -> str:
+    """The offline base image, also tagged with the name the example expects (no registry here)."""
+    subprocess.run(["bash", str(REPO / ".ci" / "base-image"), EXAMPLE_BASE_IMAGE], check=True)
+    return TEST_BASE_IMAGE
+
+
+@pytest.fixture(scope="session")
+def localep_home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("localep-home")
+
+
+@pytest.fixture(scope="session")
+def cli_env(localep_home) -> Dict[str, str]:
+    env = dict(os.environ)
+    env["LOCALEP_HOME"] = str(localep_home)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+class Cli:
+    """Runs the real `localep` CLI in a child process, as a user's shell would."""
+
+    def __init__(self, env: Dict[str, str]):
+        self.env = env
+
+    def argv(self, *args: str) -> List[str]:
+        return [sys.executable, "-m", "localep", *args]
+
+    def run(self, *args: str, input: bytes = b"", timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run(self.argv(*args), input=input, capture_output=True, env=self.env, timeout=timeout)
+
+    def json(self, *args: str) -> object:
+        result = self.run(*args, "--json")
+        assert result.returncode == 0, result.stderr.decode()
+        return json.loads(result.stdout)
+
+    def popen(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(self.argv(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env)
+
+
+@pytest.fixture(scope="session")
+def cli(cli_env) -> Cli:
+    return Cli(cli_env)
+
+
+def rename_endpoint(folder: Path, old: str, new: str) -> None:
+    for yml in folder.glob("*.yml"):
+        text = yml.read_text().replace(f"name: {old}\n", f"name: {new}\n")
+        yml.write_text(text.replace(f"endpoint_name: {old}\n", f"endpoint_name: {new}\n"))
+
+
+@pytest.fixture(scope="session")
+def example_image(cli, base_image) -> str:
+    """Build the example's environment once for the whole session."""
+    built = cli.json("build", str(EXAMPLE / "blue-deployment.yml"))
+    return built[0]["image"]
+
+
+@pytest.fixture
+def project(tmp_path, example_image, docker_client) -> Path:
+    """A private copy of the example with a unique endpoint name; afterwards no container of it may remain."""
+    target = tmp_path / "project"
+    shutil.copytree(EXAMPLE, target)
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    rename_endpoint(target, "numpy-regression", name)
+    (target / "name").write_text(name)
+    yield target
+    leftovers = docker_client.containers.list(all=True, filters={"label": f"localep.endpoint={name}"})
+    for container in leftovers:
+        container.remove(force=True)
+    assert not leftovers, f"containers left behind: {[c.name for c in leftovers]}"
