@@ -94,7 +94,7 @@ def ensure_image(
         labels={LABEL_KIND: kind.name, LABEL_KEY: tag, "localep.version": __version__},
     )
     warnings = list(recipe.warnings)
-    if SERVER_ADDED_MARKER in output:
+    if SERVER_ADDED_MARKER in (line.strip() for line in output.splitlines()):
         warnings.append(_server_added_warning(deployment))
         reporter.warn(warnings[-1])
         _mark_server_added(client, tag)
