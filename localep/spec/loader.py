@@ -70,6 +70,21 @@ def classify(data: Dict[str, Any]) -> str:
     return ENDPOINT
 
 
+def looks_like_online_endpoint(document: Document) -> bool:
+    """Whether a YAML file found in a folder is an endpoint rather than some other YAML (CI, compose).
+
+    Endpoint files have few telling keys; a bare `name:` file counts only if it is named like one.
+    """
+    data = document.data
+    schema = str(data.get("$schema", "")).lower()
+    return (
+        "onlineendpoint" in schema
+        or bool(data.keys() & {"auth_mode", "traffic", "mirror_traffic"})
+        or ("name" in data and "compute" in data)
+        or ("name" in data and "endpoint" in document.file.stem.lower())
+    )
+
+
 def unsupported(kind: str, document: Document) -> SpecError:
     return SpecError(f"{kind}: not supported by this command", document.location())
 
@@ -169,8 +184,12 @@ def load_project(
     """One endpoint and its deployments from files and folders given in any order.
 
     The endpoint is the endpoint file among `paths` or `endpoint_file`, else `endpoint.yml` beside
-    the first deployment, else one made up from the deployments' endpoint_name. Overrides apply to
-    every deployment file. With `require_local`, cloud-only references are errors.
+    the first deployment, else one made up from the deployments' endpoint_name. An endpoint file
+    alone gives a Project without deployments (enough to name the endpoint). An endpoint file
+    without `traffic` sends all traffic to the first deployment, as a synthesised one does.
+    Overrides apply to every deployment file. In a folder, YAML that is neither a deployment nor
+    looks like an endpoint (conda files, sample data) is ignored. With `require_local`, cloud-only
+    references are errors.
     """
     deployments: List[Deployment] = []
     endpoint_paths: List[Path] = [endpoint_file] if endpoint_file else []
@@ -191,19 +210,20 @@ def load_project(
                 raise_first_error(problems)
                 assert deployment is not None
                 deployments.append(deployment)
-            elif kind == ENDPOINT and not _same_file_listed(path, endpoint_paths):
-                endpoint_paths.append(path)
-    if not deployments:
-        raise SpecError(
-            "no deployment file given (a deployment YAML has endpoint_name)",
-            Location(paths[0]) if paths else None,
-        )
-    _reject_duplicate_names(deployments)
+            elif kind == ENDPOINT and (looks_like_online_endpoint(document) or not from_folder):
+                if not _same_file_listed(path, endpoint_paths):
+                    endpoint_paths.append(path)
     if len(endpoint_paths) > 1:
         raise SpecError(
             "more than one endpoint file given: " + ", ".join(str(path) for path in endpoint_paths),
             Location(endpoint_paths[1]),
         )
+    if not deployments and not endpoint_paths:
+        raise SpecError(
+            "no deployment or endpoint file given (a deployment YAML has endpoint_name)",
+            Location(paths[0]) if paths else None,
+        )
+    _reject_duplicate_names(deployments)
     endpoint_path = endpoint_paths[0] if endpoint_paths else _endpoint_beside(deployments[0].file)
     if endpoint_path is None:
         endpoint = synthesise_endpoint(deployments)
@@ -262,7 +282,7 @@ def _endpoint_for(endpoint: Endpoint, deployments: Sequence[Deployment], found: 
                 f"name '{endpoint.name}' in {endpoint.location('name')}",
                 deployment.location("endpoint_name"),
             )
-    if "traffic" not in endpoint.lines:
+    if "traffic" not in endpoint.lines and deployments:
         return replace(endpoint, traffic=default_traffic(deployments))
     return endpoint
 

@@ -147,8 +147,9 @@ def unknown_field_message(key: str, path: str, spec: Field) -> str:
         return f"unknown field '{key}'{where}: {spec.hints[key]}"
     allowed = [name for name in spec.fields if not name.startswith("$")]
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-    if close:
-        return f"unknown field '{key}'{where}; did you mean '{close[0]}'?"
+    containing = [name for name in allowed if len(key) >= 3 and key.lower() in name]
+    if close or len(containing) == 1:
+        return f"unknown field '{key}'{where}; did you mean '{(close or containing)[0]}'?"
     return f"unknown field '{key}'{where}; expected one of: {', '.join(allowed)}"
 
 

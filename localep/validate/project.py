@@ -22,6 +22,7 @@ from localep.spec.loader import (
     DEPLOYMENT,
     classify,
     expand_paths,
+    looks_like_online_endpoint,
     read_deployment,
     read_endpoint,
 )
@@ -38,7 +39,6 @@ from localep.validate.checks import (
 )
 
 _AZUREML_WORDS = ("endpoint_name", "azureml", "auth_mode", "code_configuration", "scoring_script")
-_ENDPOINT_KEYS = {"auth_mode", "traffic", "mirror_traffic"}
 
 
 @dataclass
@@ -64,18 +64,6 @@ class ValidationReport:
             "skipped": [str(path) for path in self.skipped],
             "diagnostics": [diagnostic.to_dict() for diagnostic in self.diagnostics],
         }
-
-
-def looks_like_online_endpoint(document: Document) -> bool:
-    """Endpoint files have few telling keys; a bare `name:` file only counts if it is named like one."""
-    data = document.data
-    schema = str(data.get("$schema", "")).lower()
-    return (
-        "onlineendpoint" in schema
-        or bool(data.keys() & _ENDPOINT_KEYS)
-        or ("name" in data and "compute" in data)
-        or ("name" in data and "endpoint" in document.file.stem.lower())
-    )
 
 
 def _mentions_azureml(path: Path) -> bool:

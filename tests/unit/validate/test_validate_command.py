@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from localep.commands.validate import command
+from localep.exitcodes import ExitCode
+
+
+def run(*args: str):
+    return CliRunner().invoke(command, list(args))
+
+
+def test_clean_files_exit_zero(tree):
+    result = run(str(tree / "managed"))
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "3 file(s) checked: 0 error(s), 0 warning(s)" in result.output
+
+
+def test_errors_print_file_line_message_and_exit_spec(tree):
+    green = tree / "managed" / "green-deployment.yml"
+    green.write_text(green.read_text() + "instance_cont: 2\n")
+    result = run(str(green))
+    assert result.exit_code == ExitCode.SPEC
+    assert f"{green}:12: error: unknown field 'instance_cont'; did you mean 'instance_count'?" in result.output
+
+
+def test_warnings_alone_exit_zero(tree):
+    result = run(str(tree / "batch" / "deployment.yml"))
+    assert result.exit_code == ExitCode.OK
+    assert "warning: batch deployment: not checked by this command" in result.output
+
+
+def test_json_report_shape(tree):
+    endpoint = tree / "managed" / "endpoint.yml"
+    endpoint.write_text(endpoint.read_text().replace("blue: 90", "blue: 95"))
+    result = CliRunner().invoke(command, ["--json", str(tree / "managed"), str(tree / "ci-missing")])
+    assert result.exit_code == ExitCode.USAGE  # click rejects a path that does not exist before any work
+    result = CliRunner().invoke(command, ["--json", str(tree / "managed")])
+    assert result.exit_code == ExitCode.SPEC
+    report = json.loads(result.stdout)
+    assert report["ok"] is False and report["errors"] == 1 and report["warnings"] == 0
+    assert report["skipped"] == []
+    assert len(report["checked"]) == 3
+    assert report["diagnostics"] == [
+        {"file": str(endpoint), "line": 4, "severity": "error", "message": "traffic adds up to 105%, more than 100%"}
+    ]
+
+
+def test_skipped_files_are_noted_on_stderr(tmp_path):
+    workflow = tmp_path / "ci.yml"
+    workflow.write_text("on: push\n")
+    result = run(str(workflow))
+    assert result.exit_code == ExitCode.OK
+    assert result.stdout == ""
+    assert "skipped" in result.stderr and "not an Azure ML online endpoint or deployment" in result.stderr
+
+
+def test_help_has_an_example():
+    result = run("--help")
+    assert result.exit_code == 0
+    assert "Example:" in result.output and "localep validate" in result.output and "--json" in result.output
