@@ -15,6 +15,8 @@ COMMAND_MODULES = [
     "logs",
     "invoke",
     "build",
+    "validate",
+    "vscode",
 ]
 
 
