@@ -257,7 +257,7 @@ def _reject_duplicate_names(deployments: Sequence[Deployment]) -> None:
 
 def default_traffic(deployments: Sequence[Deployment]) -> Dict[str, int]:
     """All live traffic to the first deployment; the others answer only when pinned by header."""
-    return {deployment.name: (100 if index == 0 else 0) for index, deployment in enumerate(deployments)}
+    return {deployments[0].name: 100}
 
 
 def synthesise_endpoint(deployments: Sequence[Deployment]) -> Endpoint:

@@ -147,7 +147,7 @@ def test_discovery_synthesises_an_endpoint(tree):
     project = load_project([tree / "managed" / "green-deployment.yml", tree / "managed" / "blue-deployment.yml"])
     endpoint = project.endpoint
     assert (endpoint.name, endpoint.file, endpoint.auth_mode) == ("my-endpoint", None, "key")
-    assert endpoint.traffic == {"green": 100, "blue": 0}
+    assert endpoint.traffic == {"green": 100}
     assert endpoint.location("traffic") is None
 
 
