@@ -1,0 +1,119 @@
+"""Bad input through the real CLI: a clear message naming file and line, a non-zero exit, no container left."""
+
+from __future__ import annotations
+
+import re
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from localep.exitcodes import ExitCode
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+SPEC_ERRORS = {
+    "yaml-syntax": ("name: blue\n", "name: [blue\n", "blue-deployment.yml", "endpoint_name", r"(?i)yaml|syntax|expected"),
+    "unknown-field": ("instance_count: 1\n", "instance_cuont: 1\n", "blue-deployment.yml", "instance_cuont",
+                      r"instance_cuont.*did you mean 'instance_count'"),
+    "missing-required": ("name: blue\n", "", "blue-deployment.yml", None, r"name"),
+    "wrong-type": ("instance_count: 1\n", "instance_count: two\n", "blue-deployment.yml", "instance_count",
+                   r"instance_count"),
+    "missing-code-dir": ("code: onlinescoring\n", "code: nowhere\n", "blue-deployment.yml", "code: nowhere",
+                         r"nowhere"),
+    "missing-scoring-script": ("scoring_script: score.py\n", "scoring_script: scoer.py\n", "blue-deployment.yml",
+                               "scoring_script", r"scoer\.py"),
+    "missing-model-path": ("path: model/regression\n", "path: model/missing\n", "blue-deployment.yml",
+                           "path: model/missing", r"model/missing"),
+    "missing-conda-file": ("conda_file: environment/conda.yaml\n", "conda_file: environment/nope.yaml\n",
+                           "blue-deployment.yml", "conda_file", r"nope\.yaml"),
+    "azureml-model-reference": (
+        "model:\n  name: numpy-regression-model\n  version: 1\n  path: model/regression\n",
+        "model: azureml:numpy-regression-model:1\n", "blue-deployment.yml", "model: azureml",
+        r"(?i)azureml:.*local.*model\.path|model\.path.*local"),
+    "azureml-environment-reference": (
+        "environment:\n  conda_file: environment/conda.yaml\n"
+        "  image: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest\n",
+        "environment: azureml:my-env:3\n", "blue-deployment.yml", "environment: azureml", r"(?i)azureml:.*environment"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SPEC_ERRORS))
+def test_spec_error_names_file_and_line(cli, project, docker_client, case):
+    old, new, file_name, line_needle, message = SPEC_ERRORS[case]
+    path = project / file_name
+    edit(path, old, new)
+    result = cli.run("up", str(path), "--detach")
+    stderr = result.stderr.decode()
+    assert result.returncode == ExitCode.SPEC, stderr
+    assert str(path) in stderr or path.name in stderr, stderr
+    if line_needle is not None:
+        assert f":{line_of(path, line_needle)}:" in stderr, stderr
+    assert re.search(message, stderr), stderr
+    assert "Traceback" not in stderr
+
+
+def test_endpoint_name_mismatch_is_an_error(cli, project):
+    edit(project / "endpoint.yml", f"name: {(project / 'name').read_text()}\n", "name: some-other-endpoint\n")
+    result = cli.run("up", str(project / "blue-deployment.yml"), "--endpoint", str(project / "endpoint.yml"))
+    assert result.returncode == ExitCode.SPEC
+    assert "endpoint.yml" in result.stderr.decode()
+
+
+def test_missing_file_argument_is_a_usage_error(cli):
+    result = cli.run("up", "no/such/deployment.yml")
+    assert result.returncode == ExitCode.USAGE
+    assert "no/such/deployment.yml" in result.stderr.decode()
+
+
+def test_docker_down_is_a_clear_error(cli, project):
+    env = dict(cli.env, DOCKER_HOST="unix:///tmp/localep-no-docker.sock")
+    import subprocess
+
+    result = subprocess.run(cli.argv("up", str(project / "blue-deployment.yml")), capture_output=True, env=env)
+    stderr = result.stderr.decode()
+    assert result.returncode == ExitCode.DOCKER_UNAVAILABLE, stderr
+    assert "cannot reach the Docker engine" in stderr and "not running" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_ctrl_c_mid_build_leaves_nothing_behind(cli, project, docker_client, base_image):
+    """A Docker-context environment whose build takes long; SIGINT during it must clean up and exit 130."""
+    context = project / "environment" / "slow"
+    context.mkdir()
+    (context / "Dockerfile").write_text(f"FROM {base_image}\nRUN sleep 60 && echo {project.name}-{time.time()}\n")
+    deployment = project / "blue-deployment.yml"
+    text = deployment.read_text()
+    start = text.index("environment:")
+    end = text.index("instance_type:")
+    deployment.write_text(text[:start] + "environment:\n  build:\n    path: environment/slow\n" + text[end:])
+    before = {c.id for c in docker_client.containers.list(all=True)}
+    process = cli.popen("build", str(deployment))
+    deadline = time.monotonic() + 60
+    seen = b""
+    while b"sleep 60" not in seen:
+        assert time.monotonic() < deadline, seen.decode()
+        chunk = process.stderr.readline()
+        assert chunk, "build ended before the slow step started"
+        seen += chunk
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=60)
+    assert process.returncode == ExitCode.INTERRUPTED
+    deadline = time.monotonic() + 30
+    while True:
+        stray = {c.id for c in docker_client.containers.list(all=True)} - before
+        if not stray or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert not stray, "the interrupted build left intermediate containers behind"
