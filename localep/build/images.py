@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import tarfile
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ SERVER_ADDED_MARKER = "LOCALEP_SERVER_ADDED"
 LABEL_KIND = "localep.kind"
 LABEL_KEY = "localep.env-key"
 LABEL_SERVER_ADDED = "localep.server-added"
+LABEL_WARNINGS = "localep.warnings"
 STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
 PROBE_SCRIPT = (
     "for c in mamba micromamba conda /opt/conda/bin/conda /opt/miniconda/bin/conda; do "
@@ -59,7 +61,9 @@ def ensure_image(
     existing = _local_image(client, tag)
     if existing is not None:
         kind = kind_named(existing.labels.get(LABEL_KIND, ""))
-        warnings = [_server_added_warning(deployment)] if existing.labels.get(LABEL_SERVER_ADDED) else []
+        warnings = json.loads(existing.labels.get(LABEL_WARNINGS, "[]"))
+        if existing.labels.get(LABEL_SERVER_ADDED):
+            warnings.append(_server_added_warning(deployment))
         return BuiltImage(tag=tag, kind=kind.name, server=kind.server(env), cached=True, warnings=warnings)
     if needs_base_facts(env):
         assert env.image is not None and base_id is not None
@@ -91,13 +95,15 @@ def ensure_image(
         files["ca.crt"] = settings.ca_bundle.read_bytes()
     output = _run_build(
         client, reporter, deployment, tag, fileobj=_context_tar(dockerfile, files), settings=settings,
-        labels={LABEL_KIND: kind.name, LABEL_KEY: tag, "localep.version": __version__},
+        labels={LABEL_KIND: kind.name, LABEL_KEY: tag, LABEL_WARNINGS: json.dumps(recipe.warnings),
+                "localep.version": __version__},
     )
     warnings = list(recipe.warnings)
-    if SERVER_ADDED_MARKER in (line.strip() for line in output.splitlines()):
+    server_added = SERVER_ADDED_MARKER in (line.strip() for line in output.splitlines())
+    if server_added:
         warnings.append(_server_added_warning(deployment))
         reporter.warn(warnings[-1])
-        _mark_server_added(client, tag)
+        _label_server_added(client, tag)
     reporter.step(f"built {tag} in {watch}")
     return BuiltImage(tag=tag, kind=kind.name, server=server, cached=False, warnings=warnings)
 
@@ -122,11 +128,10 @@ def _server_added_warning(deployment: Deployment) -> str:
     )
 
 
-def _mark_server_added(client: docker.DockerClient, tag: str) -> None:
-    """Remember the warning on the image so warm runs repeat it without rebuilding."""
-    dockerfile = f"FROM {tag}\nLABEL {LABEL_SERVER_ADDED}=true\n"
-    stream = client.api.build(fileobj=_context_tar(dockerfile, {}), custom_context=True, tag=tag, rm=True,
-                              forcerm=True, decode=True)
+def _label_server_added(client: docker.DockerClient, tag: str) -> None:
+    """Remember on the image that the server was added, so warm runs repeat the warning without rebuilding."""
+    stream = client.api.build(fileobj=_context_tar(f"FROM {tag}\n", {}), custom_context=True, tag=tag, rm=True,
+                              forcerm=True, decode=True, labels={LABEL_SERVER_ADDED: "true"})
     for _ in stream:
         pass
 

@@ -37,7 +37,7 @@ def fallback_warnings(
     env: Environment, base: BaseImageFacts, conda_env: CondaEnvironment, translation: Translation
 ) -> List[str]:
     """One warning that says everything the pip route changed compared with the cloud's conda build."""
-    parts = [f"{base.image} has no conda, so {env.conda_file} is installed with pip into a venv"]
+    parts = [f"{base.image} has no conda, so the conda file's packages are installed with pip into a venv"]
     if translation.translated:
         parts.append("translated: " + ", ".join(f"{conda} -> {pip}" for conda, pip in translation.translated))
     if translation.skipped:
