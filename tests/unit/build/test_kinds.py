@@ -1,0 +1,103 @@
+"""Dockerfile rendering for each environment kind, without Docker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from localep.build import templates
+from localep.build.kinds import byoc, conda, docker_context, pip_fallback, prebuilt, select_kind, needs_base_facts
+from localep.build.kinds.base import BaseImageFacts
+from localep.spec.model import BuildContext, Environment, InferenceConfig, Route
+
+CONDA_FILE = """name: env
+channels: [conda-forge]
+dependencies:
+  - python=3.9
+  - numpy=1.26
+  - mkl
+  - pytorch=2.1
+  - pip
+  - pip:
+      - azureml-inference-server-http
+      - pandas==2.0.0
+"""
+
+
+@pytest.fixture
+def conda_env(tmp_path: Path) -> Environment:
+    path = tmp_path / "conda.yaml"
+    path.write_text(CONDA_FILE)
+    return Environment(image="base:1", conda_file=path)
+
+
+NO_CONDA = BaseImageFacts(image="base:1", image_id="sha256:aaa", conda=None, python_version="3.11.2")
+WITH_CONDA = BaseImageFacts(image="base:1", image_id="sha256:aaa", conda="/opt/conda/bin/mamba",
+                            python_version="3.9.18")
+
+
+def test_conda_base_creates_the_environment_with_conda(conda_env):
+    assert select_kind(conda_env, WITH_CONDA) is conda
+    recipe = conda.recipe(conda_env, WITH_CONDA)
+    assert "/opt/conda/bin/mamba env create --quiet -p /azureml-envs/localep -f /tmp/localep/conda.yml" in recipe.body
+    assert recipe.files["conda.yml"] == CONDA_FILE.encode()
+    assert recipe.warnings == []
+
+
+def test_base_without_conda_falls_back_to_pip_and_says_what_changed(conda_env):
+    assert select_kind(conda_env, NO_CONDA) is pip_fallback
+    recipe = pip_fallback.recipe(conda_env, NO_CONDA)
+    assert "python3 -m venv /azureml-envs/localep" in recipe.body
+    assert "pip install --no-cache-dir -r /tmp/localep/requirements.txt" in recipe.body
+    assert recipe.files["requirements.txt"].decode().splitlines() == [
+        "numpy==1.26.*", "torch==2.1.*", "azureml-inference-server-http", "pandas==2.0.0"]
+    [warning] = recipe.warnings
+    assert "numpy=1.26 -> numpy==1.26.*" in warning and "pytorch=2.1 -> torch==2.1.*" in warning
+    assert "skipped (not on PyPI): mkl" in warning
+    assert "python mismatch: the conda file asks for 3.9, the image has 3.11.2" in warning
+
+
+def test_pip_fallback_without_mismatch_does_not_warn_about_python(conda_env):
+    same = BaseImageFacts(image="base:1", image_id="x", conda=None, python_version="3.9.2")
+    assert "python mismatch" not in pip_fallback.recipe(conda_env, same).warnings[0]
+
+
+def test_docker_context_builds_the_users_context_first(tmp_path):
+    env = Environment(build=BuildContext(path=tmp_path, dockerfile_path="docker/Dockerfile"))
+    assert select_kind(env, None) is docker_context
+    assert docker_context.user_context(env) == env.build
+    assert docker_context.recipe(env, NO_CONDA).body == ""
+    assert docker_context.server(env).managed
+    assert not needs_base_facts(env)
+
+
+def test_byoc_runs_the_image_as_is_with_its_routes():
+    config = InferenceConfig(liveness_route=Route(8080, "/health"), readiness_route=Route(8080, "/ready"),
+                             scoring_route=Route(8080, "/predict"))
+    env = Environment(image="mine:1", inference_config=config)
+    assert select_kind(env, None) is byoc
+    assert byoc.recipe(env, NO_CONDA) is None
+    server = byoc.server(env)
+    assert (server.managed, server.port, server.scoring_path, server.liveness_path, server.readiness_path) == (
+        False, 8080, "/predict", "/health", "/ready")
+
+
+def test_plain_image_gets_only_the_server_layer():
+    env = Environment(image="python:3.11")
+    assert select_kind(env, None) is prebuilt
+    assert prebuilt.recipe(env, NO_CONDA).body == ""
+
+
+def test_generated_dockerfile_declares_proxy_args_and_copies_localep_files(conda_env):
+    recipe = pip_fallback.recipe(conda_env, NO_CONDA)
+    dockerfile = templates.dockerfile("base:1", recipe.body, templates.render("server.Dockerfile"))
+    lines = dockerfile.splitlines()
+    assert lines[2] == "FROM base:1"
+    for arg in ("PIP_CERT", "PIP_INDEX_URL", "HTTPS_PROXY", "CONDA_SSL_VERIFY"):
+        assert f"ARG {arg}" in lines
+    assert "COPY localep/ /tmp/localep/" in lines
+    assert "ENV PATH=/azureml-envs/localep/bin:$PATH" in lines
+    assert 'echo "LOCALEP_SERVER_ADDED"' in dockerfile
+    assert dockerfile.index("requirements.txt") < dockerfile.index("LOCALEP_SERVER_ADDED"), "server layer comes last"
+    assert "$$" not in dockerfile

@@ -1,0 +1,68 @@
+"""The container a deployment becomes: Azure ML paths, variables, ports and limits (no Docker)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from localep.build.kinds.base import MANAGED_SERVER, ServerSpec
+from localep.runtime.plan import DebugOptions, plan_container
+from localep.spec.model import CodeConfiguration, Deployment, Model, RequestSettings, ResourceLimits
+
+
+def deployment(tmp_path: Path, **changes) -> Deployment:
+    fields = dict(
+        name="blue", endpoint_name="ep", file=tmp_path / "blue.yml", kind="managed",
+        model=Model(name="reg", version="3", path=tmp_path / "model-1" / "model"),
+        code_configuration=CodeConfiguration(code=tmp_path / "src", scoring_script="online/score.py"),
+        environment_variables={"A": "1"},
+        request_settings=RequestSettings(request_timeout_ms=9000),
+    )
+    fields.update(changes)
+    return Deployment(**fields)
+
+
+def test_paths_and_variables_follow_azure_ml(tmp_path):
+    plan = plan_container(deployment(tmp_path), "img", MANAGED_SERVER, host_port=31000)
+    assert plan.name == "localep-ep-blue"
+    env = plan.environment
+    assert env["AZUREML_MODEL_DIR"] == "/var/azureml-app/azureml-models/reg/3"
+    assert env["AML_APP_ROOT"] == "/var/azureml-app/src/online"
+    assert env["AZUREML_ENTRY_SCRIPT"] == "score.py"
+    assert env["SCORING_TIMEOUT_MS"] == "9000"
+    assert env["A"] == "1"
+    mounts = {m.target: (m.source, m.read_only) for m in plan.mounts}
+    assert mounts["/var/azureml-app/src"] == (tmp_path / "src", True)
+    assert mounts["/var/azureml-app/azureml-models/reg/3/model"] == (tmp_path / "model-1" / "model", True)
+    assert plan.ports == {"5001/tcp": ("127.0.0.1", 31000)}
+    assert plan.command[:4] == ["/opt/localep/python", "/opt/localep/agent.py", "--port", "5001"]
+    assert plan.command[-2:] == ["--entry_script", "/var/azureml-app/src/online/score.py"]
+    assert plan.labels["localep.endpoint"] == "ep" and plan.labels["localep.deployment"] == "blue"
+
+
+def test_model_mount_path_and_limits(tmp_path):
+    plan = plan_container(
+        deployment(tmp_path, model_mount_path="/models/custom",
+                   resource_limits=ResourceLimits(cpu=0.5, memory=256 * 1024 * 1024)),
+        "img", MANAGED_SERVER, host_port=None, instance=1)
+    assert plan.environment["AZUREML_MODEL_DIR"] == "/models/custom"
+    assert any(m.target == "/models/custom/model" for m in plan.mounts)
+    assert (plan.nano_cpus, plan.mem_limit) == (500_000_000, 256 * 1024 * 1024)
+    assert plan.name == "localep-ep-blue-2"
+    assert plan.ports == {"5001/tcp": ("127.0.0.1", None)}
+
+
+def test_debug_runs_under_debugpy_on_the_same_port_inside_and_out(tmp_path):
+    plan = plan_container(deployment(tmp_path), "img", MANAGED_SERVER, host_port=31000,
+                          debug=DebugOptions(port=5679, wait_for_client=True))
+    assert plan.ports["5679/tcp"] == ("127.0.0.1", 5679)
+    assert plan.environment["WORKER_TIMEOUT"] == "0"
+    server = plan.command[plan.command.index("--") + 1:]
+    assert server[:7] == ["/opt/localep/python", "-m", "debugpy", "--listen", "0.0.0.0:5679", "--wait-for-client", "-m"]
+
+
+def test_byoc_keeps_the_images_own_command_and_port(tmp_path):
+    server = ServerSpec(managed=False, port=8080, scoring_path="/predict", liveness_path="/health")
+    plan = plan_container(deployment(tmp_path), "img", server, host_port=31000)
+    assert plan.command == []
+    assert plan.ports == {"8080/tcp": ("127.0.0.1", 31000)}
+    assert plan.labels["localep.scoring-path"] == "/predict"
