@@ -58,7 +58,7 @@ def ensure_image(
         kind = select_kind(env, None)
         return BuiltImage(tag=env.image or "", kind=kind.name, server=kind.server(env), cached=True)
     tag = image_tag(environment_key(env, base_id))
-    existing = _local_image(client, tag)
+    existing = None if settings.rebuild else _local_image(client, tag)
     if existing is not None:
         kind = kind_named(existing.labels.get(LABEL_KIND, ""))
         warnings = json.loads(existing.labels.get(LABEL_WARNINGS, "[]"))
@@ -201,7 +201,7 @@ def _run_build(client: docker.DockerClient, reporter: Reporter, deployment: Depl
                fileobj: Optional[io.BytesIO] = None, labels: Optional[Dict[str, str]] = None) -> str:
     """Stream a classic-builder build; on failure raise with the failing step's own output."""
     kwargs = dict(tag=tag, rm=True, forcerm=True, pull=False, decode=True, buildargs=settings.build_args(),
-                  labels=labels or {})
+                  labels=labels or {}, nocache=settings.rebuild)
     if fileobj is not None:
         stream = client.api.build(fileobj=fileobj, custom_context=True, **kwargs)
     else:

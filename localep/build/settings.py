@@ -19,6 +19,7 @@ PULL_POLICIES = ("missing", "always", "never")
 class BuildSettings:
     pull: str = "missing"
     ca_bundle: Optional[Path] = None
+    rebuild: bool = False
     passthrough: Dict[str, str] = field(default_factory=dict)
 
     def build_args(self) -> Dict[str, str]:
@@ -30,7 +31,7 @@ class BuildSettings:
 
 
 def settings_from_environment(
-    environ: Mapping[str, str], ca_bundle: Optional[Path] = None, pull: str = "missing"
+    environ: Mapping[str, str], ca_bundle: Optional[Path] = None, pull: str = "missing", rebuild: bool = False
 ) -> BuildSettings:
     """`--ca-bundle` wins; otherwise the first of PIP_CERT / REQUESTS_CA_BUNDLE / SSL_CERT_FILE that exists."""
     if ca_bundle is None:
@@ -45,8 +46,8 @@ def settings_from_environment(
     passthrough = {
         name: environ[name] for name in BUILD_ARGS if name not in ca_variables and environ.get(name)
     }
-    return BuildSettings(pull=pull, ca_bundle=ca_bundle, passthrough=passthrough)
+    return BuildSettings(pull=pull, ca_bundle=ca_bundle, passthrough=passthrough, rebuild=rebuild)
 
 
-def current_settings(ca_bundle: Optional[Path] = None, pull: str = "missing") -> BuildSettings:
-    return settings_from_environment(os.environ, ca_bundle, pull)
+def current_settings(ca_bundle: Optional[Path] = None, pull: str = "missing", rebuild: bool = False) -> BuildSettings:
+    return settings_from_environment(os.environ, ca_bundle, pull, rebuild)

@@ -30,6 +30,9 @@ def spec_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def build_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option(
+        "--rebuild", is_flag=True, help="Build the environment image from scratch, ignoring every cache.",
+    )(func)
+    func = click.option(
         "--pull", type=click.Choice(PULL_POLICIES), default="missing", show_default=True,
         help="When to pull the base image: only when it is not on this machine, always, or never.",
     )(func)
@@ -48,5 +51,5 @@ def load(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Sequen
     return load_project(list(files), endpoint_file=endpoint_file, overrides=list(overrides))
 
 
-def build_settings(pull: str, ca_bundle: Optional[Path]) -> BuildSettings:
-    return current_settings(ca_bundle=ca_bundle, pull=pull)
+def build_settings(pull: str, ca_bundle: Optional[Path], rebuild: bool) -> BuildSettings:
+    return current_settings(ca_bundle=ca_bundle, pull=pull, rebuild=rebuild)

@@ -31,7 +31,7 @@ from localep.runtime.plan import DebugOptions
 @options.json_option
 @handles_errors
 def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Sequence[str], pull: str,
-            ca_bundle: Optional[Path], port: Optional[int], detach: bool, debug: bool, debug_port: int,
+            ca_bundle: Optional[Path], rebuild: bool, port: Optional[int], detach: bool, debug: bool, debug_port: int,
             wait_for_debugger: bool, ready_timeout: Optional[float], as_json: bool) -> None:
     """Run a deployment locally and wait until it answers, like the cloud would.
 
@@ -46,7 +46,7 @@ def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Seq
     project = options.load(files, endpoint_file, overrides)
     client = docker_client()
     up_options = UpOptions(
-        build=options.build_settings(pull, ca_bundle),
+        build=options.build_settings(pull, ca_bundle, rebuild),
         port=port,
         debug=DebugOptions(port=debug_port, wait_for_client=wait_for_debugger) if (debug or wait_for_debugger) else None,
         ready_timeout=ready_timeout,
