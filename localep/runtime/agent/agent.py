@@ -1,0 +1,582 @@
+"""localep's in-container agent: supervises the Azure ML inference server so a bad save never kills the endpoint.
+
+It is the container's command, bind-mounted read-only and run with the image's own Python (any Python >= 3.8,
+standard library only, never imports localep):
+
+    python /opt/localep/agent.py --port 5001 [--keep-alive] [--host 0.0.0.0] [--stop-timeout 5] -- <server argv...>
+
+Why it exists: the inference server has no reload of its own, and after a broken save (syntax error, failing
+init()) the gunicorn master exits. The agent relays the server's output (so `docker logs` shows it), tells the
+host when the server answers, forwards SIGHUP for a reload, and when the server dies after having worked once it
+answers every request with a 503 that names the error until the next SIGHUP restarts the server.
+
+The server runs in its own session (so stopping it ends every process it started, a debugpy adapter included),
+with the agent's environment plus PYTHONUNBUFFERED=1 and PYTHONDONTWRITEBYTECODE=1 unless they are set: its
+output must arrive line by line, and a stale .pyc must never hide a save.
+
+Lines the host parses (the only lines the agent writes itself; everything else is the server's own output):
+
+    localep-agent: ready
+        A freshly started server answered `GET /` with 200 for the first time.
+    localep-agent: reloading
+        SIGHUP received: forwarded to the server (a worker swap), or the server is being (re)started.
+    localep-agent: reloaded
+        After a SIGHUP, a new worker answers `GET /` with 200 (comes after `ready` when the server was restarted).
+        Every `reloading` ends in `reloaded` or in one of the `server exited` lines.
+    localep-agent: server exited with code N
+        The server exited before it ever answered (and no --keep-alive): the agent exits with code N next.
+    localep-agent: server exited with code N; serving 503 until the next good save
+        The server exited after having answered once (or at any time with --keep-alive). Its traceback is already
+        in the relayed output above; the 503 answers by the time this line is printed.
+    localep-agent: cannot serve 503 on port P: REASON
+        Comes just before the line above when the port could not be bound.
+    localep-agent: cannot start SERVER: REASON
+        The agent exits with code 127 after the second one.
+    localep-agent: stopped
+        SIGTERM/SIGINT handled: the server and all its processes are gone; the agent exits 0.
+
+N is the server's exit status, or 128 + the signal number when a signal killed it.
+
+The 503 answer (any method, any path, `/` included) is JSON:
+    {"error": "scoring script failed to load", "detail": "SyntaxError: '(' was never closed",
+     "location": "/var/azureml-app/src/score.py:2", "exit_code": 3,
+     "hint": "fix the code and save; localep reloads it"}
+`detail` is the root exception of the last traceback in the server's output (else its last line); `location` is
+that exception's innermost `File ..., line ...` frame in the user's code (outside the Python installation), left
+out when there is none.
+
+Reload detection: gunicorn keeps the master PID across SIGHUP, so an answer alone proves nothing. The workers
+announce themselves ("Booting worker with pid: N"); after SIGHUP the agent waits until the workers alive at that
+moment are gone, then for a 200. A server that announces no workers is "reloaded" at its first 200 after SIGHUP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import http.client
+import json
+import os
+import re
+import signal
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import IO, Callable, Deque, Iterator, List, Optional, Sequence, Set, Tuple
+
+STATUS_PREFIX = b"localep-agent: "
+POLL_SECONDS = 0.05
+LOG_LINES_KEPT = 200
+PROBE_TIMEOUT_SECONDS = 5.0
+OUTPUT_DRAIN_SECONDS = 1.0
+BIND_RETRY_SECONDS = 2.0
+EXEC_FAILED = 127
+
+FALLBACK_ERROR = "scoring script failed to load"
+FALLBACK_HINT = "fix the code and save; localep reloads it"
+
+WORKER_BOOTED = re.compile(r"Booting worker with pid: (\d+)")
+TRACEBACK_HEADER = "Traceback (most recent call last):"
+DIRECT_CAUSE = "The above exception was the direct cause of the following exception:"
+FRAME = re.compile(r'^\s+File "(?P<file>[^"]+)", line (?P<line>\d+)')
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(: .*)?$")
+PYTHON_INSTALLATION = re.compile(r"^<|[/\\](site|dist)-packages[/\\]|[/\\]lib[/\\]python\d+(\.\d+)?[/\\]")
+
+
+# --- What went wrong: pure functions over the server's output ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why the server is down, as the 503 answer tells it."""
+
+    detail: str
+    location: Optional[str] = None
+
+
+@dataclass
+class _TracebackBlock:
+    caused_the_next: bool = False
+    location: Optional[str] = None
+    exception: Optional[str] = None
+
+
+def describe_failure(lines: Sequence[str]) -> Failure:
+    """Name the exception that broke the server.
+
+    Takes the root of the last `raise ... from ...` chain, because the server wraps the user's error
+    (`SyntaxError: ...`) in its own generic one (`UserScriptImportException: Failed to import user script`).
+    """
+    blocks = [block for block in _traceback_blocks(lines) if block.exception is not None]
+    if not blocks:
+        return Failure(detail=next((line.strip() for line in reversed(lines) if line.strip()), ""))
+    index = len(blocks) - 1
+    while index > 0 and blocks[index - 1].caused_the_next:
+        index -= 1
+    root = blocks[index]
+    return Failure(detail=root.exception or "", location=root.location)
+
+
+def _traceback_blocks(lines: Sequence[str]) -> List[_TracebackBlock]:
+    """Split output into tracebacks: each with its innermost frame in the user's code (not in the Python
+    installation: stdlib, site-packages, frozen modules), its exception line, and whether it caused the next."""
+    blocks: List[_TracebackBlock] = []
+    previous = ""
+    for line in lines:
+        text = line.rstrip()
+        if text.endswith(TRACEBACK_HEADER):
+            if blocks and previous == DIRECT_CAUSE:
+                blocks[-1].caused_the_next = True
+            blocks.append(_TracebackBlock())
+        elif blocks and blocks[-1].exception is None:
+            frame = FRAME.match(text)
+            if frame:
+                if not PYTHON_INSTALLATION.search(frame.group("file")):
+                    blocks[-1].location = f"{frame.group('file')}:{frame.group('line')}"
+            elif EXCEPTION_LINE.match(text):
+                blocks[-1].exception = text
+        if text.strip():
+            previous = text.strip()
+    return blocks
+
+
+def unavailable_body(failure: Failure, exit_code: int) -> bytes:
+    answer = {"error": FALLBACK_ERROR, "detail": failure.detail}
+    if failure.location:
+        answer["location"] = failure.location
+    answer.update({"exit_code": exit_code, "hint": FALLBACK_HINT})
+    return json.dumps(answer).encode("utf-8")
+
+
+def exit_code_of(wait_status: int) -> int:
+    """The shell's convention: the exit status, or 128 + signal number for a process a signal killed."""
+    if os.WIFSIGNALED(wait_status):
+        return 128 + os.WTERMSIG(wait_status)
+    return os.WEXITSTATUS(wait_status)
+
+
+# --- Output: relayed server lines and the agent's own status lines ----------------------------------------------
+
+
+class Console:
+    """The agent's stdout: whole lines only, flushed at once so `docker logs` and the host see them live."""
+
+    def __init__(self, stream: IO[bytes]):
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def write_line(self, line: bytes) -> None:
+        with self._lock:
+            self._stream.write(line if line.endswith(b"\n") else line + b"\n")
+            self._stream.flush()
+
+    def status(self, message: str) -> None:
+        self.write_line(STATUS_PREFIX + message.encode("utf-8"))
+
+
+class ServerLog:
+    """The server's recent output lines (to explain a crash) and the gunicorn worker pids it announced."""
+
+    def __init__(self, keep: int = LOG_LINES_KEPT):
+        self._lines: Deque[Tuple[int, str]] = collections.deque(maxlen=keep)
+        self._count = 0
+        self._workers: Set[int] = set()
+        self._lock = threading.Lock()
+
+    def add(self, line: str) -> None:
+        booted = WORKER_BOOTED.search(line)
+        with self._lock:
+            self._count += 1
+            self._lines.append((self._count, line))
+            if booted:
+                self._workers.add(int(booted.group(1)))
+
+    def mark(self) -> int:
+        with self._lock:
+            return self._count
+
+    def lines_since(self, mark: int) -> List[str]:
+        with self._lock:
+            return [line for number, line in self._lines if number > mark]
+
+    def workers(self) -> Set[int]:
+        with self._lock:
+            return set(self._workers)
+
+
+def relay(stream: IO[bytes], console: Console, log: ServerLog) -> None:
+    for raw in iter(stream.readline, b""):
+        console.write_line(raw)
+        log.add(raw.decode("utf-8", "replace").rstrip("\r\n"))
+    stream.close()
+
+
+# --- Processes -----------------------------------------------------------------------------------------------------
+
+
+def is_running(pid: int) -> bool:
+    """True while pid exists and is not a zombie (a dead worker its parent has not reaped yet counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return not os.path.isdir("/proc/self")
+    except (OSError, IndexError):
+        return True
+
+
+def reaped_children() -> Iterator[Tuple[int, int]]:
+    """Every child that has exited, as (pid, wait status). As a container's PID 1 the agent also inherits and
+    reaps the server's orphans, so zombies never pile up."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        yield pid, status
+
+
+class Server:
+    """The inference server's process tree, in its own session so one killpg ends master, workers and a debugpy
+    adapter alike. Its exit is recorded by the agent's reaper (`exited`), not by Popen."""
+
+    def __init__(self, command: Sequence[str], console: Console, log: ServerLog):
+        environment = dict(os.environ)
+        # Unbuffered: the traceback must reach the log before the exit is noticed. No bytecode cache: a save within
+        # the same second and of the same size as the previous one would otherwise load the stale .pyc.
+        environment.setdefault("PYTHONUNBUFFERED", "1")
+        environment.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+        self.process = subprocess.Popen(
+            list(command), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment, start_new_session=True
+        )
+        self.pid = self.process.pid
+        self.exit_code: Optional[int] = None
+        self._relay = threading.Thread(target=relay, args=(self.process.stdout, console, log), daemon=True)
+        self._relay.start()
+
+    def exited(self, wait_status: int) -> None:
+        self.exit_code = exit_code_of(wait_status)
+        self.process.returncode = self.exit_code
+
+    def send(self, signum: int) -> None:
+        if self.exit_code is None:
+            try:
+                os.kill(self.pid, signum)
+            except ProcessLookupError:
+                pass
+
+    def kill_all(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def finish(self) -> None:
+        """After the master exited: end anything it left behind and let its last output reach the log."""
+        self.kill_all()
+        self._relay.join(OUTPUT_DRAIN_SECONDS)
+
+
+# --- HTTP: readiness probe and the 503 fallback ---------------------------------------------------------------
+
+
+def answers_ok(port: int, timeout: float = PROBE_TIMEOUT_SECONDS) -> bool:
+    """GET / (the liveness route); http.client rather than urllib so proxy variables never apply."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", "/")
+        return connection.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
+class Probe:
+    """Polls GET / from a thread, because it blocks while init() runs, until it answers 200 at a moment
+    `may_answer()` allows (for a reload: once the old workers are gone)."""
+
+    def __init__(self, port: int, may_answer: Callable[[], bool]):
+        self.answered = threading.Event()
+        self._cancelled = threading.Event()
+        self._port = port
+        self._may_answer = may_answer
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def _run(self) -> None:
+        while not self._cancelled.is_set():
+            if self._may_answer() and answers_ok(self._port):
+                self.answered.set()
+                return
+            self._cancelled.wait(POLL_SECONDS)
+
+
+class _UnavailableHandler(BaseHTTPRequestHandler):
+    server: "FallbackServer"
+
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        """Every HTTP method (`do_GET`, `do_POST`, ...) gets the same 503."""
+        if name.startswith("do_"):
+            return self._answer
+        raise AttributeError(name)
+
+    def _answer(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if length > 0:
+            self.rfile.read(length)
+        body = self.server.body
+        self.send_response(503)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the 503s are the agent's, not the server's, and would only bury the traceback."""
+
+
+class FallbackServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, host: str, port: int, body: bytes):
+        self.body = body
+        super().__init__((host, port), _UnavailableHandler)
+
+    def server_bind(self) -> None:
+        """Skips HTTPServer's reverse DNS lookup of the bound name, which can hang in a container without DNS."""
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
+
+
+def serve_unavailable(host: str, port: int, body: bytes) -> FallbackServer:
+    """Answer 503 on the server's port; retries the bind briefly while the dead server's socket is released."""
+    deadline = time.monotonic() + BIND_RETRY_SECONDS
+    while True:
+        try:
+            server = FallbackServer(host, port, body)
+            break
+        except OSError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(POLL_SECONDS)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True).start()
+    return server
+
+
+# --- The supervisor -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Options:
+    port: int
+    host: str
+    keep_alive: bool
+    stop_timeout: float
+    command: Tuple[str, ...]
+
+
+STARTING, SERVING, RELOADING, FAILED = "starting", "serving", "reloading", "failed"
+
+
+class Agent:
+    """One server at a time, in one of four phases: STARTING (not answered yet), SERVING, RELOADING (SIGHUP
+    forwarded, waiting for a new worker) and FAILED (the server is gone, the 503 fallback answers).
+
+    Signal handlers only queue the signal; the main loop acts on it, so no state changes inside a handler."""
+
+    def __init__(self, options: Options, console: Console):
+        self.options = options
+        self.console = console
+        self.log = ServerLog()
+        self.signals: Deque[int] = collections.deque()
+        self.phase = STARTING
+        self.server: Optional[Server] = None
+        self.fallback: Optional[FallbackServer] = None
+        self.probe: Optional[Probe] = None
+        self.ever_ready = False
+        self.announce_reloaded = False
+        self.restart_on_exit = False
+        self.log_mark = 0
+
+    def run(self) -> int:
+        for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda received, _frame: self.signals.append(received))
+        try:
+            self._start_server()
+        except OSError as error:
+            self.console.status(f"cannot start {self.options.command[0]}: {error}")
+            return EXEC_FAILED
+        while True:
+            self._reap()
+            if self.server is not None and self.server.exit_code is not None:
+                exit_code = self._server_exited(self.server)
+                if exit_code is not None:
+                    return exit_code
+            while self.signals:
+                signum = self.signals.popleft()
+                if signum != signal.SIGHUP:
+                    return self._stop(signum)
+                self._reload()
+            if self.probe is not None and self.probe.answered.is_set():
+                self._answered()
+            time.sleep(POLL_SECONDS)
+
+    def _reap(self) -> None:
+        for pid, status in reaped_children():
+            if self.server is not None and pid == self.server.pid:
+                self.server.exited(status)
+
+    def _watch(self, phase: str, may_answer: Callable[[], bool]) -> None:
+        if self.probe is not None:
+            self.probe.cancel()
+        self.phase = phase
+        self.probe = Probe(self.options.port, may_answer)
+
+    def _start_server(self) -> None:
+        self.log_mark = self.log.mark()
+        self.server = Server(self.options.command, self.console, self.log)
+        self.restart_on_exit = False
+        self._watch(STARTING, lambda: True)
+
+    def _answered(self) -> None:
+        self.probe = None
+        if self.phase == STARTING:
+            self.ever_ready = True
+            self.console.status("ready")
+        if self.phase == RELOADING or self.announce_reloaded:
+            self.console.status("reloaded")
+        self.announce_reloaded = False
+        self.restart_on_exit = False
+        self.phase = SERVING
+
+    def _reload(self) -> None:
+        self.console.status("reloading")
+        self.log_mark = self.log.mark()
+        if self.phase in (SERVING, RELOADING) and self.server is not None:
+            self.restart_on_exit = self.phase == RELOADING
+            old_workers = {pid for pid in self.log.workers() if is_running(pid)}
+            self.server.send(signal.SIGHUP)
+            self._watch(RELOADING, lambda: not any(is_running(pid) for pid in old_workers))
+            return
+        if self.server is not None:
+            # Still starting: the server may not handle SIGHUP yet, and SIGHUP's default action kills it.
+            self._stop_server(signal.SIGTERM)
+        self._stop_fallback()
+        self.announce_reloaded = True
+        self._start_server()
+
+    def _server_exited(self, server: Server) -> Optional[int]:
+        self.server = None
+        if self.probe is not None:
+            self.probe.cancel()
+            self.probe = None
+        server.finish()
+        exit_code = server.exit_code if server.exit_code is not None else 0
+        if not self.ever_ready and not self.options.keep_alive:
+            self.console.status(f"server exited with code {exit_code}")
+            return exit_code
+        self.phase = FAILED
+        self.announce_reloaded = False
+        body = unavailable_body(describe_failure(self.log.lines_since(self.log_mark)), exit_code)
+        try:
+            self.fallback = serve_unavailable(self.options.host, self.options.port, body)
+        except OSError as error:
+            self.console.status(f"cannot serve 503 on port {self.options.port}: {error}")
+        self.console.status(f"server exited with code {exit_code}; serving 503 until the next good save")
+        if self.restart_on_exit:
+            # A save arrived while the failing reload was under way: its code may be good, so try it now.
+            self.signals.append(signal.SIGHUP)
+        return None
+
+    def _stop_server(self, signum: int) -> None:
+        server = self.server
+        if server is None:
+            return
+        server.send(signum)
+        deadline = time.monotonic() + self.options.stop_timeout
+        while server.exit_code is None and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(POLL_SECONDS / 5)
+        if server.exit_code is None:
+            server.kill_all()
+            while server.exit_code is None:
+                self._reap()
+                time.sleep(POLL_SECONDS / 5)
+        server.finish()
+        self.server = None
+
+    def _stop_fallback(self) -> None:
+        if self.fallback is not None:
+            self.fallback.shutdown()
+            self.fallback.server_close()
+            self.fallback = None
+
+    def _stop(self, signum: int) -> int:
+        if self.probe is not None:
+            self.probe.cancel()
+        self._stop_server(signum)
+        self._stop_fallback()
+        self.console.status("stopped")
+        return 0
+
+
+def parse_options(argv: Sequence[str]) -> Options:
+    """Agent options come before `--`, the server's own argv after it."""
+    parser = argparse.ArgumentParser(
+        prog="agent.py",
+        description="Supervise the inference server: relay its output, report readiness, reload on SIGHUP, "
+        "answer 503 while its code is broken.",
+        epilog="example: agent.py --port 5001 -- python -m azureml_inference_server_http --entry_script score.py",
+    )
+    parser.add_argument("--port", type=int, required=True, help="port the server listens on")
+    parser.add_argument("--host", default="0.0.0.0", help="address the 503 fallback binds (default: %(default)s)")
+    parser.add_argument(
+        "--keep-alive", action="store_true", help="serve 503 instead of exiting when the server never answered"
+    )
+    parser.add_argument(
+        "--stop-timeout", type=float, default=5.0, help="seconds to wait on SIGTERM before SIGKILL (default: 5)"
+    )
+    if "--" not in argv:
+        parser.error("give the server command after --")
+    split = list(argv).index("--")
+    namespace = parser.parse_args(list(argv[:split]))
+    command = tuple(argv[split + 1 :])
+    if not command:
+        parser.error("the server command after -- is empty")
+    return Options(
+        port=namespace.port,
+        host=namespace.host,
+        keep_alive=namespace.keep_alive,
+        stop_timeout=namespace.stop_timeout,
+        command=command,
+    )
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    options = parse_options(sys.argv[1:] if argv is None else argv)
+    return Agent(options, Console(sys.stdout.buffer)).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
