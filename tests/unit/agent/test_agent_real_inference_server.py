@@ -1,0 +1,90 @@
+"""The agent against the real azureml-inference-server-http (gunicorn), when a Python that has it is around.
+
+Skipped otherwise. The server binds 0.0.0.0 (it has no host flag); the agent's own fallback binds 127.0.0.1 here.
+Run with `-s` to see the measured reload times.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import pytest
+from agent_harness import free_port, request
+
+CANDIDATE_PYTHONS = (sys.executable, "/tmp/aml/venv/bin/python")
+
+SCORE = "def init():\n    pass\n\n\ndef run(data):\n    return {version!r}\n"
+SYNTAX_ERROR = "def init():\n    pass\n\n\ndef run(data:\n    return 'never'\n"
+
+
+def inference_server_python() -> Optional[str]:
+    if importlib.util.find_spec("azureml_inference_server_http") is not None:
+        return sys.executable
+    for python in CANDIDATE_PYTHONS[1:]:
+        if Path(python).exists():
+            found = subprocess.run([python, "-c", "import azureml_inference_server_http"], capture_output=True)
+            if found.returncode == 0:
+                return python
+    return None
+
+
+SERVER_PYTHON = inference_server_python()
+pytestmark = pytest.mark.skipif(SERVER_PYTHON is None, reason="azureml-inference-server-http is not installed")
+
+
+def save(app_dir: Path, source: str) -> None:
+    (app_dir / "score.py").write_text(source)
+
+
+def scored(port: int) -> str:
+    answer = request(port, "POST", "/score", b"{}")
+    assert answer.status == 200, answer
+    return json.loads(answer.body)
+
+
+def test_reload_broken_save_and_recovery_with_the_real_server(start_agent, app_dir):
+    save(app_dir, SCORE.format(version="v1"))
+    port = free_port()
+    command = [str(SERVER_PYTHON), "-m", "azureml_inference_server_http"]
+    command += ["--entry_script", str(app_dir / "score.py"), "--port", str(port)]
+    agent = start_agent(command, port=port)
+    agent.wait_for("localep-agent: ready", timeout=30)
+    assert scored(port) == "v1"
+
+    save(app_dir, SCORE.format(version="v2"))
+    sent = time.monotonic()
+    agent.send(signal.SIGHUP)
+    reloaded = agent.wait_for("localep-agent: reloaded")
+    reload_seconds = time.monotonic() - sent
+    assert scored(port) == "v2"
+
+    save(app_dir, SYNTAX_ERROR)
+    sent = time.monotonic()
+    agent.send(signal.SIGHUP)
+    failed = agent.wait_for("localep-agent: server exited with code 3; serving 503 until the next good save", reloaded)
+    failure_seconds = time.monotonic() - sent
+    answer = request(port, "POST", "/score", b"{}")
+    assert answer.status == 503
+    assert json.loads(answer.body)["detail"].startswith("SyntaxError: ")
+    assert json.loads(answer.body)["location"] == f"{app_dir / 'score.py'}:5"
+
+    save(app_dir, SCORE.format(version="v3"))
+    sent = time.monotonic()
+    agent.send(signal.SIGHUP)
+    agent.wait_for("localep-agent: reloaded", failed, timeout=30)
+    restart_seconds = time.monotonic() - sent
+    assert scored(port) == "v3"
+
+    print(
+        f"\nreal server: reload {reload_seconds:.2f} s, broken save to 503 {failure_seconds:.2f} s, "
+        f"restart after the fix {restart_seconds:.2f} s"
+    )
+    agent.send(signal.SIGTERM)
+    assert agent.wait() == 0
