@@ -1,0 +1,169 @@
+"""What `localep smoke` does, without CLI concerns: up a private copy of the endpoint, replay, always tear down.
+
+The copy runs under its own endpoint name (`<name>-smoke-<random>`) on a port nobody holds, so its containers,
+labels, port and state never touch a `localep up` of the same endpoint that is running at the same time.
+Teardown runs on success, on failure, on Ctrl-C and on SIGTERM, and a second Ctrl-C cannot cut it short.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import shutil
+import signal
+import socket
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Optional, Sequence
+
+import docker
+
+from localep.build.settings import BuildSettings
+from localep.progress import Reporter, Stopwatch
+from localep.replay.runner import ReplayResult, replay
+from localep.replay.sources import ReplayCase
+from localep.runtime import containers
+from localep.runtime.containers import ContainerGroup
+from localep.runtime.deploy import UpOptions, deploy
+from localep.runtime.endpoints import EndpointAddress, endpoint_address
+from localep.runtime.state import endpoint_dir
+from localep.spec.model import Project
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    """How replay sends: at most `concurrency` in flight, at most `rate` per second, `timeout` per wait."""
+
+    concurrency: int = 1
+    rate: Optional[float] = None
+    timeout: float = 30.0
+    headers: Dict[str, str] = field(default_factory=dict)  # sent after the endpoint's own, e.g. a pinned deployment
+
+
+@dataclass(frozen=True)
+class SmokeRun:
+    endpoint: str  # the private copy's name
+    port: int
+    results: List[ReplayResult]
+
+
+def isolated_name(endpoint: str, token: Optional[str] = None) -> str:
+    """`numpy-regression` -> `numpy-regression-smoke-1a2b3c`: still a valid Azure ML endpoint name."""
+    return f"{endpoint}-smoke-{token or uuid.uuid4().hex[:6]}"
+
+
+def isolated_project(project: Project, name: str) -> Project:
+    """The same deployments on an endpoint called `name`, so container names and labels are its own."""
+    return Project(
+        endpoint=dataclasses.replace(project.endpoint, name=name),
+        deployments=[dataclasses.replace(deployment, endpoint_name=name) for deployment in project.deployments],
+    )
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now (the kernel's pick, not a remembered one)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def with_request_path(cases: Sequence[ReplayCase], request_path: str) -> List[ReplayCase]:
+    """Point request-file cases at the endpoint's scoring path; recorded cases keep the path they had."""
+    return [
+        case if case.exchange is not None else dataclasses.replace(
+            case, request=dataclasses.replace(case.request, path=request_path)
+        )
+        for case in cases
+    ]
+
+
+def send(cases: Sequence[ReplayCase], address: EndpointAddress, options: SendOptions,
+         reporter: Reporter) -> List[ReplayResult]:
+    """Replay `cases` against `address` (with its headers, e.g. the endpoint key) and say how fast it went."""
+    pace = f", at most {options.rate:g}/s" if options.rate else ""
+    reporter.step(f"replaying {len(cases)} request(s) to {address.base_url} (concurrency {options.concurrency}{pace})")
+    watch = Stopwatch()
+    results = replay(
+        with_request_path(cases, address.scoring_path),
+        address.base_url,
+        headers={**address.headers, **options.headers},
+        concurrency=options.concurrency,
+        rate=options.rate,
+        timeout=options.timeout,
+    )
+    elapsed = watch.elapsed()
+    throughput = f" ({len(results) / elapsed:.0f}/s)" if elapsed > 0 else ""
+    reporter.step(f"{len(results)} answer(s) in {watch}{throughput}")
+    return results
+
+
+def run_smoke(
+    client: docker.DockerClient,
+    project: Project,
+    cases: Sequence[ReplayCase],
+    build: BuildSettings,
+    options: SendOptions,
+    reporter: Reporter,
+    ready_timeout: Optional[float] = None,
+) -> SmokeRun:
+    """Up a private copy of `project` on a free port, replay `cases` against it, and remove it again."""
+    name = isolated_name(project.endpoint.name)
+    port = free_port()
+    group = ContainerGroup(client)
+    with terminate_as_interrupt():
+        try:
+            deploy(client, isolated_project(project, name), UpOptions(build=build, port=port,
+                                                                       ready_timeout=ready_timeout), reporter, group)
+            results = send(cases, endpoint_address(client, name), options, reporter)
+        finally:
+            reporter.step(f"removing {name}")
+            with sigint_deferred():
+                tear_down(client, group, name)
+    return SmokeRun(endpoint=name, port=port, results=results)
+
+
+def tear_down(client: docker.DockerClient, group: ContainerGroup, name: str) -> None:
+    """Remove what the copy started, including a container created but not yet handed to `group`."""
+    group.remove_all()
+    for container in containers.find(client, name):
+        containers.remove_quietly(container)
+    shutil.rmtree(endpoint_dir(name), ignore_errors=True)
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so `finally` blocks still clean up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def sigint_deferred() -> Iterator[None]:
+    """Hold back Ctrl-C (and SIGTERM) while cleaning up; one that arrived meanwhile is raised afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: List[int] = []
+
+    def remember(signum: int, frame: Any) -> None:
+        arrived.append(signum)
+
+    previous = {signum: signal.signal(signum, remember) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if arrived:
+        raise KeyboardInterrupt
