@@ -31,7 +31,6 @@ from typing import List
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from localep.dockerclient import docker_client  # noqa: E402
 from localep.progress import Reporter  # noqa: E402
 from localep.replay import build_report, load_request_file  # noqa: E402
 from localep.replay.smoke import SendOptions, send  # noqa: E402
@@ -64,7 +63,7 @@ def private_copy(root: Path, name: str) -> Path:
 
 
 def replay_throughput(name: str, project: Path, count: int, concurrency: int) -> None:
-    address = endpoint_address(docker_client(), name)
+    address = endpoint_address(name)
     case = load_request_file(project / "requests" / "sample.json")
     quiet = Reporter(quiet=True)
     send([case] * 20, address, SendOptions(concurrency=concurrency), quiet)  # warm connections and the server

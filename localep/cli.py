@@ -17,6 +17,10 @@ COMMAND_MODULES = [
     "build",
     "validate",
     "vscode",
+    "replay",
+    "smoke",
+    "keys",
+    "traffic",
 ]
 
 

@@ -10,7 +10,8 @@ from localep.commands.options import json_option
 from localep.commands.output import emit_json, handles_errors, info
 from localep.commands.targets import endpoint_names
 from localep.dockerclient import docker_client
-from localep.runtime import containers
+from localep.runtime.deploy import remove_endpoint
+from localep.runtime.gateway_link import all_endpoints
 
 
 @click.command("down")
@@ -31,12 +32,10 @@ def command(targets: Sequence[str], deployment: Optional[str], everything: bool,
     if not targets and not everything:
         raise click.UsageError("name an endpoint (or a YAML file), or use --all")
     client = docker_client()
-    names = [None] if everything else endpoint_names(targets)
+    names = all_endpoints(client) if everything else endpoint_names(targets)
     removed = []
     for name in names:
-        for container in containers.find(client, name, deployment):
-            containers.remove_quietly(container)
-            removed.append(container.name)
+        removed += remove_endpoint(client, name, deployment)
     if as_json:
         emit_json({"removed": removed})
     else:

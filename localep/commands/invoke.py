@@ -13,7 +13,6 @@ import requests
 from localep.commands.options import json_option
 from localep.commands.output import emit_json, handles_errors
 from localep.commands.targets import endpoint_name
-from localep.dockerclient import docker_client
 from localep.errors import LocalepError
 from localep.exitcodes import ExitCode
 from localep.runtime.endpoints import EndpointAddress, endpoint_address
@@ -46,7 +45,7 @@ def command(target: Optional[str], url: Optional[str], request_file: Optional[Pa
     if not target and not url:
         raise click.UsageError("name an endpoint (or one of its YAML files), or give --url")
     address = EndpointAddress(name="", base_url=url, scoring_path="") if url else \
-        endpoint_address(docker_client(), endpoint_name(target))
+        endpoint_address(endpoint_name(target))
     body = request_file.read_bytes() if request_file else sys.stdin.buffer.read()
     headers = {"Content-Type": "application/json", **address.headers}
     if deployment:

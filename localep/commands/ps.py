@@ -1,8 +1,8 @@
-"""`localep ps`: what is running, from container labels, so it works from any shell."""
+"""`localep ps`: what is running, from container labels and each endpoint's gateway, so it works from any shell."""
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 import click
 
@@ -10,8 +10,10 @@ from localep.commands.options import json_option
 from localep.commands.output import emit_json, handles_errors
 from localep.commands.targets import endpoint_name
 from localep.dockerclient import docker_client
+from localep.gateway.process import GatewayRejected, GatewayUnreachable, gateway_state
 from localep.runtime import containers, labels
 from localep.runtime.containers import RunningContainer
+from localep.runtime.gateway_link import running_gateway
 
 
 @click.command("ps")
@@ -19,7 +21,7 @@ from localep.runtime.containers import RunningContainer
 @json_option
 @handles_errors
 def command(target: Optional[str], as_json: bool) -> None:
-    """List local endpoints and their deployments.
+    """List local endpoints, their deployments, traffic, health and request statistics.
 
     \b
     Example:
@@ -27,40 +29,76 @@ def command(target: Optional[str], as_json: bool) -> None:
       localep ps numpy-regression --json
     """
     client = docker_client()
-    rows = [containers.describe(c) for c in containers.find(client, endpoint_name(target) if target else None)]
+    found = [containers.describe(c) for c in containers.find(client, endpoint_name(target) if target else None)]
+    gateways = {name: _gateway(name) for name in sorted({row.endpoint for row in found})}
+    rows = [ps_row(row, gateways.get(row.endpoint)) for row in found]
     if as_json:
-        emit_json([ps_row(row) for row in rows])
-        return
-    _print_table(rows)
+        emit_json(rows)
+    else:
+        _print_table(rows)
 
 
-def ps_row(row: RunningContainer) -> dict:
-    scoring = row.labels.get(labels.SCORING_PATH, "/score")
-    return {
+def _gateway(endpoint: str) -> Optional[Dict[str, Any]]:
+    gateway = running_gateway(endpoint)
+    if gateway is None:
+        return None
+    try:
+        return gateway_state(gateway.port, timeout_s=2.0)
+    except (GatewayUnreachable, GatewayRejected):
+        return None
+
+
+def ps_row(row: RunningContainer, gateway: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    record: Dict[str, Any] = {
         "endpoint": row.endpoint,
         "deployment": row.deployment,
         "instance": row.instance,
         "container": row.name,
         "status": row.status,
-        "port": row.host_port,
-        "url": f"http://127.0.0.1:{row.host_port}{scoring}" if row.host_port else None,
+        "direct_url": f"http://127.0.0.1:{row.host_port}{row.labels.get(labels.SCORING_PATH, '/score')}"
+        if row.host_port else None,
         "debug_port": row.debug_port,
         "image": row.image,
         "code_dir": row.labels.get(labels.CODE_DIR),
         "remote_code_dir": row.labels.get(labels.REMOTE_CODE_DIR),
         "spec_file": row.labels.get(labels.SPEC_FILE),
+        "url": None,
+        "port": None,
+        "health": "stopped" if row.status != "running" else "unknown",
+        "traffic": None,
+        "mirror_traffic": None,
+        "stats": None,
     }
+    if gateway is None:
+        return record
+    config = gateway["config"]
+    record.update(url=f"{gateway['url']}/score", port=config["port"], auth_mode=config["auth_mode"],
+                  traffic=config["traffic"].get(row.deployment, 0),
+                  mirror_traffic=config["mirror_traffic"].get(row.deployment, 0))
+    deployment = gateway["deployments"].get(row.deployment)
+    if deployment is not None:
+        record["stats"] = deployment["stats"]
+        instance = next((i for i in deployment["instances"] if i["container"] == row.name), None)
+        if instance is not None and row.status == "running":
+            record["health"] = "healthy" if instance["healthy"] else "unhealthy"
+            record["restarts"] = instance["restarts"]
+    return record
 
 
-def _print_table(rows: List[RunningContainer]) -> None:
+def _print_table(rows: List[Dict[str, Any]]) -> None:
     if not rows:
         click.echo("no local endpoints")
         return
-    table = [("ENDPOINT", "DEPLOYMENT", "STATUS", "URL", "DEBUG", "CONTAINER")]
+    table = [("ENDPOINT", "DEPLOYMENT", "STATUS", "HEALTH", "TRAFFIC", "REQUESTS", "ERRORS", "P50 MS", "URL", "DEBUG")]
     for row in rows:
-        record = ps_row(row)
-        table.append((row.endpoint, row.deployment, row.status, record["url"] or "-",
-                      str(row.debug_port or "-"), row.name))
+        stats = row["stats"] or {}
+        p50 = (stats.get("latency_ms") or {}).get("p50")
+        traffic = "-" if row["traffic"] is None else f"{row['traffic']}%" + (
+            f" (+{row['mirror_traffic']}% mirror)" if row["mirror_traffic"] else "")
+        name = row["deployment"] if row["instance"] == 0 else f"{row['deployment']}#{row['instance'] + 1}"
+        table.append((row["endpoint"], name, row["status"], row["health"], traffic, str(stats.get("requests", "-")),
+                      str(stats.get("errors", "-")), f"{p50:.1f}" if p50 is not None else "-", row["url"] or "-",
+                      str(row["debug_port"] or "-")))
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     for line in table:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())

@@ -12,7 +12,6 @@ import click
 
 from localep.commands.output import emit_json, handles_errors, info, warn
 from localep.commands.targets import endpoint_name
-from localep.dockerclient import docker_client
 from localep.errors import LocalepError
 from localep.exitcodes import ExitCode
 from localep.progress import Reporter
@@ -121,7 +120,7 @@ def command(sources: Sequence[Path], request_files: Sequence[Path], target: Opti
     check_report_paths([*sources, *request_files], junit, json_target)
     check_ignore_paths(ignore)
     cases = collect_cases(sources, request_files)
-    address = url_address(url) if url else endpoint_address(docker_client(), endpoint_name(str(target)))
+    address = url_address(url) if url else endpoint_address(endpoint_name(str(target)))
     options = SendOptions(concurrency, rate, timeout, {DEPLOYMENT_HEADER: deployment} if deployment else {})
     results = send(cases, address, options, Reporter())
     report = build_report(results, rtol, atol, ignore, check_headers)

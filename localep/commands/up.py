@@ -1,4 +1,4 @@
-"""`localep up`: build, start, wait until the deployment really answers, then stream its log (or detach)."""
+"""`localep up`: build, start, wait until the endpoint really answers, then stream logs and hot-reload (or detach)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from typing import Optional, Sequence
 import click
 
 from localep.commands import options
-from localep.commands.output import emit_json, handles_errors
+from localep.commands.output import emit_json, handles_errors, info
+from localep.devloop.launchjson import attach_configuration, write_attach_configuration
+from localep.devloop.session import DevSession
 from localep.dockerclient import docker_client
-from localep.errors import DeploymentFailed
 from localep.progress import Reporter
 from localep.runtime.containers import ContainerGroup
 from localep.runtime.deploy import RunningEndpoint, UpOptions, deploy
-from localep.runtime.logs import follow_in_background
-from localep.runtime.plan import DebugOptions
+from localep.runtime.plan import APP_ROOT, DebugOptions
 
 
 @click.command("up")
@@ -24,45 +24,73 @@ from localep.runtime.plan import DebugOptions
 @options.build_options
 @click.option("--port", type=click.IntRange(1, 65535), help="Endpoint port on 127.0.0.1 (default: remembered per endpoint).")
 @click.option("-d", "--detach", is_flag=True, help="Return once ready and leave the endpoint running.")
+@click.option("--no-reload", is_flag=True, help="Do not watch the code, model and environment for changes.")
 @click.option("--debug", is_flag=True, help="Run the server under debugpy, listening on 127.0.0.1:--debug-port.")
 @click.option("--debug-port", type=click.IntRange(1, 65535), default=5678, show_default=True)
 @click.option("--wait-for-debugger", is_flag=True, help="With --debug: stop before init() until a debugger attaches.")
+@click.option("--vscode", "write_vscode", is_flag=True,
+              help="With --debug: add the attach configuration to ./.vscode/launch.json.")
+@click.option("--no-auth", is_flag=True, help="Accept requests without a key or token (quick pokes).")
+@click.option("--raw-errors", is_flag=True, help="Pass the container's own error answers through instead of the cloud's 424.")
+@click.option("--record", "record_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append every request and response to this JSONL file (for `localep replay`).")
 @click.option("--timeout", "ready_timeout", type=float, help="Seconds to wait for readiness (default: the readiness_probe bound).")
 @options.json_option
 @handles_errors
 def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Sequence[str], pull: str,
-            ca_bundle: Optional[Path], rebuild: bool, port: Optional[int], detach: bool, debug: bool, debug_port: int,
-            wait_for_debugger: bool, ready_timeout: Optional[float], as_json: bool) -> None:
-    """Run a deployment locally and wait until it answers, like the cloud would.
+            ca_bundle: Optional[Path], rebuild: bool, port: Optional[int], detach: bool, no_reload: bool,
+            debug: bool, debug_port: int, wait_for_debugger: bool, write_vscode: bool, no_auth: bool,
+            raw_errors: bool, record_path: Optional[Path], ready_timeout: Optional[float], as_json: bool) -> None:
+    """Run deployments locally behind their endpoint and wait until it answers, like the cloud would.
 
-    FILES are deployment YAML files (and optionally the endpoint YAML), exactly as written for Azure ML.
+    FILES are deployment YAML files (and optionally the endpoint YAML, or a folder holding them), exactly as
+    written for Azure ML. Adding a deployment later (`localep up green.yml`) attaches it to the running endpoint.
+    In the foreground, saving the scoring script or model reloads the server; Ctrl-C stops and removes everything.
 
     \b
     Example:
       localep up examples/numpy-regression/blue-deployment.yml
-      localep up blue-deployment.yml --detach --port 8080
+      localep up endpoint.yml blue.yml green.yml --detach
+      localep up blue-deployment.yml --debug --vscode
     """
     reporter = Reporter(quiet=as_json)
     project = options.load(files, endpoint_file, overrides)
     client = docker_client()
+    debugging = debug or wait_for_debugger
     up_options = UpOptions(
         build=options.build_settings(pull, ca_bundle, rebuild),
         port=port,
-        debug=DebugOptions(port=debug_port, wait_for_client=wait_for_debugger) if (debug or wait_for_debugger) else None,
+        debug=DebugOptions(port=debug_port, wait_for_client=wait_for_debugger) if debugging else None,
         ready_timeout=ready_timeout,
+        auth=not no_auth,
+        raw_errors=raw_errors,
+        record_path=str(record_path.resolve()) if record_path else None,
     )
+    if write_vscode:
+        _write_launch_json(project.deployments, debug_port)
     with ContainerGroup(client) as group:
         started = time.time()
         endpoint = deploy(client, project, up_options, reporter, group)
-        if detach:
-            _report(endpoint, as_json)
-            return
         _report(endpoint, as_json)
+        if detach:
+            return
         try:
-            _run_foreground(endpoint, reporter, started)
+            DevSession(client, endpoint, up_options, reporter, group, reload=not no_reload).run(since=started - 1)
         finally:
-            reporter.step(f"stopping {endpoint.name}")
+            reporter.step(f"stopping {', '.join(d.name for d in project.deployments)} of {endpoint.name}")
             group.remove_all()
+
+
+def _write_launch_json(deployments, debug_port: int) -> None:
+    for deployment in deployments:
+        code = deployment.code_configuration
+        if code is None:
+            continue
+        config = attach_configuration(
+            endpoint=deployment.endpoint_name, deployment=deployment.name, port=debug_port, local_root=code.code,
+            remote_root=str(APP_ROOT / code.code.name), workspace=Path.cwd(), just_my_code=False,
+        )
+        info(f"launch.json: {config['name']} -> {write_attach_configuration(Path.cwd(), config)}")
 
 
 def _report(endpoint: RunningEndpoint, as_json: bool) -> None:
@@ -78,20 +106,8 @@ def endpoint_summary(endpoint: RunningEndpoint) -> dict:
         "port": endpoint.port,
         "scoring_uri": endpoint.scoring_uri,
         "deployments": [
-            {"deployment": i.deployment.name, "container": i.plan.name, "ready_seconds": round(i.ready_seconds, 3)}
+            {"deployment": i.deployment.name, "container": i.plan.name, "direct_url": i.base_url,
+             "ready_seconds": round(i.ready_seconds, 3)}
             for i in endpoint.instances
         ],
     }
-
-
-def _run_foreground(endpoint: RunningEndpoint, reporter: Reporter, started: float) -> None:
-    """Stream logs until Ctrl-C; a container that dies ends the session with its exit code."""
-    running = [instance.container for instance in endpoint.instances]
-    follow_in_background(running, reporter, since=started - 1)
-    while True:
-        time.sleep(0.5)
-        for container in running:
-            container.reload()
-            if container.status in ("exited", "dead"):
-                code = container.attrs.get("State", {}).get("ExitCode")
-                raise DeploymentFailed(f"{container.name} stopped (exit code {code}); see its log above")

@@ -23,9 +23,8 @@ from localep.build.settings import BuildSettings
 from localep.progress import Reporter, Stopwatch
 from localep.replay.runner import ReplayResult, replay
 from localep.replay.sources import ReplayCase
-from localep.runtime import containers
 from localep.runtime.containers import ContainerGroup
-from localep.runtime.deploy import UpOptions, deploy
+from localep.runtime.deploy import UpOptions, deploy, remove_endpoint
 from localep.runtime.endpoints import EndpointAddress, endpoint_address
 from localep.runtime.state import endpoint_dir
 from localep.spec.model import Project
@@ -115,7 +114,7 @@ def run_smoke(
         try:
             deploy(client, isolated_project(project, name), UpOptions(build=build, port=port,
                                                                        ready_timeout=ready_timeout), reporter, group)
-            results = send(cases, endpoint_address(client, name), options, reporter)
+            results = send(cases, endpoint_address(name), options, reporter)
         finally:
             reporter.step(f"removing {name}")
             with sigint_deferred():
@@ -126,8 +125,7 @@ def run_smoke(
 def tear_down(client: docker.DockerClient, group: ContainerGroup, name: str) -> None:
     """Remove what the copy started, including a container created but not yet handed to `group`."""
     group.remove_all()
-    for container in containers.find(client, name):
-        containers.remove_quietly(container)
+    remove_endpoint(client, name)
     shutil.rmtree(endpoint_dir(name), ignore_errors=True)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import docker
 import docker.errors
@@ -104,18 +104,29 @@ def describe(container: Container) -> RunningContainer:
 
 
 class ContainerGroup:
-    """Owns the containers an `up` starts: on error or Ctrl-C inside the `with`, all of them are removed."""
+    """Owns what an `up` starts (containers, and cleanups such as stopping the gateway): on error or Ctrl-C inside
+    the `with`, all of it is undone, newest first."""
 
     def __init__(self, client: docker.DockerClient):
         self.client = client
         self.containers: List[Container] = []
+        self.cleanups: List[Callable[[], None]] = []
 
     def start(self, plan: ContainerPlan) -> Container:
         container = start(self.client, plan)
         self.containers.append(container)
         return container
 
+    def remove(self, container: Container) -> None:
+        remove_quietly(container)
+        self.containers = [c for c in self.containers if c.id != container.id]
+
+    def defer(self, cleanup: Callable[[], None]) -> None:
+        self.cleanups.append(cleanup)
+
     def remove_all(self) -> None:
+        while self.cleanups:
+            self.cleanups.pop()()
         for container in reversed(self.containers):
             remove_quietly(container)
         self.containers.clear()

@@ -1,11 +1,17 @@
-"""spec -> build -> containers -> ready: what `up` does, without any CLI concerns."""
+"""spec -> build -> containers -> ready -> gateway: what `up` does, without any CLI concerns.
+
+An endpoint is a gateway (a detached host process on the endpoint's stable port) in front of one or more
+deployments, each with `instance_count` containers on their own loopback ports. `up` of a deployment whose
+endpoint already runs attaches it to that gateway and leaves the other deployments alone.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import docker
+from docker.models.containers import Container
 
 from localep.build.images import BuiltImage, debug_image, ensure_image
 from localep.build.settings import BuildSettings
@@ -13,11 +19,17 @@ from localep.errors import LocalepError
 from localep.progress import Reporter, Stopwatch
 from localep.runtime import containers
 from localep.runtime.containers import ContainerGroup
+from localep.runtime.gateway_link import (
+    attach_deployments,
+    detach_deployment,
+    running_gateway,
+    start_endpoint_gateway,
+    stop_endpoint_gateway,
+)
 from localep.runtime.plan import ContainerPlan, DebugOptions, plan_container
 from localep.runtime.ports import endpoint_port
 from localep.runtime.readiness import readiness_deadline, wait_until_ready
 from localep.spec.model import Deployment, Project
-from docker.models.containers import Container
 
 
 @dataclass(frozen=True)
@@ -27,6 +39,9 @@ class UpOptions:
     debug: Optional[DebugOptions] = None
     keep_alive: bool = False
     ready_timeout: Optional[float] = None
+    auth: bool = True
+    raw_errors: bool = False
+    record_path: Optional[str] = None
 
 
 @dataclass
@@ -35,6 +50,7 @@ class RunningInstance:
     plan: ContainerPlan
     container: Container
     host_port: int
+    image: BuiltImage
     ready_seconds: float = 0.0
 
     @property
@@ -48,10 +64,14 @@ class RunningEndpoint:
     port: int
     scoring_path: str
     instances: List[RunningInstance] = field(default_factory=list)
+    started_gateway: bool = False
 
     @property
     def scoring_uri(self) -> str:
         return f"http://127.0.0.1:{self.port}{self.scoring_path}"
+
+    def of(self, deployment: str) -> List[RunningInstance]:
+        return [i for i in self.instances if i.deployment.name == deployment]
 
 
 def build_images(client: docker.DockerClient, project: Project, options: UpOptions, reporter: Reporter) -> List[BuiltImage]:
@@ -69,34 +89,97 @@ def deploy(
     client: docker.DockerClient, project: Project, options: UpOptions, reporter: Reporter, group: ContainerGroup
 ) -> RunningEndpoint:
     """Start every deployment of `project` inside `group` (removed by the caller on failure) and wait until ready."""
-    if len(project.deployments) != 1:
-        raise LocalepError("one deployment per `up` for now: give a single deployment file")
+    if not project.deployments:
+        raise LocalepError(f"nothing to run: give at least one deployment file for endpoint {project.endpoint.name}")
     watch = Stopwatch()
     images = build_images(client, project, options, reporter)
     endpoint = project.endpoint
     for deployment in project.deployments:
         for old in containers.find(client, endpoint.name, deployment.name):
             containers.remove_quietly(old)
-    port = endpoint_port(client, endpoint.name, options.port)
+    gateway = running_gateway(endpoint.name)
+    port = gateway.port if gateway else endpoint_port(client, endpoint.name, options.port)
+    if gateway and options.port and options.port != gateway.port:
+        raise LocalepError(f"endpoint {endpoint.name} already runs on port {gateway.port}; "
+                           f"`localep down {endpoint.name}` first to move it to {options.port}")
     running = RunningEndpoint(name=endpoint.name, port=port, scoring_path=images[0].server.scoring_path)
     for deployment, image in zip(project.deployments, images):
-        tag = image.tag
-        debug = options.debug if image.server.managed else None
-        if debug is not None:
-            tag = debug_image(client, image, options.build, reporter, deployment)
-        plan = plan_container(deployment, tag, image.server, host_port=port, debug=debug,
-                              keep_alive=options.keep_alive)
-        reporter.step(f"starting {plan.name} on 127.0.0.1:{port}")
-        container = group.start(plan)
-        running.instances.append(RunningInstance(deployment, plan, container, port))
+        running.instances += start_instances(client, deployment, image, options, reporter, group)
     for instance in running.instances:
-        server = instance.plan.server
-        timeout = options.ready_timeout or readiness_deadline(instance.deployment)
-        if options.debug is not None and options.debug.wait_for_client:
-            reporter.step(f"waiting for a debugger on 127.0.0.1:{options.debug.port} before init() runs")
-            timeout = max(timeout, 3600.0)
-        instance.ready_seconds = wait_until_ready(
-            instance.container, f"{instance.base_url}{server.readiness_path}", instance.deployment, timeout
-        )
+        wait_for(instance, options, reporter)
+    if gateway is None:
+        start_endpoint_gateway(endpoint, port, running.instances, options.auth, options.raw_errors,
+                               options.record_path, reporter)
+        running.started_gateway = True
+        group.defer(lambda: stop_endpoint_gateway(endpoint.name))
+    else:
+        reporter.step(f"attaching {', '.join(d.name for d in project.deployments)} to the running {endpoint.name}")
+        attach_deployments(gateway, endpoint, running.instances, reporter)
+        for deployment in project.deployments:
+            group.defer(lambda name=deployment.name: detach_deployment(endpoint.name, name))
     reporter.step(f"{endpoint.name} is ready in {watch}: {running.scoring_uri}")
     return running
+
+
+def start_instances(client: docker.DockerClient, deployment: Deployment, image: BuiltImage, options: UpOptions,
+                    reporter: Reporter, group: ContainerGroup) -> List[RunningInstance]:
+    tag = image.tag
+    debug = options.debug if image.server.managed else None
+    if debug is not None:
+        if deployment.instance_count > 1:
+            reporter.warn(f"{deployment.name}: --debug runs one instance (instance_count {deployment.instance_count} "
+                          "would need one debug port each)")
+        tag = debug_image(client, image, options.build, reporter, deployment)
+    count = 1 if debug is not None else max(1, deployment.instance_count)
+    started = []
+    for index in range(count):
+        plan = plan_container(deployment, tag, image.server, host_port=None, instance=index, debug=debug,
+                              keep_alive=options.keep_alive)
+        container = group.start(plan)
+        host_port = containers.published_port(container, f"{image.server.port}/tcp")
+        if host_port is None:
+            raise LocalepError(f"{plan.name} started without a published port")
+        reporter.step(f"started {plan.name} (127.0.0.1:{host_port})")
+        started.append(RunningInstance(deployment, plan, container, host_port, image))
+    return started
+
+
+def wait_for(instance: RunningInstance, options: UpOptions, reporter: Reporter) -> None:
+    timeout = options.ready_timeout or readiness_deadline(instance.deployment)
+    if options.debug is not None and options.debug.wait_for_client and instance.image.server.managed:
+        reporter.step(f"waiting for a debugger on 127.0.0.1:{options.debug.port} before init() runs")
+        timeout = max(timeout, 3600.0)
+    path = instance.plan.server.readiness_path
+    instance.ready_seconds = wait_until_ready(instance.container, f"{instance.base_url}{path}",
+                                              instance.deployment, timeout)
+
+
+def replace_instances(client: docker.DockerClient, running: RunningEndpoint, deployment: Deployment,
+                      image: BuiltImage, options: UpOptions, reporter: Reporter, group: ContainerGroup,
+                      on_started: Callable[[List[RunningInstance]], None]) -> List[RunningInstance]:
+    """New containers for `deployment` (e.g. after its environment changed), then the gateway switches to them."""
+    for old in running.of(deployment.name):
+        group.remove(old.container)
+    running.instances = [i for i in running.instances if i.deployment.name != deployment.name]
+    fresh = start_instances(client, deployment, image, options, reporter, group)
+    on_started(fresh)
+    for instance in fresh:
+        wait_for(instance, options, reporter)
+    running.instances += fresh
+    gateway = running_gateway(running.name)
+    if gateway is not None:
+        attach_deployments(gateway, None, fresh)
+    return fresh
+
+
+def remove_endpoint(client: docker.DockerClient, endpoint: str, deployment: Optional[str] = None) -> List[str]:
+    """What `down` does: remove the containers, detach them from the gateway, stop it when none remain."""
+    removed = []
+    for container in containers.find(client, endpoint, deployment):
+        containers.remove_quietly(container)
+        removed.append(container.name)
+    if deployment is None:
+        stop_endpoint_gateway(endpoint)
+    else:
+        detach_deployment(endpoint, deployment)
+    return removed

@@ -1,14 +1,13 @@
-"""Where a running local endpoint answers, found from its containers so any shell can call it."""
+"""Where a running local endpoint answers (its gateway) and the credentials it wants, for any shell."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Dict
 
-import docker
-
 from localep.errors import LocalepError
-from localep.runtime import containers, labels
+from localep.gateway.process import control, gateway_state
+from localep.runtime.gateway_link import endpoint_keys, running_gateway
 
 
 @dataclass(frozen=True)
@@ -23,14 +22,15 @@ class EndpointAddress:
         return self.base_url + self.scoring_path
 
 
-def endpoint_address(client: docker.DockerClient, endpoint: str) -> EndpointAddress:
-    running = [containers.describe(c) for c in containers.find(client, endpoint)]
-    running = [row for row in running if row.status == "running" and row.host_port]
-    if not running:
+def endpoint_address(endpoint: str) -> EndpointAddress:
+    gateway = running_gateway(endpoint)
+    if gateway is None:
         raise LocalepError(f"no running local endpoint {endpoint!r}: start it with `localep up` (see `localep ps`)")
-    first = running[0]
-    return EndpointAddress(
-        name=endpoint,
-        base_url=f"http://127.0.0.1:{first.host_port}",
-        scoring_path=first.labels.get(labels.SCORING_PATH, "/score"),
-    )
+    config = gateway_state(gateway.port)["config"]
+    headers = {}
+    if config["auth_mode"] == "key":
+        headers["Authorization"] = f"Bearer {endpoint_keys(endpoint).primary}"
+    elif config["auth_mode"] == "aml_token":
+        token = control(gateway.port, "POST", "token", {})
+        headers["Authorization"] = f"Bearer {token['accessToken']}"
+    return EndpointAddress(name=endpoint, base_url=gateway.base_url, scoring_path="/score", headers=headers)

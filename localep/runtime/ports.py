@@ -12,7 +12,7 @@ import docker
 
 from localep.errors import PortInUse
 from localep.runtime import labels
-from localep.runtime.state import read_endpoint_state, update_endpoint_state
+from localep.runtime.state import read_endpoint_state, recorded_endpoints, update_endpoint_state
 
 PORT_RANGE = (31000, 39000)
 
@@ -53,6 +53,10 @@ def endpoint_port(client: docker.DockerClient, endpoint: str, requested: Optiona
 
 
 def port_holder(client: docker.DockerClient, port: int) -> str:
+    for endpoint in recorded_endpoints():
+        gateway = read_endpoint_state(endpoint).get("gateway") or {}
+        if gateway.get("port") == port:
+            return f"localep endpoint {endpoint!r} (its gateway, pid {gateway.get('pid')})"
     for container in client.containers.list():
         for bindings in (container.attrs.get("NetworkSettings", {}).get("Ports") or {}).values():
             for binding in bindings or []:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 
 def home() -> Path:
@@ -14,6 +14,11 @@ def home() -> Path:
 
 def endpoint_dir(endpoint: str) -> Path:
     return home() / "endpoints" / endpoint
+
+
+def recorded_endpoints() -> List[str]:
+    root = home() / "endpoints"
+    return sorted(folder.name for folder in root.iterdir() if folder.is_dir()) if root.is_dir() else []
 
 
 def read_endpoint_state(endpoint: str) -> Dict[str, Any]:

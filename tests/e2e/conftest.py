@@ -96,16 +96,23 @@ def example_image(cli, base_image) -> str:
     return built[0]["image"]
 
 
+def gateway_of(localep_home: Path, name: str):
+    state = localep_home / "endpoints" / name / "state.json"
+    return json.loads(state.read_text()).get("gateway") if state.exists() else None
+
+
 @pytest.fixture
-def project(tmp_path, example_image, docker_client) -> Path:
-    """A private copy of the example with a unique endpoint name; afterwards no container of it may remain."""
+def project(tmp_path, example_image, docker_client, cli, localep_home) -> Path:
+    """A private copy of the example with a unique endpoint name; afterwards nothing of it may remain running."""
     target = tmp_path / "project"
     shutil.copytree(EXAMPLE, target)
     name = f"t-{uuid.uuid4().hex[:8]}"
     rename_endpoint(target, "numpy-regression", name)
     (target / "name").write_text(name)
     yield target
-    leftovers = docker_client.containers.list(all=True, filters={"label": f"localep.endpoint={name}"})
-    for container in leftovers:
-        container.remove(force=True)
-    assert not leftovers, f"containers left behind: {[c.name for c in leftovers]}"
+    leftovers = [c.name for c in docker_client.containers.list(all=True, filters={"label": f"localep.endpoint={name}"})]
+    gateway = gateway_of(localep_home, name)
+    if leftovers or gateway:
+        cli.run("down", name)
+    assert not leftovers, f"containers left behind: {leftovers}"
+    assert not gateway, f"gateway left running: {gateway}"

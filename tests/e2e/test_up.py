@@ -40,8 +40,11 @@ def test_example_goes_up_answers_and_comes_down(cli, project, docker_client):
     assert env["AML_APP_ROOT"] == "/var/azureml-app/onlinescoring"
     assert env["AZUREML_ENTRY_SCRIPT"] == "score.py"
     assert env["SCORING_TIMEOUT_MS"] == "5000"
-    bindings = container.attrs["HostConfig"]["PortBindings"]["5001/tcp"]
-    assert bindings == [{"HostIp": "127.0.0.1", "HostPort": str(summary["port"])}]
+    bindings = container.attrs["NetworkSettings"]["Ports"]["5001/tcp"]
+    assert [b["HostIp"] for b in bindings] == ["127.0.0.1"], "published on loopback only"
+    assert summary["deployments"][0]["direct_url"] == f"http://127.0.0.1:{bindings[0]['HostPort']}"
+    unauthenticated = requests.post(summary["scoring_uri"], data=(project / "sample-request.json").read_bytes())
+    assert unauthenticated.status_code == 401, "auth_mode: key wants a key, like the cloud"
 
     down = cli.run("down", name)
     assert down.returncode == 0
@@ -66,7 +69,12 @@ def test_ps_logs_down_from_other_processes(cli, project):
     assert [(r["endpoint"], r["deployment"], r["status"]) for r in rows] == [(name, "blue", "running")]
     assert rows[0]["code_dir"] == str(project / "onlinescoring")
     assert rows[0]["remote_code_dir"] == "/var/azureml-app/onlinescoring"
-    assert requests.post(rows[0]["url"], data=(project / "sample-request.json").read_bytes()).json() == EXPECTED
+    key = cli.json("keys", name)["primary"]
+    answer = requests.post(rows[0]["url"], data=(project / "sample-request.json").read_bytes(),
+                           headers={"Authorization": f"Bearer {key}"})
+    assert answer.json() == EXPECTED
+    assert answer.headers["azureml-model-deployment"] == "blue"
+    assert rows[0]["health"] == "healthy" and rows[0]["traffic"] == 100
     logs = cli.run("logs", name, "--tail", "200")
     assert logs.returncode == 0
     assert "blue |" in logs.stdout.decode()
@@ -145,7 +153,9 @@ def test_foreground_up_streams_logs_and_ctrl_c_removes_everything(cli, project, 
         if line.startswith("http://"):
             uri = line
     assert uri is not None
-    assert requests.post(uri, data=b'{"data": [[1,2,3,4,5,6,7,8,9,10]]}').json() == EXPECTED[:1]
+    key = cli.json("keys", name)["primary"]
+    answer = requests.post(uri, data=b'{"data": [[1,2,3,4,5,6,7,8,9,10]]}', headers={"Authorization": f"Bearer {key}"})
+    assert answer.json() == EXPECTED[:1]
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == ExitCode.INTERRUPTED
@@ -175,7 +185,7 @@ def test_invoke_exit_code_follows_http_status(cli, project):
     up_detached(cli, project)
     bad = cli.run("invoke", name, input=b'{"no-data": 1}')
     assert bad.returncode == ExitCode.HTTP_ERROR
-    assert "HTTP 500" in bad.stderr.decode()
+    assert "HTTP 424" in bad.stderr.decode(), "the cloud answers 424 when the model container fails"
     good = cli.run("invoke", name, input=b'{"data": [[0,0,0,0,0,0,0,0,0,0]]}')
     assert good.returncode == 0
     assert json.loads(good.stdout) == [10.0]

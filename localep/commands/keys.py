@@ -1,0 +1,40 @@
+"""`localep keys`: an endpoint's keys (kept across restarts), and regenerating them."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import click
+
+from localep.commands.options import json_option
+from localep.commands.output import emit_json, handles_errors, info
+from localep.commands.targets import endpoint_name
+from localep.gateway.process import control
+from localep.runtime.gateway_link import endpoint_keys, running_gateway
+
+
+@click.command("keys")
+@click.argument("target")
+@click.option("--regenerate", type=click.Choice(["primary", "secondary"]),
+              help="Replace this key; a running endpoint accepts the new one at once.")
+@json_option
+@handles_errors
+def command(target: str, regenerate: Optional[str], as_json: bool) -> None:
+    """Show (or regenerate) the keys of a local endpoint with auth_mode: key.
+
+    \b
+    Example:
+      localep keys numpy-regression
+      curl -H "Authorization: Bearer $(localep keys numpy-regression --json | jq -r .primary)" ...
+      localep keys numpy-regression --regenerate secondary
+    """
+    name = endpoint_name(target)
+    keys = endpoint_keys(name, regenerate=[regenerate] if regenerate else [])
+    gateway = running_gateway(name)
+    if regenerate and gateway is not None:
+        control(gateway.port, "PUT", "keys", {regenerate: getattr(keys, regenerate)})
+        info(f"{regenerate} key of {name} regenerated; the running endpoint uses it now")
+    if as_json:
+        emit_json({"endpoint": name, "primary": keys.primary, "secondary": keys.secondary})
+    else:
+        click.echo(f"primary:   {keys.primary}\nsecondary: {keys.secondary}")

@@ -1,0 +1,168 @@
+"""Runtime's side of the endpoint gateway: start it for a new endpoint, attach and detach deployments, stop it.
+
+Where it runs (pid, port, config, log) and the endpoint's keys live in the endpoint's state file, so any shell
+finds it; `running_gateway` double-checks with the process itself before trusting that file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import docker
+
+from localep.gateway.config import DeploymentRoute, GatewayConfig, Keys, Liveness, new_key, save_config
+from localep.gateway.process import (
+    GatewayRejected,
+    GatewayUnreachable,
+    control,
+    gateway_state,
+    is_gateway_process,
+    start_gateway,
+    stop_gateway,
+)
+from localep.progress import Reporter
+from localep.runtime import containers, labels
+from localep.runtime.state import endpoint_dir, read_endpoint_state, recorded_endpoints, update_endpoint_state
+from localep.spec.model import Deployment, Endpoint
+
+LOCAL_AUTH_MODES = {"key": "key", "aml_token": "aml_token", "aad_token": "aml_token"}
+
+
+@dataclass(frozen=True)
+class GatewayHandle:
+    endpoint: str
+    pid: int
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def running_gateway(endpoint: str) -> Optional[GatewayHandle]:
+    recorded = read_endpoint_state(endpoint).get("gateway")
+    if not recorded or not is_gateway_process(int(recorded["pid"])):
+        return None
+    try:
+        state = gateway_state(int(recorded["port"]), timeout_s=2.0)
+    except (GatewayUnreachable, GatewayRejected):
+        return None
+    if state.get("pid") != recorded["pid"]:
+        return None
+    return GatewayHandle(endpoint, int(recorded["pid"]), int(recorded["port"]))
+
+
+def endpoint_keys(endpoint: str, regenerate: Sequence[str] = ()) -> Keys:
+    """The endpoint's two keys, made once and kept across restarts (like the cloud's)."""
+    stored = read_endpoint_state(endpoint).get("keys") or {}
+    keys = {name: stored.get(name) or new_key() for name in ("primary", "secondary")}
+    for name in regenerate:
+        keys[name] = new_key()
+    if keys != stored:
+        update_endpoint_state(endpoint, keys=keys)
+    return Keys(**keys)
+
+
+def deployment_route(deployment: Deployment, upstreams: List[str], container_names: List[str]) -> DeploymentRoute:
+    settings = deployment.request_settings
+    probe = deployment.liveness_probe
+    return DeploymentRoute(
+        upstreams=upstreams,
+        request_timeout_ms=settings.request_timeout_ms,
+        max_concurrent_requests_per_instance=settings.max_concurrent_requests_per_instance,
+        max_queue_wait_ms=settings.max_queue_wait_ms,
+        liveness=Liveness(initial_delay=probe.initial_delay, period=probe.period, timeout=probe.timeout,
+                          failure_threshold=probe.failure_threshold),
+        containers=container_names,
+    )
+
+
+def routes_of(instances: Sequence[Any]) -> Dict[str, DeploymentRoute]:
+    """One route per deployment from running instances (objects with deployment, base_url, plan)."""
+    grouped: Dict[str, List[Any]] = {}
+    for instance in instances:
+        grouped.setdefault(instance.deployment.name, []).append(instance)
+    return {
+        name: deployment_route(members[0].deployment, [m.base_url for m in members], [m.plan.name for m in members])
+        for name, members in grouped.items()
+    }
+
+
+def known_shares(shares: Dict[str, int], names: Sequence[str], what: str, reporter: Optional[Reporter]) -> Dict[str, int]:
+    """The cloud rejects traffic naming absent deployments; locally the others just are not running (yet)."""
+    missing = sorted(set(shares) - set(names))
+    if missing and reporter is not None:
+        reporter.warn(f"{what} names {', '.join(missing)}, not running here: their share is not served "
+                      f"until you `localep up` them")
+    return {name: share for name, share in shares.items() if name in names}
+
+
+def start_endpoint_gateway(endpoint: Endpoint, port: int, instances: Sequence[Any], auth: bool, raw_errors: bool,
+                           record_path: Optional[str], reporter: Optional[Reporter] = None) -> GatewayHandle:
+    routes = routes_of(instances)
+    config = GatewayConfig(
+        endpoint=endpoint.name,
+        port=port,
+        auth_mode=LOCAL_AUTH_MODES.get(endpoint.auth_mode, "key") if auth else "none",
+        keys=endpoint_keys(endpoint.name),
+        traffic=known_shares(endpoint.traffic, list(routes), "traffic", reporter),
+        mirror_traffic=known_shares(endpoint.mirror_traffic, list(routes), "mirror_traffic", reporter),
+        deployments=routes,
+        raw_errors=raw_errors,
+        record_path=record_path,
+    )
+    folder = endpoint_dir(endpoint.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    config_path, log_path = folder / "gateway.json", folder / "gateway.log"
+    save_config(config, config_path)
+    pid = start_gateway(config_path, log_path)
+    update_endpoint_state(endpoint.name, gateway={"pid": pid, "port": port, "config": str(config_path),
+                                                  "log": str(log_path)})
+    return GatewayHandle(endpoint.name, pid, port)
+
+
+def attach_deployments(gateway: GatewayHandle, endpoint: Optional[Endpoint], instances: Sequence[Any],
+                       reporter: Optional[Reporter] = None) -> None:
+    """Add or replace deployments on a running gateway; an explicit endpoint file also sets its traffic."""
+    for name, route in routes_of(instances).items():
+        control(gateway.port, "PUT", f"deployments/{name}", asdict(route))
+    if endpoint is not None and endpoint.file is not None:
+        known = list(gateway_state(gateway.port)["config"]["deployments"])
+        control(gateway.port, "PUT", "traffic", known_shares(endpoint.traffic, known, "traffic", reporter))
+        control(gateway.port, "PUT", "mirror", known_shares(endpoint.mirror_traffic, known, "mirror_traffic", reporter))
+
+
+def detach_deployment(endpoint: str, deployment: str) -> None:
+    """Take a deployment off its gateway; the last one to go stops the gateway."""
+    gateway = running_gateway(endpoint)
+    if gateway is None:
+        return
+    try:
+        state = control(gateway.port, "DELETE", f"deployments/{deployment}")
+    except GatewayRejected:
+        state = gateway_state(gateway.port)
+    if not state["config"]["deployments"]:
+        stop_endpoint_gateway(endpoint)
+
+
+def stop_endpoint_gateway(endpoint: str) -> bool:
+    recorded = read_endpoint_state(endpoint).get("gateway")
+    if not recorded:
+        return False
+    stopped = stop_gateway(int(recorded["pid"]))
+    update_endpoint_state(endpoint, gateway=None)
+    return stopped
+
+
+def gateway_log(endpoint: str) -> Optional[Path]:
+    recorded = read_endpoint_state(endpoint).get("gateway") or {}
+    return Path(recorded["log"]) if recorded.get("log") else None
+
+
+def all_endpoints(client: docker.DockerClient) -> List[str]:
+    """Every endpoint with a container or a recorded gateway on this machine."""
+    names = {c.labels.get(labels.ENDPOINT, "") for c in containers.find(client)}
+    names |= {name for name in recorded_endpoints() if read_endpoint_state(name).get("gateway")}
+    return sorted(n for n in names if n)
