@@ -326,6 +326,11 @@ class Probe:
             self._cancelled.wait(POLL_SECONDS)
 
 
+# Tells localep's gateway this 503 is the deployment being unavailable (answered as is, like the cloud does for a
+# deployment that is not ready), not the scoring script answering 503 (which the cloud turns into a 424).
+UNAVAILABLE_HEADER = "X-Localep-Unavailable"
+
+
 class _UnavailableHandler(BaseHTTPRequestHandler):
     server: "FallbackServer"
 
@@ -345,6 +350,7 @@ class _UnavailableHandler(BaseHTTPRequestHandler):
         body = self.server.body
         self.send_response(503)
         self.send_header("Content-Type", "application/json")
+        self.send_header(UNAVAILABLE_HEADER, "code-failed-to-load")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
         self.end_headers()

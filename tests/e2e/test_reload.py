@@ -1,0 +1,150 @@
+"""The inner dev loop against the real engine: save -> new answer; broken save -> 503, session survives."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import pytest
+import requests
+
+SAMPLE = b'{"data": [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]}'
+
+
+class ForegroundUp:
+    """`localep up` running in the foreground as a user would have it, with its stderr collected."""
+
+    def __init__(self, cli, deployment: Path, *extra: str):
+        self.process: subprocess.Popen = cli.popen("up", str(deployment), *extra)
+        self.stderr: List[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        line = self.process.stdout.readline().decode().strip()
+        assert line.startswith("http://"), f"up did not come up: {line!r}\n{self.log()}"
+        self.uri = line
+        self.key = cli.json("keys", deployment.parent.joinpath("name").read_text())["primary"]
+
+    def _read(self) -> None:
+        for raw in self.process.stderr:
+            self.stderr.append(raw.decode(errors="replace"))
+
+    def log(self) -> str:
+        return "".join(self.stderr)
+
+    def score(self) -> requests.Response:
+        return requests.post(self.uri, data=SAMPLE, headers={"Authorization": f"Bearer {self.key}",
+                                                             "Content-Type": "application/json"}, timeout=10)
+
+    def wait_for(self, predicate, seconds: float = 20.0) -> requests.Response:
+        deadline = time.monotonic() + seconds
+        last: Optional[requests.Response] = None
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"up exited:\n{self.log()}"
+            last = self.score()
+            if predicate(last):
+                return last
+            time.sleep(0.05)
+        raise AssertionError(f"no matching answer in {seconds}s; last {last.status_code if last else None} "
+                             f"{last.text if last else ''}\n{self.log()}")
+
+    def wait_log(self, text: str, seconds: float = 10.0) -> None:
+        deadline = time.monotonic() + seconds
+        while text not in self.log():
+            assert time.monotonic() < deadline, f"{text!r} never appeared in the log:\n{self.log()}"
+            time.sleep(0.05)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            self.process.wait(timeout=60)
+        return self.process.returncode
+
+
+@pytest.fixture
+def foreground(cli, project):
+    runs: List[ForegroundUp] = []
+
+    def start(*extra: str) -> ForegroundUp:
+        runs.append(ForegroundUp(cli, project / "blue-deployment.yml", *extra))
+        return runs[-1]
+
+    yield start
+    for run in runs:
+        run.stop()
+
+
+def test_saving_the_scoring_script_serves_the_new_code(project, foreground):
+    up = foreground()
+    assert up.score().json() == [58.0]
+    script = project / "onlinescoring" / "score.py"
+    script.write_text(script.read_text().replace("return (rows @ coefficients + intercept).tolist()",
+                                                 "return (rows @ coefficients + intercept + 1000).tolist()"))
+    assert up.wait_for(lambda r: r.status_code == 200 and r.json() == [1058.0]).json() == [1058.0]
+    up.wait_log("new code answers")
+
+
+def test_changing_the_model_reloads_init(project, foreground):
+    up = foreground()
+    weights = project / "model" / "regression" / "weights.json"
+    weights.write_text(weights.read_text().replace('"intercept": 10.0', '"intercept": 110.0'))
+    up.wait_for(lambda r: r.status_code == 200 and r.json() == [158.0])
+
+
+def test_broken_save_answers_503_and_the_next_good_save_recovers(project, foreground):
+    up = foreground()
+    script = project / "onlinescoring" / "score.py"
+    good = script.read_text()
+    script.write_text(good.replace("def run(raw_data):", "def run(raw_data:", 1))
+    broken = up.wait_for(lambda r: r.status_code == 503)
+    body = broken.json()
+    assert "SyntaxError" in body["detail"]
+    assert body["location"].endswith("score.py:" + str(good.splitlines().index("def run(raw_data):") + 1))
+    assert up.process.poll() is None, "the session survives a broken save"
+    assert up.log().count("SyntaxError") >= 1
+    script.write_text(good)
+    up.wait_for(lambda r: r.status_code == 200 and r.json() == [58.0])
+    assert up.stop() == 130
+
+
+def test_init_that_raises_after_a_save_also_recovers(project, foreground):
+    up = foreground()
+    script = project / "onlinescoring" / "score.py"
+    good = script.read_text()
+    script.write_text(good.replace("    global model\n", "    global model\n    raise ValueError('bad weights')\n"))
+    broken = up.wait_for(lambda r: r.status_code == 503)
+    assert "ValueError: bad weights" in broken.json()["detail"]
+    script.write_text(good)
+    up.wait_for(lambda r: r.status_code == 200)
+
+
+def test_no_reload_ignores_saves(project, foreground):
+    up = foreground("--no-reload")
+    script = project / "onlinescoring" / "score.py"
+    script.write_text(script.read_text().replace("intercept).tolist()", "intercept + 1).tolist()"))
+    time.sleep(2.0)
+    assert up.score().json() == [58.0]
+
+
+def test_environment_change_rebuilds_and_replaces_the_container(project, foreground, example_image):
+    context = project / "environment" / "context"
+    context.mkdir()
+    dockerfile = context / "Dockerfile"
+    dockerfile.write_text(f"FROM {example_image}\nENV MARKER=one\n")
+    deployment = project / "blue-deployment.yml"
+    text = deployment.read_text()
+    deployment.write_text(text[:text.index("environment:")] + "environment:\n  build:\n    path: environment/context\n"
+                          + text[text.index("instance_type:"):])
+    script = project / "onlinescoring" / "score.py"
+    script.write_text(script.read_text().replace(
+        "    return (rows @ coefficients + intercept).tolist()",
+        "    return {'marker': os.environ.get('MARKER'), 'value': (rows @ coefficients + intercept).tolist()}"))
+    up = foreground()
+    assert up.score().json()["marker"] == "one"
+    dockerfile.write_text(f"FROM {example_image}\nENV MARKER=two\n")
+    up.wait_for(lambda r: r.status_code == 200 and r.json()["marker"] == "two", seconds=60)
+    up.wait_log("the environment is rebuilt")
