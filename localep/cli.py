@@ -21,6 +21,8 @@ COMMAND_MODULES = [
     "smoke",
     "keys",
     "traffic",
+    "stats",
+    "record",
 ]
 
 
