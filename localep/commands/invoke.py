@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Dict, Optional
 
 import click
 import requests
 
-from localep.commands.options import json_option
+from localep.commands.options import header_option, json_option
 from localep.commands.output import emit_json, handles_errors
 from localep.commands.targets import endpoint_name
 from localep.errors import LocalepError
@@ -28,11 +28,12 @@ class InvokeTimeout(LocalepError):
 @click.option("--request-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Request body (default: read from stdin).")
 @click.option("--deployment", help="Pin a deployment (sends the azureml-model-deployment header).")
+@header_option
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for the answer.")
 @json_option
 @handles_errors
 def command(target: Optional[str], url: Optional[str], request_file: Optional[Path], deployment: Optional[str],
-            timeout: float, as_json: bool) -> None:
+            headers: Dict[str, str], timeout: float, as_json: bool) -> None:
     """Score one request against a local endpoint and print the answer.
 
     Exits 0 on a 2xx answer and 8 otherwise, so scripts can rely on it.
@@ -47,7 +48,7 @@ def command(target: Optional[str], url: Optional[str], request_file: Optional[Pa
     address = EndpointAddress(name="", base_url=url, scoring_path="") if url else \
         endpoint_address(endpoint_name(target))
     body = request_file.read_bytes() if request_file else sys.stdin.buffer.read()
-    headers = {"Content-Type": "application/json", **address.headers}
+    headers = {"Content-Type": "application/json", **address.headers, **headers}
     if deployment:
         headers["azureml-model-deployment"] = deployment
     started = time.monotonic()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence
 
 import click
 
@@ -41,6 +41,23 @@ def build_options(func: Callable[..., Any]) -> Callable[..., Any]:
         help="CA bundle for pip/conda inside the build (default: $PIP_CERT, $REQUESTS_CA_BUNDLE or $SSL_CERT_FILE).",
     )(func)
     return func
+
+
+def header_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "-H", "--header", "headers", multiple=True, metavar="'NAME: VALUE'", callback=_parse_headers,
+        help="Extra request header, e.g. -H 'Authorization: Bearer KEY' for a --url endpoint (repeatable).",
+    )(func)
+
+
+def _parse_headers(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> Dict[str, str]:
+    headers = {}
+    for value in values:
+        name, sep, content = value.partition(":")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{value!r}: expected 'Name: value'")
+        headers[name.strip()] = content.strip()
+    return headers
 
 
 def json_option(func: Callable[..., Any]) -> Callable[..., Any]:

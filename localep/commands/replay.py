@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 from urllib.parse import urlsplit
 
 import click
 
+from localep.commands.options import header_option
 from localep.commands.output import emit_json, handles_errors, info, warn
 from localep.commands.targets import endpoint_name
 from localep.errors import LocalepError
@@ -89,13 +90,14 @@ def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
               help="Replay against this running local endpoint (its name or one of its YAML files).")
 @click.option("--url", help="Replay against this scoring URI; recorded requests go to its host with their own path.")
 @click.option("--deployment", help="Pin a deployment (sends the azureml-model-deployment header).")
+@header_option
 @click.option("--update", is_flag=True, help="Make the answers received the new expectations (rewrites the files).")
 @sending_options
 @comparison_options
 @report_options
 @handles_errors
 def command(sources: Sequence[Path], request_files: Sequence[Path], target: Optional[str], url: Optional[str],
-            deployment: Optional[str], update: bool, concurrency: int, rate: Optional[float], timeout: float,
+            deployment: Optional[str], headers: Dict[str, str], update: bool, concurrency: int, rate: Optional[float], timeout: float,
             rtol: float, atol: float, ignore: Sequence[str], check_headers: Sequence[str], junit: Optional[Path],
             json_target: Optional[Path]) -> None:
     """Send requests again and check every answer against the one expected.
@@ -121,7 +123,8 @@ def command(sources: Sequence[Path], request_files: Sequence[Path], target: Opti
     check_ignore_paths(ignore)
     cases = collect_cases(sources, request_files)
     address = url_address(url) if url else endpoint_address(endpoint_name(str(target)))
-    options = SendOptions(concurrency, rate, timeout, {DEPLOYMENT_HEADER: deployment} if deployment else {})
+    extra = {**headers, **({DEPLOYMENT_HEADER: deployment} if deployment else {})}
+    options = SendOptions(concurrency, rate, timeout, extra)
     results = send(cases, address, options, Reporter())
     report = build_report(results, rtol, atol, ignore, check_headers)
     if update:

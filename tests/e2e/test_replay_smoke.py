@@ -103,13 +103,41 @@ def test_record_replay_and_a_changed_model_is_a_mismatch(cli, project, name):
         cli.run("down", name)
 
 
+def test_up_record_then_replay_then_a_changed_model_mismatches(cli, project, name, tmp_path):
+    recording = tmp_path / "traffic.jsonl"
+    result = cli.run("up", str(project / "blue-deployment.yml"), "--detach", "--record", str(recording))
+    assert result.returncode == 0, result.stderr.decode()
+    try:
+        for body in (b'{"data": [[1,2,3,4,5,6,7,8,9,10]]}', b'{"data": [[0,0,0,0,0,0,0,0,0,0]]}'):
+            assert cli.run("invoke", name, input=body).returncode == 0
+        deadline = time.monotonic() + 10
+        while (not recording.exists() or len(recording.read_text().splitlines()) < 2) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        lines = [json.loads(line) for line in recording.read_text().splitlines()]
+        assert [line["response"]["status"] for line in lines] == [200, 200]
+        assert all(line["deployment"] == "blue" for line in lines)
+        assert all(line["request"]["headers"].get("Authorization") == "<redacted>" for line in lines)
+        replayed = cli.run("replay", str(recording), "--endpoint", name)
+        assert replayed.returncode == 0, replayed.stdout.decode() + replayed.stderr.decode()
+        set_intercept(project, 11.0)
+        cli.run("up", str(project / "blue-deployment.yml"), "--detach")
+        changed = cli.run("replay", str(recording), "--endpoint", name)
+        assert changed.returncode == ExitCode.MISMATCH
+        assert "$[0]" in changed.stdout.decode()
+    finally:
+        cli.run("down", name)
+
+
 def test_replay_a_folder_by_url_with_reports(cli, project, name, tmp_path):
     folder = sample_folder(project)
     scoring_uri = up(cli, project)["scoring_uri"]
     try:
         junit, report = tmp_path / "replay.xml", tmp_path / "replay.json"
-        result = cli.run("replay", str(folder), "--url", scoring_uri, "--concurrency", "4",
-                         "--junit", str(junit), "--json", str(report))
+        key = cli.json("keys", name)["primary"]
+        unauthorised = cli.run("replay", str(folder), "--url", scoring_uri)
+        assert unauthorised.returncode == ExitCode.MISMATCH, "the endpoint wants its key, like the cloud"
+        result = cli.run("replay", str(folder), "--url", scoring_uri, "--concurrency", "4", "-H",
+                         f"Authorization: Bearer {key}", "--junit", str(junit), "--json", str(report))
         assert result.returncode == 0, result.stderr.decode()
         assert "latency ms: p50" in result.stdout.decode()
         assert ElementTree.parse(junit).getroot().find("testsuite").get("failures") == "0"
@@ -178,7 +206,7 @@ def test_smoke_runs_beside_a_running_up_of_the_same_endpoint(cli, project, name,
         result = cli.run("smoke", str(project / "blue-deployment.yml"), "--requests", str(sample_folder(project)))
         stderr = result.stderr.decode()
         assert result.returncode == 0, stderr
-        smoke_port = int(re.search(r"starting localep-" + re.escape(name) + r"-smoke-\w+-blue on 127\.0\.0\.1:(\d+)",
+        smoke_port = int(re.search(re.escape(name) + r"-smoke-\w+ is ready in [\d.]+s: http://127\.0\.0\.1:(\d+)/",
                                    stderr).group(1))
         assert smoke_port != summary["port"]
         container.reload()
