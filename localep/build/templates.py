@@ -1,4 +1,5 @@
-"""Dockerfile templates live in the repository's top-level templates/ folder, beside the localep package."""
+"""Dockerfile templates live in the repository's top-level templates/ folder; `localep/_templates` links to it
+so that installed copies (wheels, pre-commit's environments) carry the templates too."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ BUILD_ARGS = (
 )
 
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "_templates"
 
 
 @lru_cache(maxsize=None)
