@@ -1,0 +1,220 @@
+"""Benchmark: what the endpoint gateway adds on top of calling a deployment container directly.
+
+Runs, all on 127.0.0.1 and in one go:
+  * an upstream shaped like the Azure ML inference server under gunicorn: pre-forked sync workers sharing one
+    listening socket, one request at a time per worker, `Connection: close` on every answer, and a fixed
+    amount of CPU work per request (`--work-ms`, default 1.5 ms like a tiny model on the real server);
+  * the gateway as the real detached daemon (`start_gateway`), key auth on, one deployment at 100%;
+  * a client that sends the same requests directly and through the gateway, serially and with 4 threads,
+    through `http.client` connections reused where the server allows it (as `requests.Session` does).
+
+Prints latency percentiles, added latency (gateway p50/p99 minus direct p50/p99) and the throughput ratio.
+
+    python bench/gateway.py [--requests 2000] [--work-ms 1.5] [--workers 2] [--rounds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from localep.gateway.config import DeploymentRoute, GatewayConfig, Keys, Liveness, new_key, save_config  # noqa: E402
+from localep.gateway.process import start_gateway, stop_gateway  # noqa: E402
+
+BODY = json.dumps({"data": [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]}).encode()
+
+
+def busy(ms: float) -> None:
+    end = time.perf_counter() + ms / 1000.0
+    while time.perf_counter() < end:
+        pass
+
+
+def serve_prefork_upstream(workers: int, work_ms: float) -> Tuple[int, List[int]]:
+    """Start `workers` forked sync workers on one socket, like gunicorn; returns (port, worker pids)."""
+
+    class Scoring(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def do_GET(self) -> None:
+            self.answer(b"Healthy", "text/plain")
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            busy(work_ms)
+            self.answer(json.dumps({"result": len(body)}).encode(), "application/json")
+
+        def answer(self, body: bytes, content_type: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Scoring)
+    pids = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            try:
+                server.serve_forever()
+            finally:
+                os._exit(0)
+        pids.append(pid)
+    port = server.server_address[1]
+    server.socket.close()
+    return port, pids
+
+
+def run_load(port: int, requests: int, concurrency: int, headers: Dict[str, str]) -> Tuple[List[float], float]:
+    """Latencies (ms) of `requests` POST /score calls spread over `concurrency` threads, and the wall time (s)."""
+    latencies: List[float] = []
+    failures: List[str] = []
+    lock = threading.Lock()
+    per_thread = requests // concurrency
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        mine = []
+        for _ in range(per_thread):
+            start = time.perf_counter()
+            connection.request("POST", "/score", body=BODY, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            mine.append((time.perf_counter() - start) * 1000)
+            if response.status != 200:
+                failures.append(str(response.status))
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"{len(failures)} requests failed: {sorted(set(failures))}")
+    return latencies, elapsed
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (Linux /proc), to show what the gateway costs per request."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pct(values: List[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def wait_for_port(port: int) -> None:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise SystemExit(f"upstream on port {port} did not start")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=2000, help="requests per measurement")
+    parser.add_argument("--work-ms", type=float, default=1.5, help="CPU work per request in the upstream")
+    parser.add_argument("--workers", type=int, default=2, help="upstream sync workers (gunicorn --workers)")
+    parser.add_argument("--rounds", type=int, default=10, help="direct/gateway runs are interleaved in this many rounds")
+    args = parser.parse_args(argv)
+
+    upstream_port, worker_pids = serve_prefork_upstream(args.workers, args.work_ms)
+    workdir = Path(tempfile.mkdtemp(prefix="localep-bench-"))
+    key = new_key()
+    config = GatewayConfig(
+        endpoint="bench",
+        port=free_port(),
+        auth_mode="key",
+        keys=Keys(primary=key, secondary=new_key()),
+        traffic={"blue": 100},
+        deployments={
+            "blue": DeploymentRoute(
+                upstreams=[f"http://127.0.0.1:{upstream_port}"],
+                max_concurrent_requests_per_instance=8,
+                liveness=Liveness(initial_delay=3600, period=3600),
+            )
+        },
+    )
+    save_config(config, workdir / "gateway.json")
+    pid = None
+    try:
+        wait_for_port(upstream_port)
+        pid = start_gateway(workdir / "gateway.json", workdir / "gateway.log")
+        auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        plain = {"Content-Type": "application/json"}
+        run_load(upstream_port, 200, 1, plain)  # warm-up both paths
+        run_load(config.port, 200, 1, auth)
+        print(f"upstream: {args.workers} pre-forked sync workers, {args.work_ms} ms CPU per request, Connection: close")
+        print(f"{args.requests} requests per run\n")
+        print(f"{'run':<26}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'req/s':>9}")
+        for concurrency in (1, 4):
+            direct: List[float] = []
+            through: List[float] = []
+            direct_s = through_s = gateway_cpu_s = 0.0
+            for _ in range(args.rounds):  # interleaved, so load from other processes hits both paths alike
+                latencies, seconds = run_load(upstream_port, args.requests // args.rounds, concurrency, plain)
+                direct.extend(latencies)
+                direct_s += seconds
+                cpu_before = cpu_seconds(pid)
+                latencies, seconds = run_load(config.port, args.requests // args.rounds, concurrency, auth)
+                gateway_cpu_s += cpu_seconds(pid) - cpu_before
+                through.extend(latencies)
+                through_s += seconds
+            for label, values, seconds in (("direct", direct, direct_s), ("gateway", through, through_s)):
+                print(
+                    f"{label + f' (concurrency {concurrency})':<26}{pct(values, 0.5):>9.3f}{pct(values, 0.99):>9.3f}"
+                    f"{statistics.mean(values):>9.3f}{len(values) / seconds:>9.0f}"
+                )
+            print(
+                f"  added latency p50 {pct(through, 0.5) - pct(direct, 0.5):+.3f} ms, "
+                f"p99 {pct(through, 0.99) - pct(direct, 0.99):+.3f} ms; "
+                f"throughput gateway/direct {(len(through) / through_s) / (len(direct) / direct_s):.1%}; "
+                f"gateway CPU {gateway_cpu_s * 1000 / len(through):.3f} ms per request\n"
+            )
+    finally:
+        if pid is not None:
+            stop_gateway(pid)
+        for worker in worker_pids:
+            os.kill(worker, signal.SIGTERM)
+            os.waitpid(worker, 0)
+
+
+if __name__ == "__main__":
+    main()

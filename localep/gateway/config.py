@@ -1,0 +1,183 @@
+"""The gateway's configuration file: what the CLI writes and the control API rewrites on every live change.
+
+One JSON file per endpoint. The daemon reads it at start and saves it after each accepted change, so a
+restarted gateway comes back with the traffic, keys and deployments it had.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Union
+
+from localep.errors import Location, SpecError
+
+AUTH_MODES = ("key", "aml_token", "aad_token", "none")
+MAX_MIRROR_PERCENT = 50
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """Seconds, as in the deployment YAML's `liveness_probe` (cloud defaults)."""
+
+    initial_delay: float = 10
+    period: float = 10
+    timeout: float = 2
+    failure_threshold: int = 30
+
+
+@dataclass(frozen=True)
+class DeploymentRoute:
+    """Where one deployment's instances listen and the request settings the endpoint enforces for it."""
+
+    upstreams: List[str]
+    request_timeout_ms: int = 5000
+    max_concurrent_requests_per_instance: int = 1
+    max_queue_wait_ms: int = 500
+    liveness: Liveness = field(default_factory=Liveness)
+    containers: List[str] = field(default_factory=list)
+
+    @property
+    def capacity(self) -> int:
+        """Requests allowed in flight at once, as the cloud counts them."""
+        return 2 * self.max_concurrent_requests_per_instance * len(self.upstreams)
+
+
+@dataclass(frozen=True)
+class Keys:
+    primary: str = ""
+    secondary: str = ""
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    endpoint: str
+    port: int
+    host: str = "127.0.0.1"
+    auth_mode: str = "key"
+    keys: Keys = field(default_factory=Keys)
+    traffic: Dict[str, int] = field(default_factory=dict)
+    mirror_traffic: Dict[str, int] = field(default_factory=dict)
+    deployments: Dict[str, DeploymentRoute] = field(default_factory=dict)
+    raw_errors: bool = False
+    record_path: Optional[str] = None
+    token_secret: str = ""
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def deployment_from_dict(name: str, data: Mapping[str, Any]) -> DeploymentRoute:
+    """Build a deployment entry, filling what is missing with the cloud's defaults."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"deployment {name!r} must be an object")
+    fields = dict(data)
+    unknown = set(fields) - set(DeploymentRoute.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"deployment {name!r} has unknown fields: {', '.join(sorted(unknown))}")
+    upstreams = fields.get("upstreams")
+    if not isinstance(upstreams, list) or not upstreams or not all(isinstance(u, str) for u in upstreams):
+        raise ValueError(f"deployment {name!r} needs 'upstreams': a non-empty list of URLs")
+    liveness = fields.pop("liveness", None) or {}
+    unknown_probe = set(liveness) - set(Liveness.__dataclass_fields__)
+    if unknown_probe:
+        raise ValueError(f"deployment {name!r} liveness has unknown fields: {', '.join(sorted(unknown_probe))}")
+    route = DeploymentRoute(liveness=Liveness(**liveness), **fields)
+    for setting in ("request_timeout_ms", "max_concurrent_requests_per_instance"):
+        if int(getattr(route, setting)) <= 0:
+            raise ValueError(f"deployment {name!r}: {setting} must be positive")
+    return route
+
+
+def config_from_dict(data: Mapping[str, Any]) -> GatewayConfig:
+    fields = dict(data)
+    unknown = set(fields) - set(GatewayConfig.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"unknown fields: {', '.join(sorted(unknown))}")
+    fields["keys"] = Keys(**(fields.get("keys") or {}))
+    fields["deployments"] = {
+        name: deployment_from_dict(name, entry) for name, entry in (fields.get("deployments") or {}).items()
+    }
+    config = GatewayConfig(**fields)
+    if config.auth_mode not in AUTH_MODES:
+        raise ValueError(f"auth_mode must be one of {', '.join(AUTH_MODES)}, not {config.auth_mode!r}")
+    check_traffic(config.traffic, config.deployments)
+    check_mirror(config.mirror_traffic, config.deployments)
+    return config
+
+
+def check_traffic(traffic: Mapping[str, Any], deployments: Mapping[str, DeploymentRoute]) -> Dict[str, int]:
+    """The cloud's rules for `traffic`: known deployments, whole percentages 0..100, sum <= 100."""
+    checked = _percentages("traffic", traffic, deployments)
+    total = sum(checked.values())
+    if total > 100:
+        raise ValueError(f"traffic adds up to {total}%; it must be at most 100%")
+    return checked
+
+
+def check_mirror(mirror: Mapping[str, Any], deployments: Mapping[str, DeploymentRoute]) -> Dict[str, int]:
+    """The cloud's rules for `mirror_traffic`: one deployment at most, at most 50%."""
+    checked = {name: pct for name, pct in _percentages("mirror_traffic", mirror, deployments).items() if pct}
+    if len(checked) > 1:
+        raise ValueError(f"mirror_traffic names {len(checked)} deployments; at most one can receive mirrored traffic")
+    for name, pct in checked.items():
+        if pct > MAX_MIRROR_PERCENT:
+            raise ValueError(f"mirror_traffic for {name!r} is {pct}%; it must be at most {MAX_MIRROR_PERCENT}%")
+    return checked
+
+
+def _percentages(what: str, values: Any, deployments: Mapping[str, DeploymentRoute]) -> Dict[str, int]:
+    if not isinstance(values, Mapping):
+        raise ValueError(f"{what} must be an object mapping deployment names to percentages")
+    checked: Dict[str, int] = {}
+    for name, pct in values.items():
+        if name not in deployments:
+            known = ", ".join(sorted(deployments)) or "none"
+            raise ValueError(f"{what} names deployment {name!r}, which this endpoint does not have (known: {known})")
+        if isinstance(pct, bool) or not isinstance(pct, int) or not 0 <= pct <= 100:
+            raise ValueError(f"{what} for {name!r} must be a whole percentage between 0 and 100, not {pct!r}")
+        checked[name] = pct
+    return checked
+
+
+def with_token_secret(config: GatewayConfig) -> GatewayConfig:
+    """Tokens stay valid across gateway restarts only if the signing secret is kept in the file."""
+    return config if config.token_secret else replace(config, token_secret=secrets.token_hex(32))
+
+
+def load_config(path: Union[str, Path]) -> GatewayConfig:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SpecError(f"cannot read gateway config: {error.strerror}", Location(path)) from None
+    except json.JSONDecodeError as error:
+        raise SpecError(f"gateway config is not valid JSON: {error.msg}", Location(path, error.lineno)) from None
+    try:
+        return config_from_dict(data)
+    except (TypeError, ValueError) as error:
+        raise SpecError(f"invalid gateway config: {error}", Location(path)) from None
+
+
+def save_config(config: GatewayConfig, path: Union[str, Path]) -> None:
+    """Write atomically so a reader (or a crash) never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=str(path.parent), prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(config.to_dict(), stream, indent=2, sort_keys=True)
+            stream.write("\n")
+        os.chmod(temp_name, 0o600)
+        os.replace(temp_name, path)
+    except BaseException:
+        os.unlink(temp_name)
+        raise

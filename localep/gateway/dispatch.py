@@ -1,0 +1,115 @@
+"""Send a request to a deployment and answer the way the cloud endpoint does, not the way the container does.
+
+The cloud never shows a client the container's 500: it answers 424 and names the container's status in
+headers; it answers 408 past request_timeout_ms and 429 past the deployment's capacity.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import dataclass
+from typing import Optional, Sequence, Tuple
+
+from localep.gateway.pool import DeploymentPool
+from localep.gateway.http1 import BadMessage, Headers
+from localep.gateway.upstream import UpstreamAnswer, end_to_end, exchange
+
+MODEL_ERROR_STATUS_HEADER = "ms-azureml-model-error-statuscode"
+MODEL_ERROR_REASON_HEADER = "ms-azureml-model-error-reason"
+MODEL_ERROR_REASON = "model_error"
+
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    424: "Failed Dependency",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+
+
+@dataclass(frozen=True)
+class GatewayAnswer:
+    status: int
+    reason: str
+    headers: Headers
+    body: bytes
+    error: Optional[str] = None  # why the endpoint failed the request, counted in stats
+
+
+def json_answer(status: int, payload: object, headers: Sequence[Tuple[str, str]] = ()) -> GatewayAnswer:
+    body = json.dumps(payload, indent=None, sort_keys=True).encode()
+    return GatewayAnswer(status, REASONS.get(status, ""), [("Content-Type", "application/json"), *headers], body)
+
+
+def error_answer(status: int, code: str, message: str, headers: Sequence[Tuple[str, str]] = ()) -> GatewayAnswer:
+    answer = json_answer(status, {"error": {"code": code, "message": message}}, headers)
+    return GatewayAnswer(answer.status, answer.reason, answer.headers, answer.body, error=code)
+
+
+def model_answer(answer: UpstreamAnswer, raw_errors: bool) -> GatewayAnswer:
+    headers = end_to_end(answer.headers)
+    if answer.status == 200 or raw_errors:
+        error = None if answer.status == 200 else MODEL_ERROR_REASON
+        return GatewayAnswer(answer.status, answer.reason, headers, answer.body, error=error)
+    headers.append((MODEL_ERROR_STATUS_HEADER, str(answer.status)))
+    headers.append((MODEL_ERROR_REASON_HEADER, MODEL_ERROR_REASON))
+    return GatewayAnswer(424, REASONS[424], headers, answer.body, error=MODEL_ERROR_REASON)
+
+
+def call_deployment(pool: DeploymentPool, method: str, path: str, headers: Headers, body: bytes, raw_errors: bool) -> GatewayAnswer:
+    if not pool.acquire_slot():
+        return error_answer(
+            429,
+            "TooManyRequests",
+            f"Deployment '{pool.name}' already has {pool.route.capacity} requests in flight "
+            f"(2 x max_concurrent_requests_per_instance x instances) and none finished within "
+            f"max_queue_wait_ms={pool.route.max_queue_wait_ms}.",
+        )
+    try:
+        return _call_instances(pool, method, path, headers, body, raw_errors)
+    finally:
+        pool.release_slot()
+
+
+def _call_instances(
+    pool: DeploymentPool, method: str, path: str, headers: Headers, body: bytes, raw_errors: bool
+) -> GatewayAnswer:
+    candidates = pool.candidates()
+    if not candidates:
+        return error_answer(
+            503,
+            "DeploymentUnhealthy",
+            f"No instance of deployment '{pool.name}' is healthy: its liveness probe is failing.",
+        )
+    refused = []
+    for instance in candidates:
+        try:
+            return model_answer(exchange(instance.address, method, path, headers, body, pool.timeout_s), raw_errors)
+        except ConnectionRefusedError:
+            refused.append(instance.url)
+        except socket.timeout:
+            return error_answer(
+                408,
+                "RequestTimeout",
+                f"Deployment '{pool.name}' did not answer within request_timeout_ms={pool.route.request_timeout_ms}.",
+            )
+        except (OSError, BadMessage) as error:
+            return error_answer(
+                502,
+                "ModelConnectionFailed",
+                f"Deployment '{pool.name}' ({instance.url}) broke off the request: {type(error).__name__}: {error}",
+            )
+    return error_answer(
+        502,
+        "ModelUnreachable",
+        f"Nothing listens for deployment '{pool.name}' (connection refused by {', '.join(refused)}); "
+        "is its container running?",
+    )

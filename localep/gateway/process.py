@@ -1,0 +1,164 @@
+"""What the CLI calls to run an endpoint's gateway as a detached process and to talk to it afterwards.
+
+The gateway outlives the terminal that started it (new session, no stdin, output to its log file), so
+every later command finds it again by port (`gateway_state`) or pid (`stop_gateway`).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Union
+
+import localep
+from localep.errors import Location, LocalepError, PortInUse
+from localep.exitcodes import ExitCode
+from localep.gateway.config import load_config
+from localep.gateway.control import CONTROL_PREFIX
+
+STATE_PATH = CONTROL_PREFIX + "state"
+LOG_TAIL_LINES = 30
+
+
+class GatewayUnreachable(LocalepError):
+    """Nothing answers on the endpoint's port: the gateway is not running."""
+
+
+class GatewayRejected(LocalepError):
+    """The gateway refused a control request (e.g. traffic over 100%); the message says why."""
+
+
+def start_gateway(config_path: Union[str, Path], log_path: Union[str, Path], timeout_s: float = 15.0) -> int:
+    """Start the gateway detached and return its pid once it answers; raise with its log tail if it dies."""
+    config_path, log_path = Path(config_path).resolve(), Path(log_path).resolve()
+    config = load_config(config_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_start = log_path.stat().st_size if log_path.exists() else 0
+    package_root = str(Path(localep.__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "localep.gateway", "--config", str(config_path)],
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+            env=env,
+        )
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        code = process.poll()
+        if code is not None:
+            tail = log_tail(log_path, log_start)
+            where = Location(config_path)
+            if code == ExitCode.PORT_IN_USE:
+                raise PortInUse(f"endpoint port {config.port} is already in use", where, detail=tail)
+            raise LocalepError(f"the gateway for endpoint {config.endpoint} exited with status {code}", where, tail)
+        try:
+            if gateway_state(config.port, config.host, timeout_s=0.5).get("pid") == process.pid:
+                return process.pid
+        except (GatewayUnreachable, GatewayRejected):
+            pass
+        time.sleep(0.05)
+    stop_gateway(process.pid)
+    raise LocalepError(
+        f"the gateway for endpoint {config.endpoint} did not answer within {timeout_s:g}s",
+        Location(config_path),
+        detail=log_tail(log_path, log_start),
+    )
+
+
+def stop_gateway(target: Union[int, Mapping[str, Any]], timeout_s: float = 10.0) -> bool:
+    """Stop a gateway given its pid or its state; False when it was not running."""
+    pid = int(target if isinstance(target, int) else target["pid"])
+    if not is_gateway_process(pid):
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    while _alive(pid):
+        time.sleep(0.05)
+    return True
+
+
+def gateway_state(port: int, host: str = "127.0.0.1", timeout_s: float = 5.0) -> Dict[str, Any]:
+    """Config, instance health and stats of the gateway on `port`."""
+    return control(port, "GET", STATE_PATH, host=host, timeout_s=timeout_s)
+
+
+def control(
+    port: int,
+    method: str,
+    path: str,
+    body: Optional[Any] = None,
+    host: str = "127.0.0.1",
+    timeout_s: float = 5.0,
+) -> Dict[str, Any]:
+    """One control request, e.g. control(port, "PUT", "/__localep/traffic", {"blue": 90, "green": 10})."""
+    if not path.startswith("/"):
+        path = CONTROL_PREFIX + path
+    payload = b"" if body is None else json.dumps(body).encode()
+    connection = http.client.HTTPConnection(host, port, timeout=timeout_s)
+    try:
+        connection.request(method, path, body=payload, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        data = response.read()
+    except (OSError, http.client.HTTPException) as error:
+        raise GatewayUnreachable(f"no endpoint gateway answers on {host}:{port} ({error})") from None
+    finally:
+        connection.close()
+    try:
+        answer = json.loads(data) if data else {}
+    except ValueError:
+        raise GatewayRejected(f"{host}:{port} answered {method} {path} with non-JSON; is it a localep gateway?") from None
+    if response.status >= 400:
+        message = answer.get("error", {}).get("message") if isinstance(answer, dict) else None
+        raise GatewayRejected(message or f"{method} {path} failed with HTTP {response.status}")
+    return answer
+
+
+def is_gateway_process(pid: int) -> bool:
+    """Guards against signalling an unrelated process that reused a dead gateway's pid."""
+    if not _alive(pid):
+        return False
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if not cmdline.exists():
+        return True  # no /proc (macOS): the pid from our own state file is the best evidence available
+    return b"localep.gateway" in cmdline.read_bytes()
+
+
+def log_tail(log_path: Path, start: int = 0, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        with open(log_path, "rb") as stream:
+            stream.seek(start)
+            text = stream.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)  # reap it if it is our own child, or it stays a zombie
+        if reaped == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
