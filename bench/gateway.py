@@ -152,7 +152,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--requests", type=int, default=2000, help="requests per measurement")
     parser.add_argument("--work-ms", type=float, default=1.5, help="CPU work per request in the upstream")
     parser.add_argument("--workers", type=int, default=2, help="upstream sync workers (gunicorn --workers)")
-    parser.add_argument("--rounds", type=int, default=10, help="direct/gateway runs are interleaved in this many rounds")
+    parser.add_argument("--rounds", type=int, default=10, help="interleave direct/gateway runs in this many rounds")
     args = parser.parse_args(argv)
 
     upstream_port, worker_pids = serve_prefork_upstream(args.workers, args.work_ms)

@@ -64,7 +64,9 @@ def model_answer(answer: UpstreamAnswer, raw_errors: bool) -> GatewayAnswer:
     return GatewayAnswer(424, REASONS[424], headers, answer.body, error=MODEL_ERROR_REASON)
 
 
-def call_deployment(pool: DeploymentPool, method: str, path: str, headers: Headers, body: bytes, raw_errors: bool) -> GatewayAnswer:
+def call_deployment(
+    pool: DeploymentPool, method: str, path: str, headers: Headers, body: bytes, raw_errors: bool
+) -> GatewayAnswer:
     if not pool.acquire_slot():
         return error_answer(
             429,

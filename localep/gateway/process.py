@@ -121,7 +121,9 @@ def control(
     try:
         answer = json.loads(data) if data else {}
     except ValueError:
-        raise GatewayRejected(f"{host}:{port} answered {method} {path} with non-JSON; is it a localep gateway?") from None
+        raise GatewayRejected(
+            f"{host}:{port} answered {method} {path} with non-JSON; is it a localep gateway?"
+        ) from None
     if response.status >= 400:
         message = answer.get("error", {}).get("message") if isinstance(answer, dict) else None
         raise GatewayRejected(message or f"{method} {path} failed with HTTP {response.status}")

@@ -99,8 +99,8 @@ class Gateway:
         self._mirror = BackgroundQueue("mirror", self._send_mirror_copy, MIRROR_THREADS, MIRROR_QUEUE)
         self._exchanges = BackgroundQueue("exchanges", self._deliver_exchange, 1, EXCHANGE_QUEUE)
         self.table = RoutingTable(config, {})
+        self.httpd = GatewayHTTPServer((config.host, config.port), self)  # bind first: a taken port fails fast
         self.apply(with_token_secret(config))
-        self.httpd = GatewayHTTPServer((config.host, config.port), self)
 
     @property
     def port(self) -> int:
@@ -114,7 +114,7 @@ class Gateway:
         self.httpd.serve_forever(poll_interval=0.05)
 
     def start(self) -> "Gateway":
-        """Serve from a daemon thread (tests and benchmarks); the daemon uses serve_forever."""
+        """Serve from a daemon thread, leaving the caller's thread free (signal handling, tests)."""
         threading.Thread(target=self.serve_forever, name=f"gateway-{self.port}", daemon=True).start()
         return self
 
@@ -155,9 +155,8 @@ class Gateway:
 
     # -- requests -----------------------------------------------------------------------------
 
-    def serve(self, request: ClientRequest) -> Tuple[GatewayAnswer, Optional[str]]:
+    def serve(self, request: ClientRequest, table: RoutingTable) -> Tuple[GatewayAnswer, Optional[str]]:
         """The endpoint's answer to one client request, and the deployment that gave it."""
-        table = self.table
         config = table.config
         if not (request.method == "GET" and request.path == LIVENESS_PATH):
             decision = auth.authorize(
@@ -180,13 +179,14 @@ class Gateway:
 
     def after_response(
         self,
+        table: RoutingTable,
         request: ClientRequest,
         answer: GatewayAnswer,
         deployment: Optional[str],
         started: float,
         latency_ms: float,
     ) -> None:
-        table = self.table
+        """Stats, the access log line and the exchange copy, against the table the request was served with."""
         pool = table.pools.get(deployment) if deployment else None
         if pool is not None:
             pool.stats.record(answer.status, latency_ms, answer.error)
@@ -344,9 +344,10 @@ class ClientConnection(socketserver.StreamRequestHandler):
             answer = handle_control(gateway, method, path, body, self.client_address[0])
             self.wfile.write(encode_answer(answer, (), keep_alive, method != "HEAD"))
             return keep_alive
-        answer, deployment = gateway.serve(request)
+        table = gateway.table
+        answer, deployment = gateway.serve(request, table)
         extra = [(DEPLOYMENT_HEADER, deployment)] if deployment else []
         self.wfile.write(encode_answer(answer, extra, keep_alive, method != "HEAD"))
         latency_ms = (time.perf_counter() - started) * 1000
-        gateway.after_response(request, answer, deployment, started_wall, latency_ms)
+        gateway.after_response(table, request, answer, deployment, started_wall, latency_ms)
         return keep_alive

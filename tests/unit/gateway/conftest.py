@@ -100,7 +100,9 @@ def route(*urls: str, **settings: Any) -> DeploymentRoute:
     return DeploymentRoute(upstreams=list(urls), **settings)
 
 
-def make_config(deployments: Dict[str, DeploymentRoute], traffic: Optional[Dict[str, int]] = None, **fields: Any) -> GatewayConfig:
+def make_config(
+    deployments: Dict[str, DeploymentRoute], traffic: Optional[Dict[str, int]] = None, **fields: Any
+) -> GatewayConfig:
     fields.setdefault("auth_mode", "none")
     return GatewayConfig(endpoint="my-endpoint", port=0, deployments=deployments, traffic=traffic or {}, **fields)
 

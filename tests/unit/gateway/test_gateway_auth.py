@@ -12,7 +12,8 @@ from localep.gateway import auth
 
 def _key_gateway(upstreams, gateways):
     blue = upstreams("blue")
-    config = make_config({"blue": route(blue.url)}, {"blue": 100}, auth_mode="key", keys=Keys("primary-key", "secondary-key"))
+    keys = Keys("primary-key", "secondary-key")
+    config = make_config({"blue": route(blue.url)}, {"blue": 100}, auth_mode="key", keys=keys)
     return gateways(config), blue
 
 
@@ -20,7 +21,8 @@ def test_key_mode_wants_one_of_the_two_keys(upstreams, gateways):
     gateway, blue = _key_gateway(upstreams, gateways)
     assert call(gateway.port, body={"x": 1})[0] == 401
     status, headers, body = call(gateway.port, body={"x": 1}, headers={"Authorization": "Bearer wrong"})
-    assert status == 401 and headers["www-authenticate"] == "Bearer" and json.loads(body)["error"]["code"] == "Unauthorized"
+    assert status == 401 and headers["www-authenticate"] == "Bearer"
+    assert json.loads(body)["error"]["code"] == "Unauthorized"
     assert call(gateway.port, headers={"Authorization": "Bearer primary-key"})[0] == 200
     assert call(gateway.port, headers={"Authorization": "Bearer secondary-key"})[0] == 200
     assert blue.hits == 2
@@ -45,7 +47,8 @@ def test_keys_can_be_rotated_live(upstreams, gateways):
 
 def test_aml_token_mode_issues_tokens_that_work_until_they_expire(upstreams, gateways):
     blue = upstreams("blue")
-    gateway = gateways(make_config({"blue": route(blue.url)}, {"blue": 100}, auth_mode="aml_token", keys=Keys("k", "k2")))
+    config = make_config({"blue": route(blue.url)}, {"blue": 100}, auth_mode="aml_token", keys=Keys("k", "k2"))
+    gateway = gateways(config)
     status, _, body = call(gateway.port, "POST", "/__localep/token")
     token = json.loads(body)
     assert status == 200 and set(token) == {"accessToken", "expiryTimeUtc", "refreshAfterTimeUtc", "tokenType"}

@@ -21,7 +21,8 @@ def _send(port: int, count: int, headers=None):
 
 def test_mirror_receives_its_share_and_the_client_never_sees_it(upstreams, gateways):
     blue, green = upstreams("blue"), upstreams("green")
-    config = make_config({"blue": route(blue.url), "green": route(green.url)}, {"blue": 100}, mirror_traffic={"green": 20})
+    deployments = {"blue": route(blue.url), "green": route(green.url)}
+    config = make_config(deployments, {"blue": 100}, mirror_traffic={"green": 20})
     gateway = gateways(config)
     answers = _send(gateway.port, 500)
     assert {(status, who) for status, who, _ in answers} == {(200, "blue")}
@@ -37,7 +38,8 @@ def test_mirror_receives_its_share_and_the_client_never_sees_it(upstreams, gatew
 
 def test_mirror_down_costs_the_client_nothing_and_is_counted(upstreams, gateways):
     blue = upstreams("blue")
-    config = make_config({"blue": route(blue.url), "green": route(refused_url())}, {"blue": 100}, mirror_traffic={"green": 50})
+    deployments = {"blue": route(blue.url), "green": route(refused_url())}
+    config = make_config(deployments, {"blue": 100}, mirror_traffic={"green": 50})
     gateway = gateways(config)
     answers = _send(gateway.port, 100)
     assert all(status == 200 and who == "blue" for status, who, _ in answers)
@@ -50,7 +52,8 @@ def test_mirror_down_costs_the_client_nothing_and_is_counted(upstreams, gateways
 
 def test_slow_mirror_does_not_slow_the_client(upstreams, gateways):
     blue, green = upstreams("blue"), upstreams("green", delay_s=0.5)
-    config = make_config({"blue": route(blue.url), "green": route(green.url)}, {"blue": 100}, mirror_traffic={"green": 50})
+    deployments = {"blue": route(blue.url), "green": route(green.url)}
+    config = make_config(deployments, {"blue": 100}, mirror_traffic={"green": 50})
     gateway = gateways(config)
     answers = _send(gateway.port, 200)
     latencies = sorted(seconds for _, _, seconds in answers)
@@ -61,7 +64,8 @@ def test_slow_mirror_does_not_slow_the_client(upstreams, gateways):
 
 def test_pinned_requests_are_not_mirrored(upstreams, gateways):
     blue, green = upstreams("blue"), upstreams("green")
-    config = make_config({"blue": route(blue.url), "green": route(green.url)}, {"blue": 100}, mirror_traffic={"green": 50})
+    deployments = {"blue": route(blue.url), "green": route(green.url)}
+    config = make_config(deployments, {"blue": 100}, mirror_traffic={"green": 50})
     gateway = gateways(config)
     _send(gateway.port, 100, headers={"azureml-model-deployment": "blue"})
     time.sleep(0.1)

@@ -211,7 +211,8 @@ def test_http_framing_errors_are_bad_messages():
 
 
 def test_proxy_drops_hop_by_hop_and_framing_headers():
-    headers = [("Connection", "keep-alive"), ("Content-Length", "3"), ("Host", "x"), ("X-Id", "1"), ("Authorization", "k")]
+    headers = [("Connection", "keep-alive"), ("Content-Length", "3"), ("Host", "x"), ("X-Id", "1")]
+    headers.append(("Authorization", "k"))
     assert end_to_end(headers, drop=("authorization",)) == [("X-Id", "1")]
 
 
