@@ -22,12 +22,13 @@ MAX_MIRROR_PERCENT = 50
 
 @dataclass(frozen=True)
 class Liveness:
-    """Seconds, as in the deployment YAML's `liveness_probe` (cloud defaults)."""
+    """Seconds, as in the deployment YAML's `liveness_probe` (cloud defaults); `path` differs only for BYOC."""
 
     initial_delay: float = 10
     period: float = 10
     timeout: float = 2
     failure_threshold: int = 30
+    path: str = "/"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Liveness probes: one thread per instance, GET / on the deployment's schedule, restart after repeated failures.
+"""Liveness probes: one thread per instance, GET on the liveness path per schedule, restart after failures.
 
 As in the cloud, a failing instance is taken out of rotation after `failure_threshold` consecutive
 failures and its container restarted; it is back in rotation as soon as a probe succeeds.
@@ -16,8 +16,6 @@ from localep.gateway.upstream import probe
 
 log = logging.getLogger("localep.gateway")
 
-LIVENESS_PATH = "/"
-
 RestartCallback = Callable[[str], None]
 
 
@@ -31,7 +29,7 @@ def probe_loop(
     if stop.wait(liveness.initial_delay):
         return
     while True:
-        failure = probe(instance.address, LIVENESS_PATH, liveness.timeout)
+        failure = probe(instance.address, liveness.path, liveness.timeout)
         instance.probed = True
         if failure is None:
             if not instance.healthy:

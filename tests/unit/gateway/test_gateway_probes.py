@@ -70,3 +70,11 @@ def test_probes_follow_live_deployment_changes(upstreams, gateways):
     assert wait_until(lambda: green.liveness_hits > 0)
     settled = blue.liveness_hits
     assert not wait_until(lambda: blue.liveness_hits > settled + 1, timeout_s=0.3)
+
+
+def test_probe_uses_the_byoc_liveness_path(upstreams, gateways):
+    blue = upstreams("blue")
+    liveness = Liveness(initial_delay=0, period=0.02, timeout=0.5, failure_threshold=3, path="/health")
+    gateway = gateways(make_config({"blue": route(blue.url, liveness=liveness)}, {"blue": 100}))
+    assert wait_until(lambda: any(path == "/health" for _, path, _, _ in blue.requests))
+    assert blue.liveness_hits == 0 and gateway.table.pools["blue"].instances[0].healthy
