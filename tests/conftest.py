@@ -20,3 +20,4 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def example_dir() -> Path:
     return EXAMPLE
+

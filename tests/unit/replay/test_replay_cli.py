@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List
 
 import pytest
-from click.testing import CliRunner
+from click_runner import all_output, cli_runner
 
 from localep.commands.replay import command as replay_command
 from localep.errors import DeploymentFailed, Location
@@ -76,7 +76,7 @@ def server() -> Iterator[ModelServer]:
 
 
 def run(*args: str):
-    return CliRunner().invoke(replay_command, list(args), catch_exceptions=False)
+    return cli_runner().invoke(replay_command, list(args), catch_exceptions=False)
 
 
 def recording(folder: Path, predictions: List[float], request_id: str = "req-1") -> Path:
@@ -94,7 +94,7 @@ def recording(folder: Path, predictions: List[float], request_id: str = "req-1")
 def test_matching_recording_passes_with_ignore(server: ModelServer, tmp_path: Path):
     path = recording(tmp_path, [13.0, 17.0], request_id="req-recorded")
     result = run(str(path), "--url", server.url + "/score", "--ignore", "$.id")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, all_output(result)
     assert result.stdout.splitlines()[-1] == "1 passed, 0 failed"
     assert "latency ms: p50" in result.stdout
     assert server.requests[0]["path"] == "/score"
@@ -150,19 +150,19 @@ def test_request_files_go_to_the_url_path_and_expectations_sit_beside_them(serve
     (folder / "b.json").write_text(json.dumps({"data": [[0, 0]]}))
     (folder / "b.expected.json").write_text(json.dumps({"predictions": [10.0], "id": "ignored"}))
     result = run(str(folder), "--url", server.url + "/v1/score?x=1", "--ignore", "id")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, all_output(result)
     assert [r["path"] for r in server.requests] == ["/v1/score?x=1"] * 2
     assert "1 case(s) had no expected response" in result.stdout
 
     single = run("--request-file", str(folder / "b.json"), "--url", server.url + "/score", "--ignore", "id")
-    assert single.exit_code == 0, single.output
+    assert single.exit_code == 0, all_output(single)
 
 
 def test_update_records_expectations_then_replay_passes(server: ModelServer, tmp_path: Path):
     request = tmp_path / "sample.json"
     request.write_text(json.dumps(BODY))
     updated = run("--request-file", str(request), "--url", server.url + "/score", "--update")
-    assert updated.exit_code == 0, updated.output
+    assert updated.exit_code == 0, all_output(updated)
     expected = tmp_path / "sample.expected.json"
     assert updated.stdout.strip() == str(expected)
     assert json.loads(expected.read_text()) == {"status": 200, "body": {"predictions": [13.0, 17.0], "id": "req-1"}}
@@ -171,7 +171,7 @@ def test_update_records_expectations_then_replay_passes(server: ModelServer, tmp
     path = recording(tmp_path, [0.0, 0.0])
     server.intercept = 20.0
     again = run(str(path), "--url", server.url, "--update", "--json")
-    assert again.exit_code == 0, again.output
+    assert again.exit_code == 0, all_output(again)
     assert json.loads(again.stdout)["updated"] == [str(path)]
     assert "changed traffic.jsonl:1: $.predictions[0]" in again.stderr
     (line,) = path.read_text().splitlines()
@@ -205,8 +205,8 @@ def test_usage_errors_stop_before_any_request(server: ModelServer, tmp_path: Pat
     path = recording(tmp_path, [13.0, 17.0])
     before = path.read_text()
     result = run(str(path), *[arg.format(source=path) for arg in args])
-    assert result.exit_code == ExitCode.USAGE, result.output
-    assert message in result.output
+    assert result.exit_code == ExitCode.USAGE, all_output(result)
+    assert message in all_output(result)
     assert path.read_text() == before
     assert server.requests == []
 
@@ -214,11 +214,11 @@ def test_usage_errors_stop_before_any_request(server: ModelServer, tmp_path: Pat
 def test_no_source_is_a_usage_error(server: ModelServer, tmp_path: Path):
     result = run("--url", server.url)
     assert result.exit_code == ExitCode.USAGE
-    assert "name a recording" in result.output
+    assert "name a recording" in all_output(result)
     path = recording(tmp_path, [13.0, 17.0])
     swallowed = run("--url", server.url, "--json", str(path))
     assert swallowed.exit_code == ExitCode.USAGE
-    assert f"--json took {path} as its FILE" in swallowed.output
+    assert f"--json took {path} as its FILE" in all_output(swallowed)
 
 
 def test_deployment_pin_and_endpoint_headers_are_sent(server: ModelServer, tmp_path: Path):

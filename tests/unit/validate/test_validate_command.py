@@ -2,20 +2,20 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
+from click_runner import all_output, cli_runner
 
 from localep.commands.validate import command
 from localep.exitcodes import ExitCode
 
 
 def run(*args: str):
-    return CliRunner().invoke(command, list(args))
+    return cli_runner().invoke(command, list(args))
 
 
 def test_clean_files_exit_zero(tree):
     result = run(str(tree / "managed"))
-    assert result.exit_code == ExitCode.OK, result.output
-    assert "3 file(s) checked: 0 error(s), 0 warning(s)" in result.output
+    assert result.exit_code == ExitCode.OK, all_output(result)
+    assert "3 file(s) checked: 0 error(s), 0 warning(s)" in all_output(result)
 
 
 def test_errors_print_file_line_message_and_exit_spec(tree):
@@ -23,21 +23,21 @@ def test_errors_print_file_line_message_and_exit_spec(tree):
     green.write_text(green.read_text() + "instance_cont: 2\n")
     result = run(str(green))
     assert result.exit_code == ExitCode.SPEC
-    assert f"{green}:12: error: unknown field 'instance_cont'; did you mean 'instance_count'?" in result.output
+    assert f"{green}:12: error: unknown field 'instance_cont'; did you mean 'instance_count'?" in all_output(result)
 
 
 def test_warnings_alone_exit_zero(tree):
     result = run(str(tree / "batch" / "deployment.yml"))
     assert result.exit_code == ExitCode.OK
-    assert "warning: batch deployment: not checked by this command" in result.output
+    assert "warning: batch deployment: not checked by this command" in all_output(result)
 
 
 def test_json_report_shape(tree):
     endpoint = tree / "managed" / "endpoint.yml"
     endpoint.write_text(endpoint.read_text().replace("blue: 90", "blue: 95"))
-    result = CliRunner().invoke(command, ["--json", str(tree / "managed"), str(tree / "ci-missing")])
+    result = cli_runner().invoke(command, ["--json", str(tree / "managed"), str(tree / "ci-missing")])
     assert result.exit_code == ExitCode.USAGE  # click rejects a path that does not exist before any work
-    result = CliRunner().invoke(command, ["--json", str(tree / "managed")])
+    result = cli_runner().invoke(command, ["--json", str(tree / "managed")])
     assert result.exit_code == ExitCode.SPEC
     report = json.loads(result.stdout)
     assert report["ok"] is False and report["errors"] == 1 and report["warnings"] == 0
@@ -60,4 +60,4 @@ def test_skipped_files_are_noted_on_stderr(tmp_path):
 def test_help_has_an_example():
     result = run("--help")
     assert result.exit_code == 0
-    assert "Example:" in result.output and "localep validate" in result.output and "--json" in result.output
+    assert "Example:" in all_output(result) and "localep validate" in all_output(result) and "--json" in all_output(result)
