@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from conftest import Keys, call, make_config, route
+from gateway_fixtures import Keys, call, make_config, route
 
 from localep.gateway import auth
 

@@ -6,7 +6,7 @@ import json
 import threading
 import time
 
-from conftest import call, make_config, refused_url, route
+from gateway_fixtures import call, make_config, refused_url, route
 
 
 def test_container_error_becomes_424_with_the_model_status_in_headers(upstreams, gateways):

@@ -6,7 +6,7 @@ import json
 import threading
 
 import pytest
-from conftest import Client, call, make_config, route, wait_until
+from gateway_fixtures import Client, call, make_config, route, wait_until
 
 from localep.gateway.config import load_config, save_config
 from localep.gateway.control import is_loopback

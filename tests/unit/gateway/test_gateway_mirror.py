@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from conftest import Client, call, make_config, refused_url, route, wait_until
+from gateway_fixtures import Client, call, make_config, refused_url, route, wait_until
 
 
 def _send(port: int, count: int, headers=None):

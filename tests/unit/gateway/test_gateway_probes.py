@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from conftest import call, make_config, replace, route, wait_until
+from gateway_fixtures import call, make_config, replace, route, wait_until
 
 from localep.gateway.config import Liveness
 

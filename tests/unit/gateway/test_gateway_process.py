@@ -7,7 +7,7 @@ import os
 import socket
 
 import pytest
-from conftest import call, make_config, replace, route
+from gateway_fixtures import call, make_config, replace, route
 
 from localep.errors import LocalepError, PortInUse
 from localep.gateway.config import load_config, save_config

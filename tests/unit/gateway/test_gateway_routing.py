@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from conftest import Client, call, make_config, route
+from gateway_fixtures import Client, call, make_config, route
 
 
 def test_split_of_2000_requests_follows_70_30(upstreams, gateways):
