@@ -31,6 +31,9 @@ class Liveness:
     path: str = "/"
 
 
+SCORING_PATH = "/score"
+
+
 @dataclass(frozen=True)
 class DeploymentRoute:
     """Where one deployment's instances listen and the request settings the endpoint enforces for it."""
@@ -41,6 +44,14 @@ class DeploymentRoute:
     max_queue_wait_ms: int = 500
     liveness: Liveness = field(default_factory=Liveness)
     containers: List[str] = field(default_factory=list)
+    scoring_path: str = "/score"
+
+    def upstream_path(self, path: str) -> str:
+        """The endpoint's `/score` is the deployment's scoring route (a BYOC image may serve it elsewhere)."""
+        route, mark, query = path.partition("?")
+        if route != SCORING_PATH or self.scoring_path == SCORING_PATH:
+            return path
+        return self.scoring_path + mark + query
 
     @property
     def capacity(self) -> int:

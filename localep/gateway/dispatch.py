@@ -35,6 +35,9 @@ REASONS = {
 }
 
 
+UNAVAILABLE_HEADER = "x-localep-unavailable"
+
+
 @dataclass(frozen=True)
 class GatewayAnswer:
     status: int
@@ -56,6 +59,10 @@ def error_answer(status: int, code: str, message: str, headers: Sequence[Tuple[s
 
 def model_answer(answer: UpstreamAnswer, raw_errors: bool) -> GatewayAnswer:
     headers = end_to_end(answer.headers)
+    if any(name.lower() == UNAVAILABLE_HEADER for name, _ in headers):
+        # localep's agent answering for a deployment whose code failed to load: the deployment is unavailable
+        # (503, as the cloud answers for a deployment that is not ready), not a model error.
+        return GatewayAnswer(answer.status, answer.reason, headers, answer.body, error="DeploymentUnavailable")
     if answer.status == 200 or raw_errors:
         error = None if answer.status == 200 else MODEL_ERROR_REASON
         return GatewayAnswer(answer.status, answer.reason, headers, answer.body, error=error)

@@ -171,10 +171,13 @@ class Gateway:
         if not choice.pinned and config.mirror_traffic:
             mirror = mirror_pick(config.mirror_traffic, random.random())
             if mirror is not None and mirror != choice.deployment and mirror in table.pools:
-                copy = MirrorCopy(table.pools[mirror], request.method, request.path, forward, request.body)
+                mirror_pool = table.pools[mirror]
+                copy = MirrorCopy(mirror_pool, request.method, mirror_pool.route.upstream_path(request.path), forward,
+                                  request.body)
                 self._mirror.submit(copy)
         pool = table.pools[choice.deployment]
-        answer = call_deployment(pool, request.method, request.path, forward, request.body, config.raw_errors)
+        answer = call_deployment(pool, request.method, pool.route.upstream_path(request.path), forward, request.body,
+                                 config.raw_errors)
         return answer, pool.name
 
     def after_response(

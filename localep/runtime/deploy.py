@@ -16,6 +16,7 @@ from docker.models.containers import Container
 from localep.build.images import BuiltImage, debug_image, ensure_image
 from localep.build.settings import BuildSettings
 from localep.errors import LocalepError
+from localep.gateway.config import SCORING_PATH
 from localep.progress import Reporter, Stopwatch
 from localep.runtime import containers
 from localep.runtime.containers import ContainerGroup
@@ -62,13 +63,12 @@ class RunningInstance:
 class RunningEndpoint:
     name: str
     port: int
-    scoring_path: str
     instances: List[RunningInstance] = field(default_factory=list)
     started_gateway: bool = False
 
     @property
     def scoring_uri(self) -> str:
-        return f"http://127.0.0.1:{self.port}{self.scoring_path}"
+        return f"http://127.0.0.1:{self.port}{SCORING_PATH}"
 
     def of(self, deployment: str) -> List[RunningInstance]:
         return [i for i in self.instances if i.deployment.name == deployment]
@@ -102,7 +102,7 @@ def deploy(
     if gateway and options.port and options.port != gateway.port:
         raise LocalepError(f"endpoint {endpoint.name} already runs on port {gateway.port}; "
                            f"`localep down {endpoint.name}` first to move it to {options.port}")
-    running = RunningEndpoint(name=endpoint.name, port=port, scoring_path=images[0].server.scoring_path)
+    running = RunningEndpoint(name=endpoint.name, port=port)
     for deployment, image in zip(project.deployments, images):
         running.instances += start_instances(client, deployment, image, options, reporter, group)
     for instance in running.instances:

@@ -22,6 +22,7 @@ from localep.gateway.process import (
     start_gateway,
     stop_gateway,
 )
+from localep.build.kinds.base import ServerSpec
 from localep.progress import Reporter
 from localep.runtime import containers, labels
 from localep.runtime.state import endpoint_dir, read_endpoint_state, recorded_endpoints, update_endpoint_state
@@ -65,7 +66,8 @@ def endpoint_keys(endpoint: str, regenerate: Sequence[str] = ()) -> Keys:
     return Keys(**keys)
 
 
-def deployment_route(deployment: Deployment, upstreams: List[str], container_names: List[str]) -> DeploymentRoute:
+def deployment_route(deployment: Deployment, upstreams: List[str], container_names: List[str],
+                     server: ServerSpec) -> DeploymentRoute:
     settings = deployment.request_settings
     probe = deployment.liveness_probe
     return DeploymentRoute(
@@ -74,8 +76,9 @@ def deployment_route(deployment: Deployment, upstreams: List[str], container_nam
         max_concurrent_requests_per_instance=settings.max_concurrent_requests_per_instance,
         max_queue_wait_ms=settings.max_queue_wait_ms,
         liveness=Liveness(initial_delay=probe.initial_delay, period=probe.period, timeout=probe.timeout,
-                          failure_threshold=probe.failure_threshold),
+                          failure_threshold=probe.failure_threshold, path=server.liveness_path),
         containers=container_names,
+        scoring_path=server.scoring_path,
     )
 
 
@@ -85,7 +88,8 @@ def routes_of(instances: Sequence[Any]) -> Dict[str, DeploymentRoute]:
     for instance in instances:
         grouped.setdefault(instance.deployment.name, []).append(instance)
     return {
-        name: deployment_route(members[0].deployment, [m.base_url for m in members], [m.plan.name for m in members])
+        name: deployment_route(members[0].deployment, [m.base_url for m in members], [m.plan.name for m in members],
+                               members[0].plan.server)
         for name, members in grouped.items()
     }
 

@@ -69,7 +69,7 @@ def test_byoc_image_with_its_own_routes_and_port(cli, project, byoc_image):
     result = cli.run("up", str(project / "blue-deployment.yml"), "--detach", "--json")
     assert result.returncode == 0, result.stderr.decode()
     summary = json.loads(result.stdout)
-    assert summary["scoring_uri"].endswith("/predict")
+    assert summary["scoring_uri"].endswith("/score"), "the endpoint's URI is /score; the gateway maps it to /predict"
     answer = cli.json("invoke", name, "--request-file", str(project / "sample-request.json"))
     assert answer["body"]["echo"]["data"][0][0] == 1
     assert answer["body"]["model_dir"] == "/var/azureml-app/azureml-models/numpy-regression-model/1"

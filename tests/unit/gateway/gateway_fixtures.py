@@ -28,8 +28,10 @@ class Upstream:
     `delay_s`, `status` and `healthy` change how it answers while it runs.
     """
 
-    def __init__(self, name: str, delay_s: float = 0.0, status: int = 200, healthy: bool = True) -> None:
+    def __init__(self, name: str, delay_s: float = 0.0, status: int = 200, healthy: bool = True,
+                 extra_headers: Optional[Dict[str, str]] = None) -> None:
         self.name = name
+        self.extra_headers = extra_headers or {}
         self.delay_s = delay_s
         self.status = status
         self.healthy = healthy
@@ -69,6 +71,8 @@ class Upstream:
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", content_type)
+                    for name, value in upstream.extra_headers.items():
+                        self.send_header(name, value)
                     self.send_header("Content-Length", str(len(body)))
                     self.send_header("Connection", "close")
                     self.end_headers()

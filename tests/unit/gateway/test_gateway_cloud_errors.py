@@ -90,3 +90,20 @@ def test_deployment_without_healthy_instances_is_503(upstreams, gateways):
     gateway.table.pools["blue"].instances[0].healthy = False
     status, _, body = call(gateway.port)
     assert status == 503 and json.loads(body)["error"]["code"] == "DeploymentUnhealthy" and blue.hits == 0
+
+
+def test_agent_unavailable_503_passes_through_instead_of_424(upstreams, gateways):
+    """localep's agent answers 503 while the code fails to load: the deployment is unavailable, not a model error."""
+    blue = upstreams("blue", status=503, extra_headers={"X-Localep-Unavailable": "code-failed-to-load"})
+    gateway = gateways(make_config({"blue": route(blue.url)}, {"blue": 100}))
+    status, headers, _ = call(gateway.port, body={"x": 1})
+    assert status == 503
+    assert "ms-azureml-model-error-statuscode" not in headers
+
+
+def test_scoring_route_of_a_byoc_deployment_is_mapped_from_score(upstreams, gateways):
+    blue = upstreams("blue")
+    gateway = gateways(make_config({"blue": route(blue.url, scoring_path="/predict")}, {"blue": 100}))
+    status, _, _ = call(gateway.port, path="/score?verbose=1", body={"x": 1})
+    assert status == 200
+    assert blue.requests[-1][1] == "/predict?verbose=1"
