@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import shutil
 import signal
-import socket
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from localep.replay.runner import ReplayResult, replay
 from localep.replay.sources import ReplayCase
 from localep.runtime.containers import ContainerGroup
 from localep.runtime.deploy import UpOptions, deploy, remove_endpoint
+from localep.runtime.ports import free_port
 from localep.runtime.endpoints import EndpointAddress, endpoint_address
 from localep.runtime.state import endpoint_dir
 from localep.spec.model import Project
@@ -58,13 +58,6 @@ def isolated_project(project: Project, name: str) -> Project:
         endpoint=dataclasses.replace(project.endpoint, name=name),
         deployments=[dataclasses.replace(deployment, endpoint_name=name) for deployment in project.deployments],
     )
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on right now (the kernel's pick, not a remembered one)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def with_request_path(cases: Sequence[ReplayCase], request_path: str) -> List[ReplayCase]:

@@ -28,7 +28,7 @@ from localep.runtime.gateway_link import (
     stop_endpoint_gateway,
 )
 from localep.runtime.plan import ContainerPlan, DebugOptions, plan_container
-from localep.runtime.ports import endpoint_port
+from localep.runtime.ports import endpoint_port, free_port
 from localep.runtime.readiness import readiness_deadline, wait_until_ready
 from localep.spec.model import Deployment, Project
 
@@ -133,7 +133,8 @@ def start_instances(client: docker.DockerClient, deployment: Deployment, image: 
     count = 1 if debug is not None else max(1, deployment.instance_count)
     started = []
     for index in range(count):
-        plan = plan_container(deployment, tag, image.server, host_port=None, instance=index, debug=debug,
+        # A fixed host port (not Docker's ephemeral pick) survives a restart by the gateway's liveness probe.
+        plan = plan_container(deployment, tag, image.server, host_port=free_port(), instance=index, debug=debug,
                               keep_alive=options.keep_alive)
         container = group.start(plan)
         host_port = containers.published_port(container, f"{image.server.port}/tcp")

@@ -25,6 +25,7 @@ from localep.gateway.process import (
 from localep.build.kinds.base import ServerSpec
 from localep.progress import Reporter
 from localep.runtime import containers, labels
+from localep.runtime.plan import DEBUG_TIMEOUT_MS
 from localep.runtime.state import endpoint_dir, read_endpoint_state, recorded_endpoints, update_endpoint_state
 from localep.spec.model import Deployment, Endpoint
 
@@ -67,12 +68,13 @@ def endpoint_keys(endpoint: str, regenerate: Sequence[str] = ()) -> Keys:
 
 
 def deployment_route(deployment: Deployment, upstreams: List[str], container_names: List[str],
-                     server: ServerSpec) -> DeploymentRoute:
+                     server: ServerSpec, debugging: bool) -> DeploymentRoute:
+    """The gateway's view of a deployment; while debugging, a paused breakpoint must not turn into a 408."""
     settings = deployment.request_settings
     probe = deployment.liveness_probe
     return DeploymentRoute(
         upstreams=upstreams,
-        request_timeout_ms=settings.request_timeout_ms,
+        request_timeout_ms=DEBUG_TIMEOUT_MS if debugging else settings.request_timeout_ms,
         max_concurrent_requests_per_instance=settings.max_concurrent_requests_per_instance,
         max_queue_wait_ms=settings.max_queue_wait_ms,
         liveness=Liveness(initial_delay=probe.initial_delay, period=probe.period, timeout=probe.timeout,
@@ -89,7 +91,7 @@ def routes_of(instances: Sequence[Any]) -> Dict[str, DeploymentRoute]:
         grouped.setdefault(instance.deployment.name, []).append(instance)
     return {
         name: deployment_route(members[0].deployment, [m.base_url for m in members], [m.plan.name for m in members],
-                               members[0].plan.server)
+                               members[0].plan.server, labels.DEBUG_PORT in members[0].plan.labels)
         for name, members in grouped.items()
     }
 

@@ -20,6 +20,7 @@ MODELS_ROOT = APP_ROOT / "azureml-models"
 AGENT_IN_CONTAINER = "/opt/localep/agent.py"
 PYTHON_IN_CONTAINER = "/opt/localep/python"
 AGENT_ON_HOST = Path(__file__).resolve().parent / "agent" / "agent.py"
+DEBUG_TIMEOUT_MS = 24 * 3600 * 1000
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,9 @@ def plan_container(
         env["AZUREML_MODEL_DIR"] = model_dir
     env["SCORING_TIMEOUT_MS"] = str(deployment.request_settings.request_timeout_ms)
     if debug is not None:
+        # A breakpoint pauses run(): neither gunicorn's heartbeat nor the server's SIGALRM may end the request.
         env["WORKER_TIMEOUT"] = "0"
+        env["SCORING_TIMEOUT_MS"] = str(DEBUG_TIMEOUT_MS)
     env.update(deployment.environment_variables)
 
     command: List[str] = []

@@ -14,7 +14,8 @@ from localep.errors import PortInUse
 from localep.runtime import labels
 from localep.runtime.state import read_endpoint_state, recorded_endpoints, update_endpoint_state
 
-PORT_RANGE = (31000, 39000)
+# Below Linux's ephemeral range (32768+), where outgoing connections' TIME-WAIT sockets would block a bind.
+PORT_RANGE = (20000, 32000)
 
 
 def is_free(port: int) -> bool:
@@ -25,6 +26,13 @@ def is_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now (the kernel's pick, not a remembered one)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def preferred_port(endpoint: str) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import signal
 import socket
 import subprocess
 import time
@@ -203,10 +204,6 @@ def test_wait_for_debugger_holds_up_until_a_debugger_attaches_and_init_can_be_de
         cli.run("down", name)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "under --debug the deployment's request_timeout_ms still applies: localep/runtime/plan.py passes it as "
-    "SCORING_TIMEOUT_MS, whose SIGALRM raises TimeoutError inside the paused run() (debugpy then stops tracing "
-    "that thread), and the gateway answers 408 after the same time"))
 def test_a_pause_longer_than_the_request_timeout_keeps_the_stop_and_the_request(cli, project):
     deployment = project / "blue-deployment.yml"
     deployment.write_text(deployment.read_text().replace("request_timeout_ms: 5000", "request_timeout_ms: 1000"))
@@ -238,4 +235,45 @@ def test_a_pause_longer_than_the_request_timeout_keeps_the_stop_and_the_request(
         close_all(clients)
         for invoke in invokes:
             end(invoke)
+        cli.run("down", name)
+
+
+def test_after_a_hot_reload_the_new_worker_reattaches_and_stops_at_breakpoints(cli, project):
+    """Foreground `up --debug`: a save swaps the gunicorn worker; the debugger is offered the new one as a child."""
+    name = (project / "name").read_text()
+    script = project / "onlinescoring" / "score.py"
+    port = free_port()
+    clients: List[DapClient] = []
+    up = cli.popen("up", str(project / "blue-deployment.yml"), "--debug", "--debug-port", str(port))
+    invoke = None
+    try:
+        assert up.stdout.readline().decode().startswith("http://"), "up did not become ready"
+        line = line_of(script, "return (rows @ coefficients + intercept)")
+        debug_worker(port, project, {script: [line]}, clients)
+        master = clients[0]
+        master_mark = master.mark()
+        script.write_text(script.read_text().replace("intercept).tolist()", "intercept + 100).tolist()"))
+        child = master.wait_event("debugpyAttach", WAIT_SECONDS, after=master_mark)
+        reloaded = DapClient.connect(child["connect"]["host"], child["connect"]["port"],
+                                     f"worker {child['subProcessId']}")
+        clients.append(reloaded)
+        session = attach(reloaded, child)
+        configure(session, {script: [line]})
+        mark = reloaded.mark()
+        invoke = invoke_in_background(cli, project)
+        stop = stopped_at(session, mark)
+        assert (stop.path, stop.line, stop.function) == (str(script), line, "run")
+        reloaded.request("continue", {"threadId": stop.thread_id})
+        stdout, stderr = invoke.communicate(timeout=WAIT_SECONDS)
+        assert invoke.returncode == 0, stderr.decode()
+        assert json.loads(stdout)["body"] == [158.0, 141.75]
+    except (DapError, subprocess.TimeoutExpired) as error:
+        raise failure(error, cli, name, clients, up) from None
+    finally:
+        close_all(clients)
+        if invoke is not None:
+            end(invoke)
+        if up.poll() is None:
+            up.send_signal(signal.SIGINT)
+            up.wait(timeout=WAIT_SECONDS)
         cli.run("down", name)

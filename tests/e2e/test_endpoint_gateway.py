@@ -210,3 +210,59 @@ def test_instance_count_runs_that_many_containers(cli, project, docker_client):
     assert sorted(r["container"] for r in rows) == [f"localep-{name}-blue", f"localep-{name}-blue-2"]
     assert all(r["health"] == "healthy" for r in rows)
     cli.run("down", name)
+
+
+KILL_SERVER = (
+    "import os, signal\n"
+    "for pid in filter(str.isdigit, os.listdir('/proc')):\n"
+    "    try:\n"
+    "        cmd = open(f'/proc/{pid}/cmdline', 'rb').read()\n"
+    "    except OSError:\n"
+    "        continue\n"
+    "    if b'azureml_inference_server_http' in cmd and b'agent.py' not in cmd:\n"
+    "        os.kill(int(pid), signal.SIGKILL)\n"
+)
+
+
+def test_failing_liveness_probe_restarts_the_instance_and_ps_shows_it(cli, project, docker_client):
+    name = (project / "name").read_text()
+    deployment = project / "blue-deployment.yml"
+    deployment.write_text(deployment.read_text() + "liveness_probe:\n  initial_delay: 1\n  period: 1\n"
+                          "  timeout: 1\n  failure_threshold: 2\n")
+    assert cli.run("up", str(deployment), "--detach").returncode == 0
+    container = docker_client.containers.get(f"localep-{name}-blue")
+    started_at = container.attrs["State"]["StartedAt"]
+    container.exec_run(["/opt/localep/python", "-c", KILL_SERVER])
+    deadline = time.monotonic() + 60
+    while True:
+        container.reload()
+        if container.attrs["State"]["StartedAt"] != started_at:
+            break
+        assert time.monotonic() < deadline, "the gateway never restarted the instance"
+        time.sleep(0.5)
+    while True:
+        row = cli.json("ps", name)[0]
+        if row["health"] == "healthy":
+            break
+        assert time.monotonic() < deadline, row
+        time.sleep(0.5)
+    assert row["restarts"] >= 1
+    key = cli.json("keys", name)["primary"]
+    answer = requests.post(row["url"], json={"data": ZERO}, headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code == 200
+    cli.run("down", name)
+
+
+def test_up_a_folder_and_aml_token_auth(cli, two_deployments):
+    project = two_deployments
+    name = (project / "name").read_text()
+    endpoint = project / "endpoint.yml"
+    endpoint.write_text(endpoint.read_text().replace("auth_mode: key", "auth_mode: aml_token"))
+    result = cli.run("up", str(project), "--detach", "--json")
+    assert result.returncode == 0, result.stderr.decode()
+    assert sorted(r["deployment"] for r in cli.json("ps", name)) == ["blue", "green"]
+    uri = json.loads(result.stdout)["scoring_uri"]
+    assert requests.post(uri, json={"data": ZERO}).status_code == 401
+    answer = cli.json("invoke", name, "--deployment", "green", "--request-file", str(project / "sample-request.json"))
+    assert answer["status"] == 200 and answer["deployment"] == "green"
+    cli.run("down", name)
