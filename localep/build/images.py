@@ -17,11 +17,11 @@ from localep import __version__
 from localep.build import templates
 from localep.build.cache import environment_key, image_tag
 from localep.build.kinds import kind_named, needs_base_facts, select_kind
-from localep.build.kinds.base import BaseImageFacts, EnvironmentKind, ServerSpec
+from localep.build.kinds.base import BaseImageFacts, ServerSpec
 from localep.build.settings import BuildSettings
 from localep.errors import BuildError
 from localep.progress import Reporter, Stopwatch
-from localep.spec.model import Deployment, Environment
+from localep.spec.model import Deployment
 
 SERVER_ADDED_MARKER = "LOCALEP_SERVER_ADDED"
 LABEL_KIND = "localep.kind"

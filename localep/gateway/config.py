@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Union
 
 from localep.errors import Location, SpecError
+from localep.jsonfile import read_json
 
 AUTH_MODES = ("key", "aml_token", "aad_token", "none")
 MAX_MIRROR_PERCENT = 50
@@ -167,12 +168,7 @@ def with_token_secret(config: GatewayConfig) -> GatewayConfig:
 
 def load_config(path: Union[str, Path]) -> GatewayConfig:
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise SpecError(f"cannot read gateway config: {error.strerror}", Location(path)) from None
-    except json.JSONDecodeError as error:
-        raise SpecError(f"gateway config is not valid JSON: {error.msg}", Location(path, error.lineno)) from None
+    data = read_json(path, SpecError, "gateway config")
     try:
         return config_from_dict(data)
     except (TypeError, ValueError) as error:

@@ -24,8 +24,8 @@ from localep.replay.runner import ReplayResult, replay
 from localep.replay.sources import ReplayCase
 from localep.runtime.containers import ContainerGroup
 from localep.runtime.deploy import UpOptions, deploy, remove_endpoint
-from localep.runtime.ports import free_port
 from localep.runtime.endpoints import EndpointAddress, endpoint_address
+from localep.runtime.ports import free_port
 from localep.runtime.state import endpoint_dir
 from localep.spec.model import Project
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 from localep.errors import Location
+from localep.jsonfile import read_json
 from localep.replay.compare import BODY_BINARY, BODY_JSON, BODY_TEXT, body_kind
 from localep.replay.record import (
     Exchange,
@@ -141,14 +142,7 @@ def content_type_for(path: Path) -> str:
 
 
 def read_expected(path: Path) -> Response:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ReplayFileError(f"cannot read expected response: {error.strerror}", Location(path)) from None
-    except json.JSONDecodeError as error:
-        raise ReplayFileError(f"not valid JSON: {error.msg}", Location(path, error.lineno)) from None
-    except UnicodeDecodeError:
-        raise ReplayFileError("not UTF-8 text", Location(path)) from None
+    document = read_json(path, ReplayFileError, "expected response")
     try:
         return response_from_expected(document)
     except ValueError as error:

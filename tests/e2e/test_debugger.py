@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-import pytest
 
 from dap import DapClient, DapError, Session, Stop, attach, evaluate, top_frame
 

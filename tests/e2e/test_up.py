@@ -9,7 +9,6 @@ import socket
 import time
 from pathlib import Path
 
-import pytest
 import requests
 
 from conftest import rename_endpoint

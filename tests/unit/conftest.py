@@ -7,7 +7,7 @@ from typing import Callable
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "spec"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "spec"
 
 
 @pytest.fixture
