@@ -21,6 +21,7 @@ AGENT_IN_CONTAINER = "/opt/localep/agent.py"
 PYTHON_IN_CONTAINER = "/opt/localep/python"
 AGENT_ON_HOST = Path(__file__).resolve().parent / "agent" / "agent.py"
 DEBUG_TIMEOUT_MS = 24 * 3600 * 1000
+SCORING_TIMEOUT_GRACE_MS = 1000
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,9 @@ def plan_container(
         model_dir = deployment.model_mount_path or str(MODELS_ROOT / safe_segment(model.mount_name) / model.mount_version)
         mounts.append(Mount(model.path, str(PurePosixPath(model_dir) / model.path.name)))
         env["AZUREML_MODEL_DIR"] = model_dir
-    env["SCORING_TIMEOUT_MS"] = str(deployment.request_settings.request_timeout_ms)
+    # The endpoint answers 408 at request_timeout_ms; the server's own alarm, a moment later, frees the worker
+    # (were it first, its 500 would reach the client as a 424 instead of the cloud's 408).
+    env["SCORING_TIMEOUT_MS"] = str(deployment.request_settings.request_timeout_ms + SCORING_TIMEOUT_GRACE_MS)
     if debug is not None:
         # A breakpoint pauses run(): neither gunicorn's heartbeat nor the server's SIGALRM may end the request.
         env["WORKER_TIMEOUT"] = "0"

@@ -38,7 +38,7 @@ def test_example_goes_up_answers_and_comes_down(cli, project, docker_client):
     assert env["AZUREML_MODEL_DIR"] == "/var/azureml-app/azureml-models/numpy-regression-model/1"
     assert env["AML_APP_ROOT"] == "/var/azureml-app/onlinescoring"
     assert env["AZUREML_ENTRY_SCRIPT"] == "score.py"
-    assert env["SCORING_TIMEOUT_MS"] == "5000"
+    assert env["SCORING_TIMEOUT_MS"] == "6000"
     bindings = container.attrs["NetworkSettings"]["Ports"]["5001/tcp"]
     assert [b["HostIp"] for b in bindings] == ["127.0.0.1"], "published on loopback only"
     assert summary["deployments"][0]["direct_url"] == f"http://127.0.0.1:{bindings[0]['HostPort']}"

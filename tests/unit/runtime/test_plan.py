@@ -28,7 +28,7 @@ def test_paths_and_variables_follow_azure_ml(tmp_path):
     assert env["AZUREML_MODEL_DIR"] == "/var/azureml-app/azureml-models/reg/3"
     assert env["AML_APP_ROOT"] == "/var/azureml-app/src/online"
     assert env["AZUREML_ENTRY_SCRIPT"] == "score.py"
-    assert env["SCORING_TIMEOUT_MS"] == "9000"
+    assert env["SCORING_TIMEOUT_MS"] == "10000", "the server's alarm comes just after the endpoint's 408"
     assert env["A"] == "1"
     mounts = {m.target: (m.source, m.read_only) for m in plan.mounts}
     assert mounts["/var/azureml-app/src"] == (tmp_path / "src", True)
