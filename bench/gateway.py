@@ -11,6 +11,7 @@ Runs, all on 127.0.0.1 and in one go:
 Prints latency percentiles, added latency (gateway p50/p99 minus direct p50/p99) and the throughput ratio.
 
     python bench/gateway.py [--requests 2000] [--work-ms 1.5] [--workers 2] [--rounds 10]
+    python bench/gateway.py --real      # against the bundled example's deployment in Docker
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from localep.gateway.config import DeploymentRoute, GatewayConfig, Keys, Liveness, new_key, save_config  # noqa: E402
 from localep.gateway.process import start_gateway, stop_gateway  # noqa: E402
@@ -147,14 +149,41 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def main(argv: Optional[List[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=2000, help="requests per measurement")
-    parser.add_argument("--work-ms", type=float, default=1.5, help="CPU work per request in the upstream")
-    parser.add_argument("--workers", type=int, default=2, help="upstream sync workers (gunicorn --workers)")
-    parser.add_argument("--rounds", type=int, default=10, help="interleave direct/gateway runs in this many rounds")
-    args = parser.parse_args(argv)
+def measure(direct_port: int, gateway_port: int, key: str, gateway_pid: int, requests: int, rounds: int) -> None:
+    """Direct and through-the-gateway runs interleaved, serially and with 4 clients; prints the comparison."""
+    auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    plain = {"Content-Type": "application/json"}
+    run_load(direct_port, 200, 1, plain)  # warm-up both paths
+    run_load(gateway_port, 200, 1, auth)
+    print(f"{requests} requests per run\n")
+    print(f"{'run':<26}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'req/s':>9}")
+    for concurrency in (1, 4):
+        direct: List[float] = []
+        through: List[float] = []
+        direct_s = through_s = gateway_cpu_s = 0.0
+        for _ in range(rounds):  # interleaved, so load from other processes hits both paths alike
+            latencies, seconds = run_load(direct_port, requests // rounds, concurrency, plain)
+            direct.extend(latencies)
+            direct_s += seconds
+            cpu_before = cpu_seconds(gateway_pid)
+            latencies, seconds = run_load(gateway_port, requests // rounds, concurrency, auth)
+            gateway_cpu_s += cpu_seconds(gateway_pid) - cpu_before
+            through.extend(latencies)
+            through_s += seconds
+        for label, values, seconds in (("direct", direct, direct_s), ("gateway", through, through_s)):
+            print(
+                f"{label + f' (concurrency {concurrency})':<26}{pct(values, 0.5):>9.3f}{pct(values, 0.99):>9.3f}"
+                f"{statistics.mean(values):>9.3f}{len(values) / seconds:>9.0f}"
+            )
+        print(
+            f"  added latency p50 {pct(through, 0.5) - pct(direct, 0.5):+.3f} ms, "
+            f"p99 {pct(through, 0.99) - pct(direct, 0.99):+.3f} ms; "
+            f"throughput gateway/direct {(len(through) / through_s) / (len(direct) / direct_s):.1%}; "
+            f"gateway CPU {gateway_cpu_s * 1000 / len(through):.3f} ms per request\n"
+        )
 
+
+def simulated(args: argparse.Namespace) -> None:
     upstream_port, worker_pids = serve_prefork_upstream(args.workers, args.work_ms)
     workdir = Path(tempfile.mkdtemp(prefix="localep-bench-"))
     key = new_key()
@@ -177,43 +206,48 @@ def main(argv: Optional[List[str]] = None) -> None:
     try:
         wait_for_port(upstream_port)
         pid = start_gateway(workdir / "gateway.json", workdir / "gateway.log")
-        auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-        plain = {"Content-Type": "application/json"}
-        run_load(upstream_port, 200, 1, plain)  # warm-up both paths
-        run_load(config.port, 200, 1, auth)
         print(f"upstream: {args.workers} pre-forked sync workers, {args.work_ms} ms CPU per request, Connection: close")
-        print(f"{args.requests} requests per run\n")
-        print(f"{'run':<26}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'req/s':>9}")
-        for concurrency in (1, 4):
-            direct: List[float] = []
-            through: List[float] = []
-            direct_s = through_s = gateway_cpu_s = 0.0
-            for _ in range(args.rounds):  # interleaved, so load from other processes hits both paths alike
-                latencies, seconds = run_load(upstream_port, args.requests // args.rounds, concurrency, plain)
-                direct.extend(latencies)
-                direct_s += seconds
-                cpu_before = cpu_seconds(pid)
-                latencies, seconds = run_load(config.port, args.requests // args.rounds, concurrency, auth)
-                gateway_cpu_s += cpu_seconds(pid) - cpu_before
-                through.extend(latencies)
-                through_s += seconds
-            for label, values, seconds in (("direct", direct, direct_s), ("gateway", through, through_s)):
-                print(
-                    f"{label + f' (concurrency {concurrency})':<26}{pct(values, 0.5):>9.3f}{pct(values, 0.99):>9.3f}"
-                    f"{statistics.mean(values):>9.3f}{len(values) / seconds:>9.0f}"
-                )
-            print(
-                f"  added latency p50 {pct(through, 0.5) - pct(direct, 0.5):+.3f} ms, "
-                f"p99 {pct(through, 0.99) - pct(direct, 0.99):+.3f} ms; "
-                f"throughput gateway/direct {(len(through) / through_s) / (len(direct) / direct_s):.1%}; "
-                f"gateway CPU {gateway_cpu_s * 1000 / len(through):.3f} ms per request\n"
-            )
+        measure(upstream_port, config.port, key, pid, args.requests, args.rounds)
     finally:
         if pid is not None:
             stop_gateway(pid)
         for worker in worker_pids:
             os.kill(worker, signal.SIGTERM)
             os.waitpid(worker, 0)
+
+
+def real(args: argparse.Namespace) -> None:
+    """The bundled example in Docker with the real inference server, its gateway started by `localep up`."""
+    from common import cli_env, localep, private_example
+
+    name = "bench-gateway"
+    folder = private_example(name)
+    deployment = folder / "blue-deployment.yml"
+    # Room for the 4-client run: the cloud's limit is 2 x max_concurrent_requests_per_instance in flight.
+    deployment.write_text(deployment.read_text().replace(
+        "request_settings:\n", "request_settings:\n  max_concurrent_requests_per_instance: 4\n"))
+    env = cli_env()
+    summary = json.loads(localep(["up", str(deployment), "--detach", "--json"], env).stdout)
+    try:
+        key = json.loads(localep(["keys", name, "--json"], env).stdout)["primary"]
+        direct_port = int(summary["deployments"][0]["direct_url"].rsplit(":", 1)[1])
+        state = json.loads((Path(env["LOCALEP_HOME"]) / "endpoints" / name / "state.json").read_text())
+        print("upstream: the bundled example (real azureml-inference-server-http, gunicorn, 1 worker) in Docker")
+        measure(direct_port, summary["port"], key, int(state["gateway"]["pid"]), args.requests, args.rounds)
+    finally:
+        localep(["down", name], env)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=2000, help="requests per measurement")
+    parser.add_argument("--work-ms", type=float, default=1.5, help="CPU work per request in the upstream")
+    parser.add_argument("--workers", type=int, default=2, help="upstream sync workers (gunicorn --workers)")
+    parser.add_argument("--rounds", type=int, default=10, help="interleave direct/gateway runs in this many rounds")
+    parser.add_argument("--real", action="store_true",
+                        help="measure against the bundled example's real deployment in Docker instead")
+    args = parser.parse_args(argv)
+    (real if args.real else simulated)(args)
 
 
 if __name__ == "__main__":
