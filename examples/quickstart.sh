@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 localep() { .venv/bin/localep "$@"; }
 
 base=mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest
-if ! docker image inspect "$base" >/dev/null 2>&1 && ! docker pull "$base" >/dev/null 2>&1; then
+if ! docker image inspect "$base" >/dev/null 2>&1 && ! timeout 120 docker pull "$base" >/dev/null 2>&1; then
   echo "quickstart: $base cannot be pulled here; building a local stand-in from Debian packages" >&2
   .ci/base-image "$base"
 fi

@@ -117,3 +117,34 @@ def test_ctrl_c_mid_build_leaves_nothing_behind(cli, project, docker_client, bas
             break
         time.sleep(0.5)
     assert not stray, "the interrupted build left intermediate containers behind"
+
+
+def test_failed_build_names_the_step_and_shows_its_output(cli, project, base_image, docker_client):
+    context = project / "environment" / "broken"
+    context.mkdir()
+    (context / "Dockerfile").write_text(
+        f"FROM {base_image}\nRUN echo preparing\nRUN echo 'pip: no matching distribution for nosuchpkg' && exit 3\n")
+    deployment = project / "blue-deployment.yml"
+    text = deployment.read_text()
+    deployment.write_text(text[:text.index("environment:")] + "environment:\n  build:\n    path: environment/broken\n"
+                          + text[text.index("instance_type:"):])
+    before = {c.id for c in docker_client.containers.list(all=True)}
+    result = cli.run("up", str(deployment), "--detach")
+    stderr = result.stderr.decode()
+    assert result.returncode == ExitCode.BUILD, stderr
+    assert "image build failed at step 3/3" in stderr, stderr
+    assert "--- output of the failing step ---" in stderr
+    assert "no matching distribution for nosuchpkg" in stderr.split("--- output of the failing step ---")[1]
+    assert f"{deployment}:" in stderr
+    assert {c.id for c in docker_client.containers.list(all=True)} == before
+
+
+def test_set_overrides_reach_the_container(cli, project, docker_client):
+    name = (project / "name").read_text()
+    result = cli.run("up", str(project / "blue-deployment.yml"), "--detach", "--json",
+                     "--set", "environment_variables.FROM_SET=yes", "--set", "request_settings.request_timeout_ms=7000")
+    assert result.returncode == 0, result.stderr.decode()
+    container = docker_client.containers.get(f"localep-{name}-blue")
+    env = dict(item.split("=", 1) for item in container.attrs["Config"]["Env"])
+    assert env["FROM_SET"] == "yes" and env["SCORING_TIMEOUT_MS"] == "8000"
+    cli.run("down", name)
