@@ -64,7 +64,6 @@ class RunningEndpoint:
     name: str
     port: int
     instances: List[RunningInstance] = field(default_factory=list)
-    started_gateway: bool = False
 
     @property
     def scoring_uri(self) -> str:
@@ -110,13 +109,13 @@ def deploy(
     if gateway is None:
         start_endpoint_gateway(endpoint, port, running.instances, options.auth, options.raw_errors,
                                options.record_path, reporter)
-        running.started_gateway = True
-        group.defer(lambda: stop_endpoint_gateway(endpoint.name))
     else:
         reporter.step(f"attaching {', '.join(d.name for d in project.deployments)} to the running {endpoint.name}")
         attach_deployments(gateway, endpoint, running.instances, reporter)
-        for deployment in project.deployments:
-            group.defer(lambda name=deployment.name: detach_deployment(endpoint.name, name))
+    # Undoing this `up` takes its deployments off the gateway; the gateway goes with the last one, even when
+    # another `up` attached more deployments meanwhile.
+    for deployment in project.deployments:
+        group.defer(lambda name=deployment.name: detach_deployment(endpoint.name, name))
     reporter.step(f"{endpoint.name} is ready in {watch}: {running.scoring_uri}")
     return running
 

@@ -6,6 +6,7 @@ import collections
 import concurrent.futures
 import json
 import shutil
+import signal
 import threading
 import time
 from pathlib import Path
@@ -266,3 +267,24 @@ def test_up_a_folder_and_aml_token_auth(cli, two_deployments):
     answer = cli.json("invoke", name, "--deployment", "green", "--request-file", str(project / "sample-request.json"))
     assert answer["status"] == 200 and answer["deployment"] == "green"
     cli.run("down", name)
+
+
+def test_stopping_a_foreground_up_keeps_deployments_another_up_attached(cli, two_deployments, docker_client):
+    project = two_deployments
+    name = (project / "name").read_text()
+    (project / "endpoint.yml").unlink()
+    first = cli.popen("up", str(project / "blue-deployment.yml"), "--no-reload")
+    try:
+        uri = first.stdout.readline().decode().strip()
+        assert uri.startswith("http://"), first.stderr.read().decode()
+        attached = cli.run("up", str(project / "green-deployment.yml"), "--detach")
+        assert attached.returncode == 0, attached.stderr.decode()
+        first.send_signal(signal.SIGINT)
+        first.wait(timeout=60)
+        assert [r["deployment"] for r in cli.json("ps", name)] == ["green"]
+        answer = cli.json("invoke", name, "--deployment", "green", "--request-file", str(project / "sample-request.json"))
+        assert answer["status"] == 200 and answer["body"]["who"] == "green"
+    finally:
+        if first.poll() is None:
+            first.kill()
+        cli.run("down", name)
