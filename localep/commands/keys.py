@@ -9,7 +9,7 @@ import click
 from localep.commands.options import json_option
 from localep.commands.output import emit_json, handles_errors, info
 from localep.commands.targets import endpoint_name
-from localep.gateway.process import control
+from localep.gateway.process import control, gateway_state
 from localep.runtime.gateway_link import endpoint_keys, running_gateway
 
 
@@ -20,7 +20,8 @@ from localep.runtime.gateway_link import endpoint_keys, running_gateway
 @json_option
 @handles_errors
 def command(target: str, regenerate: Optional[str], as_json: bool) -> None:
-    """Show (or regenerate) the keys of a local endpoint with auth_mode: key.
+    """Show an endpoint's credentials, like `az ml online-endpoint get-credentials`: its two keys, and for
+    auth_mode aml_token / aad_token a fresh token from the running endpoint.
 
     \b
     Example:
@@ -34,7 +35,13 @@ def command(target: str, regenerate: Optional[str], as_json: bool) -> None:
     if regenerate and gateway is not None:
         control(gateway.port, "PUT", "keys", {regenerate: getattr(keys, regenerate)})
         info(f"{regenerate} key of {name} regenerated; the running endpoint uses it now")
+    credentials = {"endpoint": name, "primary": keys.primary, "secondary": keys.secondary}
+    if gateway is not None and gateway_state(gateway.port)["config"]["auth_mode"] == "aml_token":
+        credentials["token"] = control(gateway.port, "POST", "token", {})
     if as_json:
-        emit_json({"endpoint": name, "primary": keys.primary, "secondary": keys.secondary})
-    else:
-        click.echo(f"primary:   {keys.primary}\nsecondary: {keys.secondary}")
+        emit_json(credentials)
+        return
+    click.echo(f"primary:   {keys.primary}\nsecondary: {keys.secondary}")
+    if "token" in credentials:
+        token = credentials["token"]
+        click.echo(f"token:     {token['accessToken']}\n           (expires {token['expiryTimeUtc']})")

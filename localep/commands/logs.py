@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Optional
 
 import click
@@ -12,6 +13,7 @@ from localep.dockerclient import docker_client
 from localep.errors import LocalepError
 from localep.progress import Reporter
 from localep.runtime import containers
+from localep.runtime.gateway_link import gateway_log
 from localep.runtime.logs import follow_in_background, source_name, stream_lines
 
 
@@ -20,8 +22,10 @@ from localep.runtime.logs import follow_in_background, source_name, stream_lines
 @click.option("--deployment", help="Only this deployment.")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until Ctrl-C.")
 @click.option("--tail", type=int, help="Only the last N lines of each container.")
+@click.option("--gateway", is_flag=True, help="The endpoint gateway's log instead: one line per request, with status "
+                                             "and the deployment that answered.")
 @handles_errors
-def command(target: str, deployment: Optional[str], follow: bool, tail: Optional[int]) -> None:
+def command(target: str, deployment: Optional[str], follow: bool, tail: Optional[int], gateway: bool) -> None:
     """Print the logs of a local endpoint's deployments (stdout, so they can be piped).
 
     \b
@@ -29,8 +33,11 @@ def command(target: str, deployment: Optional[str], follow: bool, tail: Optional
       localep logs numpy-regression --tail 50
       localep logs numpy-regression --deployment blue -f
     """
-    client = docker_client()
     name = endpoint_name(target)
+    if gateway:
+        _gateway_log(name, follow, tail)
+        return
+    client = docker_client()
     found = containers.find(client, name, deployment)
     if not found:
         raise LocalepError(f"no local endpoint {name!r}" + (f" with deployment {deployment!r}" if deployment else ""))
@@ -42,3 +49,19 @@ def command(target: str, deployment: Optional[str], follow: bool, tail: Optional
     for container in found:
         for line in stream_lines(container, follow=False, tail=tail):
             reporter.log(source_name(container), line)
+
+
+def _gateway_log(endpoint: str, follow: bool, tail: Optional[int]) -> None:
+    path = gateway_log(endpoint)
+    if path is None or not path.exists():
+        raise LocalepError(f"endpoint {endpoint!r} has no gateway log (see `localep ps`)")
+    with path.open(errors="replace") as log:
+        lines = log.readlines()
+        for line in lines[-tail:] if tail else lines:
+            click.echo(line.rstrip("\n"))
+        while follow:
+            line = log.readline()
+            if line:
+                click.echo(line.rstrip("\n"))
+            else:
+                time.sleep(0.2)

@@ -266,6 +266,11 @@ def test_up_a_folder_and_aml_token_auth(cli, two_deployments):
     assert requests.post(uri, json={"data": ZERO}).status_code == 401
     answer = cli.json("invoke", name, "--deployment", "green", "--request-file", str(project / "sample-request.json"))
     assert answer["status"] == 200 and answer["deployment"] == "green"
+    token = cli.json("keys", name)["token"]
+    assert token["expiryTimeUtc"]
+    assert requests.post(uri, json={"data": ZERO}, headers={"Authorization": f"Bearer {token['accessToken']}"}).ok
+    log = cli.run("logs", name, "--gateway").stdout.decode()
+    assert "deployment=green status=200" in log
     cli.run("down", name)
 
 
