@@ -71,6 +71,9 @@ def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Seq
     with ContainerGroup(client) as group:
         started = time.time()
         endpoint = deploy(client, project, up_options, reporter, group)
+        if up_options.debug is not None:
+            reporter.step(f"debugpy listens on 127.0.0.1:{debug_port}: attach with VS Code's "
+                          f"\"localep: attach {endpoint.name}/...\" (`localep vscode FILE` or `up --vscode` writes it)")
         _report(endpoint, as_json)
         if detach:
             return
