@@ -8,6 +8,7 @@ import sys
 from typing import Any, Callable, TypeVar
 
 import click
+import docker.errors
 
 from localep.errors import LocalepError
 from localep.exitcodes import ExitCode
@@ -44,6 +45,9 @@ def handles_errors(func: F) -> F:
             return func(*args, **kwargs)
         except LocalepError as error:
             raise fail(error) from None
+        except docker.errors.DockerException as error:
+            explanation = getattr(error, "explanation", None) or str(error)
+            raise fail(LocalepError(f"the Docker engine refused: {explanation}")) from None
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(int(ExitCode.INTERRUPTED))

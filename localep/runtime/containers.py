@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
@@ -10,8 +11,13 @@ import docker.errors
 from docker.models.containers import Container
 from docker.types import Mount as DockerMount
 
+from localep.errors import PortInUse
 from localep.runtime import labels
 from localep.runtime.plan import ContainerPlan
+from localep.runtime.ports import port_holder
+
+# How the engine says a published port is taken (userland proxy, or another container's binding).
+BUSY_PORT = re.compile(r"(?:listen tcp4? [\d.]+:(\d+): bind: address already in use|Bind for [\d.]+:(\d+) failed)")
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,14 @@ def start(client: docker.DockerClient, plan: ContainerPlan) -> Container:
     )
     try:
         container.start()
+    except docker.errors.APIError as error:
+        remove_quietly(container)
+        busy = BUSY_PORT.search(str(error.explanation or error))
+        if busy:
+            port = int(busy.group(1) or busy.group(2))
+            raise PortInUse(f"{plan.name} cannot publish port {port} on 127.0.0.1: it is in use by "
+                            f"{port_holder(client, port)}") from None
+        raise
     except BaseException:
         remove_quietly(container)
         raise

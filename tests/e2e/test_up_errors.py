@@ -148,3 +148,19 @@ def test_set_overrides_reach_the_container(cli, project, docker_client):
     env = dict(item.split("=", 1) for item in container.attrs["Config"]["Env"])
     assert env["FROM_SET"] == "yes" and env["SCORING_TIMEOUT_MS"] == "8000"
     cli.run("down", name)
+
+
+def test_busy_debug_port_is_a_clear_error_and_leaves_nothing(cli, project, docker_client):
+    import socket
+
+    name = (project / "name").read_text()
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = cli.run("up", str(project / "blue-deployment.yml"), "--detach", "--debug", "--debug-port", str(port))
+    stderr = result.stderr.decode()
+    assert result.returncode == ExitCode.PORT_IN_USE, stderr
+    assert f"cannot publish port {port} on 127.0.0.1: it is in use by process" in stderr
+    assert "Traceback" not in stderr
+    assert not docker_client.containers.list(all=True, filters={"label": f"localep.endpoint={name}"})
