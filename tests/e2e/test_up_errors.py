@@ -164,3 +164,22 @@ def test_busy_debug_port_is_a_clear_error_and_leaves_nothing(cli, project, docke
     assert f"cannot publish port {port} on 127.0.0.1: it is in use by process" in stderr
     assert "Traceback" not in stderr
     assert not docker_client.containers.list(all=True, filters={"label": f"localep.endpoint={name}"})
+
+
+def test_ctrl_c_while_waiting_for_a_slow_init_removes_everything(cli, project, docker_client, localep_home):
+    name = (project / "name").read_text()
+    script = project / "onlinescoring" / "score.py"
+    script.write_text(script.read_text().replace("    global model\n", "    global model\n    import time\n"
+                                                                       "    time.sleep(120)\n", 1))
+    process = cli.popen("up", str(project / "blue-deployment.yml"))
+    deadline = time.monotonic() + 60
+    while not docker_client.containers.list(filters={"label": f"localep.endpoint={name}"}):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=60)
+    assert process.returncode == ExitCode.INTERRUPTED
+    assert not docker_client.containers.list(all=True, filters={"label": f"localep.endpoint={name}"})
+    state = localep_home / "endpoints" / name / "state.json"
+    assert not state.exists() or '"gateway": null' in state.read_text() or '"gateway"' not in state.read_text()
