@@ -216,3 +216,29 @@ def test_smoke_runs_beside_a_running_up_of_the_same_endpoint(cli, project, name,
         assert not any(p.name.startswith(f"{name}-smoke-") for p in (localep_home / "endpoints").iterdir())
     finally:
         cli.run("down", name)
+
+
+def test_record_command_captures_a_running_endpoint_until_ctrl_c(cli, project, name, tmp_path):
+    recording = tmp_path / "live.jsonl"
+    up(cli, project)
+    recorder = cli.popen("record", name, "-o", str(recording))
+    try:
+        deadline = time.monotonic() + 30
+        while b"recording" not in recorder.stderr.readline():
+            assert recorder.poll() is None and time.monotonic() < deadline
+        for body in (b'{"data": [[1,2,3,4,5,6,7,8,9,10]]}', b'{"bad": 1}'):
+            cli.run("invoke", name, input=body)
+        while (not recording.exists() or len(recording.read_text().splitlines()) < 2) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(timeout=30)
+        assert recorder.returncode == 0
+        statuses = [json.loads(line)["response"]["status"] for line in recording.read_text().splitlines()]
+        assert statuses == [200, 424]
+        cli.run("invoke", name, input=b'{"data": [[0,0,0,0,0,0,0,0,0,0]]}')
+        time.sleep(0.5)
+        assert len(recording.read_text().splitlines()) == 2, "recording stops with the command"
+    finally:
+        if recorder.poll() is None:
+            recorder.kill()
+        cli.run("down", name)
