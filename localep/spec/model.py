@@ -154,10 +154,6 @@ class Endpoint:
     tags: Dict[str, str] = field(default_factory=dict)
     lines: Dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
-    def is_kubernetes(self) -> bool:
-        return self.compute is not None
-
     def location(self, dotted_key: str = "") -> Optional[Location]:
         return None if self.file is None else locate(self.file, self.lines, dotted_key)
 
