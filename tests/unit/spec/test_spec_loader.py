@@ -120,13 +120,13 @@ def test_endpoint_loads_every_field(tree):
     assert endpoint.description == "Regression endpoint"
     assert endpoint.tags == {"team": "ml"}
     assert endpoint.lines["traffic.green"] == 6
-    assert not endpoint.is_kubernetes
+    assert endpoint.compute is None
 
 
 def test_kubernetes_endpoint_auth_mode_casing_is_normalised(tree):
     endpoint = load_endpoint(tree / "kubernetes" / "endpoint.yml")
     assert endpoint.auth_mode == "aml_token"
-    assert endpoint.is_kubernetes and endpoint.compute == "azureml:inferencecompute"
+    assert endpoint.compute == "azureml:inferencecompute"
 
 
 def test_yaml_syntax_error_names_file_and_line(write):
