@@ -44,9 +44,28 @@ def reference_diagnostics(deployment: Deployment, severity: str = ERROR) -> List
     return problems
 
 
+def no_code_diagnostics(deployment: Deployment) -> List[Diagnostic]:
+    """The cloud generates scoring for MLflow and Triton models without code; localep does not (yet), so say so
+    up front instead of letting the server die without an entry script."""
+    model = deployment.model
+    if deployment.code_configuration is not None or model is None or model.reference:
+        return []
+    if deployment.environment is not None and deployment.environment.inference_config is not None:
+        return []
+    return [
+        Diagnostic(
+            deployment.location("model.type" if model.type != "custom_model" else "model"),
+            ERROR,
+            f"a {model.type} deployment without code_configuration runs in the cloud with generated scoring, which "
+            "localep does not provide: add code_configuration (code folder and scoring_script with init() and run())",
+        )
+    ]
+
+
 def check_runnable_locally(deployment: Deployment) -> None:
-    """Raise SpecError for the first `azureml:` reference that keeps this deployment from running here."""
-    raise_first_error(reference_diagnostics(deployment))
+    """Raise SpecError for the first problem that keeps this deployment from running here: `azureml:` references,
+    then deployments that rely on scoring the cloud generates."""
+    raise_first_error(reference_diagnostics(deployment) + no_code_diagnostics(deployment))
 
 
 def _missing(document: Document, key: str, path: Path, expect_folder: bool) -> List[Diagnostic]:
