@@ -74,6 +74,10 @@ def test_ps_logs_down_from_other_processes(cli, project):
     assert answer.json() == EXPECTED
     assert answer.headers["azureml-model-deployment"] == "blue"
     assert rows[0]["health"] == "healthy" and rows[0]["traffic"] == 100
+    base = rows[0]["url"].rsplit("/score", 1)[0]
+    assert requests.get(base + "/").text == "Healthy", "the liveness route answers without a key"
+    swagger = requests.get(base + "/swagger.json?version=3", headers={"Authorization": f"Bearer {key}"})
+    assert swagger.status_code == 200 and swagger.json()["openapi"].startswith("3.")
     logs = cli.run("logs", name, "--tail", "200")
     assert logs.returncode == 0
     assert "blue |" in logs.stdout.decode()
