@@ -42,12 +42,12 @@ def localep(args: Sequence[str], env: Dict[str, str], check: bool = True) -> sub
     return result
 
 
-def first_score(url: str, deadline_seconds: float = 60.0) -> float:
+def first_score(url: str, headers: Dict[str, str], deadline_seconds: float = 60.0) -> float:
     """Seconds until `url` answers a scoring request with 200 (polled every 10 ms)."""
     started = time.monotonic()
     while time.monotonic() - started < deadline_seconds:
         try:
-            if requests.post(url, data=SAMPLE, timeout=2).status_code == 200:
+            if requests.post(url, data=SAMPLE, headers=headers, timeout=2).status_code == 200:
                 return time.monotonic() - started
         except requests.RequestException:
             pass

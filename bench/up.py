@@ -21,13 +21,12 @@ from common import cli_env, first_score, localep, private_example, summary  # no
 TARGET_WARM_SECONDS = 2.0
 
 
-def timed_up(deployment: Path, env, *extra: str) -> float:
+def timed_up(deployment: Path, env, key: str, *extra: str) -> float:
     """From starting the CLI to the first 200 from /score (up returns only once the server answers)."""
     started = time.monotonic()
     result = localep(["up", str(deployment), "--detach", "--json", *extra], env)
-    uri = json.loads(result.stdout)["scoring_uri"]
-
-    first_score(uri)
+    first_score(json.loads(result.stdout)["scoring_uri"],
+                {"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
     return time.monotonic() - started
 
 
@@ -48,15 +47,16 @@ def main() -> None:
     deployment = folder / "blue-deployment.yml"
     env = cli_env()
     localep(["build", str(deployment)], env)
+    key = json.loads(localep(["keys", name, "--json"], env).stdout)["primary"]  # kept for the endpoint from now on
 
     if not args.skip_cold:
-        cold = timed_up(deployment, env, "--rebuild")
+        cold = timed_up(deployment, env, key, "--rebuild")
         cold_down = timed_down(name, env)
         print(f"cold up (image built from scratch) to first 200: {cold:.2f}s; down: {cold_down:.2f}s")
 
     warm, downs = [], []
     for _ in range(args.warm_runs):
-        warm.append(timed_up(deployment, env))
+        warm.append(timed_up(deployment, env, key))
         downs.append(timed_down(name, env))
     print(f"warm up to first 200: {summary(warm)}")
     print(f"down:                 {summary(downs)}")
