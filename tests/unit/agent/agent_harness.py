@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import signal
@@ -43,6 +44,17 @@ def request(port: int, method: str = "GET", path: str = "/", body: Optional[byte
         return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
     finally:
         connection.close()
+
+
+def save(app_dir: Path, source: str) -> None:
+    (app_dir / "score.py").write_text(source)
+
+
+def scored(port: int) -> str:
+    """The body of a successful POST /score."""
+    answer = request(port, "POST", "/score", b"{}")
+    assert answer.status == 200, answer
+    return json.loads(answer.body)
 
 
 def process_exists(pid: int) -> bool:

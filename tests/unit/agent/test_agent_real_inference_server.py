@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
-from agent_harness import free_port, request
+from agent_harness import free_port, request, save, scored
 
 CANDIDATE_PYTHONS = (sys.executable, "/tmp/aml/venv/bin/python")
 
@@ -37,16 +37,6 @@ def inference_server_python() -> Optional[str]:
 
 SERVER_PYTHON = inference_server_python()
 pytestmark = pytest.mark.skipif(SERVER_PYTHON is None, reason="azureml-inference-server-http is not installed")
-
-
-def save(app_dir: Path, source: str) -> None:
-    (app_dir / "score.py").write_text(source)
-
-
-def scored(port: int) -> str:
-    answer = request(port, "POST", "/score", b"{}")
-    assert answer.status == 200, answer
-    return json.loads(answer.body)
 
 
 def test_reload_broken_save_and_recovery_with_the_real_server(start_agent, app_dir):

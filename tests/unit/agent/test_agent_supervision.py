@@ -5,25 +5,14 @@ from __future__ import annotations
 import json
 import signal
 import time
-from pathlib import Path
 
-from agent_harness import free_port, prefork_command, process_exists, request
+from agent_harness import free_port, prefork_command, process_exists, request, save, scored
 
 GOOD = "def init():\n    pass\n\n\ndef run(data):\n    return {version!r}\n"
 SLOW_INIT = "import time\n\n\ndef init():\n    time.sleep({seconds})\n\n\ndef run(data):\n    return {version!r}\n"
 SYNTAX_ERROR = "def init():\n    print('never closed'\n"
 FAILING_INIT = "def init():\n    raise RuntimeError('model file missing')\n\n\ndef run(data):\n    return 'never'\n"
 SLOW_FAILING_INIT = "import time\n\n\ndef init():\n    time.sleep(0.8)\n    raise RuntimeError('slow failure')\n"
-
-
-def save(app_dir: Path, source: str) -> None:
-    (app_dir / "score.py").write_text(source)
-
-
-def scored(port: int) -> str:
-    answer = request(port, "POST", "/score", b"{}")
-    assert answer.status == 200, answer
-    return json.loads(answer.body)
 
 
 def test_prints_ready_when_the_server_first_answers(start_agent, app_dir):
