@@ -49,15 +49,17 @@ def main() -> None:
     localep(["build", str(deployment)], env)
     key = json.loads(localep(["keys", name, "--json"], env).stdout)["primary"]  # kept for the endpoint from now on
 
-    if not args.skip_cold:
-        cold = timed_up(deployment, env, key, "--rebuild")
-        cold_down = timed_down(name, env)
-        print(f"cold up (image built from scratch) to first 200: {cold:.2f}s; down: {cold_down:.2f}s")
-
     warm, downs = [], []
-    for _ in range(args.warm_runs):
-        warm.append(timed_up(deployment, env, key))
-        downs.append(timed_down(name, env))
+    try:
+        if not args.skip_cold:
+            cold = timed_up(deployment, env, key, "--rebuild")
+            cold_down = timed_down(name, env)
+            print(f"cold up (image built from scratch) to first 200: {cold:.2f}s; down: {cold_down:.2f}s")
+        for _ in range(args.warm_runs):
+            warm.append(timed_up(deployment, env, key))
+            downs.append(timed_down(name, env))
+    finally:
+        localep(["down", name], env)  # a failed measurement must not leave the endpoint running
     print(f"warm up to first 200: {summary(warm)}")
     print(f"down:                 {summary(downs)}")
     median = sorted(warm)[len(warm) // 2]
