@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from localep.gateway.config import DeploymentRoute, GatewayConfig, Keys, Liveness, new_key, save_config  # noqa: E402
 from localep.gateway.process import start_gateway, stop_gateway  # noqa: E402
+from localep.runtime.ports import free_port  # noqa: E402
 
 BODY = json.dumps({"data": [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]}).encode()
 
@@ -141,12 +142,6 @@ def wait_for_port(port: int) -> None:
         except OSError:
             time.sleep(0.02)
     raise SystemExit(f"upstream on port {port} did not start")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def measure(direct_port: int, gateway_port: int, key: str, gateway_pid: int, requests: int, rounds: int) -> None:

@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Optional
 import click
 
 from localep.commands.options import json_option
-from localep.commands.output import emit_json, handles_errors
+from localep.commands.output import emit_json, handles_errors, print_table
 from localep.commands.targets import endpoint_name
 from localep.dockerclient import docker_client
 from localep.gateway.process import GatewayRejected, GatewayUnreachable, gateway_state
@@ -99,6 +99,4 @@ def _print_table(rows: List[Dict[str, Any]]) -> None:
         table.append((row["endpoint"], name, row["status"], row["health"], traffic, str(stats.get("requests", "-")),
                       str(stats.get("errors", "-")), f"{p50:.1f}" if p50 is not None else "-", row["url"] or "-",
                       str(row["debug_port"] or "-")))
-    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
-    for line in table:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    print_table(table)

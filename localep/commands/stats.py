@@ -7,7 +7,7 @@ from typing import Any, Dict
 import click
 
 from localep.commands.options import json_option
-from localep.commands.output import emit_json, handles_errors
+from localep.commands.output import emit_json, handles_errors, print_table
 from localep.commands.targets import endpoint_name
 from localep.errors import LocalepError
 from localep.gateway.process import gateway_state
@@ -42,9 +42,7 @@ def command(target: str, as_json: bool) -> None:
     mirror = summary["mirror"]
     if mirror["deployment"]:
         table.append((f"{mirror['deployment']} (mirror)", f"{mirror['share']}%", "-", *_cells(mirror["stats"])))
-    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
-    for line in table:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    print_table(table)
 
 
 def _cells(stats: Dict[str, Any]):

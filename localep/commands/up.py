@@ -10,13 +10,13 @@ import click
 
 from localep.commands import options
 from localep.commands.output import emit_json, handles_errors, info
-from localep.devloop.launchjson import attach_configuration, write_attach_configuration
+from localep.devloop.attach import write_deployment_attach
 from localep.devloop.session import DevSession
 from localep.dockerclient import docker_client
 from localep.progress import Reporter
 from localep.runtime.containers import ContainerGroup
 from localep.runtime.deploy import RunningEndpoint, UpOptions, deploy
-from localep.runtime.plan import APP_ROOT, DebugOptions
+from localep.runtime.plan import DebugOptions
 
 
 @click.command("up")
@@ -86,14 +86,9 @@ def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Seq
 
 def _write_launch_json(deployments, debug_port: int) -> None:
     for deployment in deployments:
-        code = deployment.code_configuration
-        if code is None:
-            continue
-        config = attach_configuration(
-            endpoint=deployment.endpoint_name, deployment=deployment.name, port=debug_port, local_root=code.code,
-            remote_root=str(APP_ROOT / code.code.name), workspace=Path.cwd(), just_my_code=False,
-        )
-        info(f"launch.json: {config['name']} -> {write_attach_configuration(Path.cwd(), config)}")
+        if deployment.code_configuration is not None:
+            config, path = write_deployment_attach(deployment, debug_port, Path.cwd(), just_my_code=False)
+            info(f"launch.json: {config['name']} -> {path}")
 
 
 def _report(endpoint: RunningEndpoint, as_json: bool) -> None:

@@ -9,9 +9,7 @@ import click
 
 from localep.commands import options
 from localep.commands.output import emit_json, handles_errors
-from localep.devloop.launchjson import attach_configuration, write_attach_configuration
-from localep.errors import LocalepError
-from localep.runtime.plan import APP_ROOT
+from localep.devloop.attach import write_deployment_attach
 
 
 @click.command("vscode")
@@ -38,15 +36,7 @@ def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Seq
     project = options.load(files, endpoint_file, overrides)
     written = []
     for deployment in project.deployments:
-        code = deployment.code_configuration
-        if code is None:
-            raise LocalepError(f"deployment {deployment.name} has no code_configuration: nothing to debug",
-                               deployment.location())
-        config = attach_configuration(
-            endpoint=deployment.endpoint_name, deployment=deployment.name, port=debug_port, local_root=code.code,
-            remote_root=str(APP_ROOT / code.code.name), workspace=workspace, just_my_code=just_my_code,
-        )
-        path = write_attach_configuration(workspace, config)
+        config, path = write_deployment_attach(deployment, debug_port, workspace, just_my_code)
         written.append({"deployment": deployment.name, "configuration": config["name"], "launch_json": str(path)})
     if as_json:
         emit_json(written)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import json
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -19,18 +18,12 @@ from typing import Any, Dict, List, Optional
 
 
 from dap import DapClient, DapError, Session, Stop, attach, evaluate, top_frame
+from localep.runtime.ports import free_port
 
 REMOTE_CODE_DIR = "/var/azureml-app/onlinescoring"
 EXPECTED = [58.0, 41.75]
 WAIT_SECONDS = 60.0
 FIRST_DEBUG_UP_SECONDS = 600.0  # the first `up --debug` of a session builds the debugpy image layer
-
-
-def free_port() -> int:
-    """A port free on 127.0.0.1 now; `up` publishes debugpy under this same number outside as inside."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def line_of(script: Path, statement: str) -> int:
