@@ -7,7 +7,7 @@ from typing import Any, Callable, Dict, Optional, Sequence
 
 import click
 
-from localep.build.settings import PULL_POLICIES, BuildSettings, current_settings
+from localep.images.settings import PULL_POLICIES, BuildSettings, current_settings
 from localep.spec import load_project
 from localep.spec.model import Project
 

@@ -15,7 +15,7 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from localep.build.images import ensure_image
+from localep.images.images import ensure_image
 from localep.devloop.watch import REBUILD, RELOAD, Change, ChangeWatcher, WatchTarget
 from localep.errors import DeploymentFailed, LocalepError
 from localep.progress import Reporter, Stopwatch

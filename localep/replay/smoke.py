@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import docker
 
-from localep.build.settings import BuildSettings
+from localep.images.settings import BuildSettings
 from localep.progress import Reporter, Stopwatch
 from localep.replay.runner import ReplayResult, replay
 from localep.replay.sources import ReplayCase

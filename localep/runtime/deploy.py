@@ -13,8 +13,8 @@ from typing import Callable, List, Optional
 import docker
 from docker.models.containers import Container
 
-from localep.build.images import BuiltImage, debug_image, ensure_image
-from localep.build.settings import BuildSettings
+from localep.images.images import BuiltImage, debug_image, ensure_image
+from localep.images.settings import BuildSettings
 from localep.errors import LocalepError
 from localep.gateway.config import SCORING_PATH
 from localep.progress import Reporter, Stopwatch

@@ -22,7 +22,7 @@ from localep.gateway.process import (
     start_gateway,
     stop_gateway,
 )
-from localep.build.kinds.base import ServerSpec
+from localep.images.kinds.base import ServerSpec
 from localep.progress import Reporter
 from localep.runtime import containers, labels
 from localep.runtime.plan import DEBUG_TIMEOUT_MS

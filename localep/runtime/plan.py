@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Tuple
 
 from localep import __version__
-from localep.build.kinds.base import ServerSpec
+from localep.images.kinds.base import ServerSpec
 from localep.runtime import labels
 from localep.spec.model import Deployment
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from localep.build.kinds.base import MANAGED_SERVER, ServerSpec
+from localep.images.kinds.base import MANAGED_SERVER, ServerSpec
 from localep.runtime.plan import DebugOptions, plan_container
 from localep.spec.model import CodeConfiguration, Deployment, Model, RequestSettings, ResourceLimits
 

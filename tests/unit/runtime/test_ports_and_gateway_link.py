@@ -4,7 +4,7 @@ import os
 import socket
 from types import SimpleNamespace
 
-from localep.build.kinds.base import MANAGED_SERVER, ServerSpec
+from localep.images.kinds.base import MANAGED_SERVER, ServerSpec
 from localep.progress import Reporter
 from localep.runtime import ports
 from localep.runtime.gateway_link import known_shares, routes_of

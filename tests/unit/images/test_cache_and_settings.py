@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from localep.build.cache import environment_key, image_tag
-from localep.build.settings import CA_IN_IMAGE, settings_from_environment
+from localep.images.cache import environment_key, image_tag
+from localep.images.settings import CA_IN_IMAGE, settings_from_environment
 from localep.spec.model import BuildContext, Environment
 
 

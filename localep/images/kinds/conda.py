@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from localep.build import templates
-from localep.build.kinds.base import MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
+from localep.images import templates
+from localep.images.kinds.base import MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
 from localep.spec.model import BuildContext, Environment
 
 name = "conda"

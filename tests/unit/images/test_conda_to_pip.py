@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from localep.build.conda_to_pip import conda_spec_to_pip, translate
+from localep.images.conda_to_pip import conda_spec_to_pip, translate
 
 
 @pytest.mark.parametrize("spec, requirement", [

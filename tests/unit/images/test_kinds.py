@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from localep.build import templates
-from localep.build.kinds import byoc, conda, docker_context, pip_fallback, prebuilt, select_kind, needs_base_facts
-from localep.build.kinds.base import BaseImageFacts
+from localep.images import templates
+from localep.images.kinds import byoc, conda, docker_context, pip_fallback, prebuilt, select_kind, needs_base_facts
+from localep.images.kinds.base import BaseImageFacts
 from localep.spec.model import BuildContext, Environment, InferenceConfig, Route
 
 CONDA_FILE = """name: env

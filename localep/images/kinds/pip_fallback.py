@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from localep.build import templates
-from localep.build.conda_to_pip import Translation, translate
-from localep.build.kinds.base import MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
+from localep.images import templates
+from localep.images.conda_to_pip import Translation, translate
+from localep.images.kinds.base import MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
 from localep.spec.conda import CondaEnvironment, parse_conda_file
 from localep.spec.model import BuildContext, Environment
 

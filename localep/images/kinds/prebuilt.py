@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from localep.build.kinds.base import MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
+from localep.images.kinds.base import MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
 from localep.spec.model import BuildContext, Environment
 
 name = "image"

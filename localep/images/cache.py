@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterator, Optional, Tuple
 
 from localep import __version__
-from localep.build.templates import all_templates
+from localep.images.templates import all_templates
 from localep.spec.model import Environment
 
 IMAGE_REPOSITORY = "localep/env"

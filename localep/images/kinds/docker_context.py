@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from localep.build.kinds.base import MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
-from localep.build.kinds.byoc import byoc_server
+from localep.images.kinds.base import MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
+from localep.images.kinds.byoc import byoc_server
 from localep.spec.model import BuildContext, Environment
 
 name = "docker-context"

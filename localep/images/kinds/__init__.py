@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from localep.build.kinds import byoc, conda, docker_context, pip_fallback, prebuilt
-from localep.build.kinds.base import BaseImageFacts, EnvironmentKind
+from localep.images.kinds import byoc, conda, docker_context, pip_fallback, prebuilt
+from localep.images.kinds.base import BaseImageFacts, EnvironmentKind
 from localep.spec.model import Environment
 
 KINDS: List[EnvironmentKind] = [docker_context, byoc, conda, pip_fallback, prebuilt]  # type: ignore[list-item]
