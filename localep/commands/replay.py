@@ -30,7 +30,7 @@ from localep.replay import (
     write_json,
     write_junit,
 )
-from localep.replay.smoke import SendOptions, send
+from localep.workflows.smoke import SendOptions, send
 from localep.replay.sources import DEPLOYMENT_HEADER, SCORING_PATH
 from localep.runtime.endpoints import EndpointAddress, endpoint_address
 

@@ -23,7 +23,7 @@ from localep.dockerclient import docker_client
 from localep.exitcodes import ExitCode
 from localep.progress import Reporter
 from localep.replay import build_report
-from localep.replay.smoke import SendOptions, run_smoke
+from localep.workflows.smoke import SendOptions, run_smoke
 
 
 @click.command("smoke")

@@ -46,7 +46,7 @@ RecordOpener = Callable[[str], ExchangeCallback]
 
 def record_to_exchange_log(path: str) -> ExchangeCallback:
     """Append exchanges to `path` in the replay format; imported lazily so the gateway starts without it."""
-    from localep.replay.record import Exchange, ExchangeLog
+    from localep.exchanges import Exchange, ExchangeLog
 
     exchange_log = ExchangeLog(Path(path))
 

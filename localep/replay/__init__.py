@@ -10,7 +10,7 @@ Typical use (what `localep replay` does):
 """
 
 from localep.replay.compare import Difference, InvalidIgnorePath, body_kind, compare, parse_ignore
-from localep.replay.record import (
+from localep.exchanges import (
     REDACTED,
     Exchange,
     ExchangeLog,

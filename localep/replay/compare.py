@@ -31,7 +31,7 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 
 from localep.errors import LocalepError
 from localep.exitcodes import ExitCode
-from localep.replay.record import Response, header_value, is_textual_content_type
+from localep.exchanges import Response, header_value, is_textual_content_type
 
 PathSegment = Union[str, int]
 JsonPath = Tuple[PathSegment, ...]

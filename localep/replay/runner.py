@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from localep.replay.record import REDACTED, Response, header_value
+from localep.exchanges import REDACTED, Response, header_value
 from localep.replay.sources import DEPLOYMENT_HEADER, ReplayCase
 
 # Headers that describe one hop or one encoding of the recorded request; requests sets its own.

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 from localep.errors import Location
 from localep.jsonfile import read_json
 from localep.replay.compare import BODY_BINARY, BODY_JSON, BODY_TEXT, body_kind
-from localep.replay.record import (
+from localep.exchanges import (
     Exchange,
     ReplayFileError,
     Request,

@@ -175,7 +175,7 @@ def test_record_path_is_switched_live_through_the_opener(upstreams, gateways, tm
 
 
 def test_record_path_writes_the_replay_format(upstreams, gateways, tmp_path):
-    record = pytest.importorskip("localep.replay.record")
+    record = pytest.importorskip("localep.exchanges")
     blue = upstreams("blue")
     target = tmp_path / "rec.jsonl"
     gateway = gateways(make_config({"blue": route(blue.url)}, {"blue": 100}, record_path=str(target)))

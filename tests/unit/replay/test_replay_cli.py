@@ -21,7 +21,7 @@ from localep.errors import DeploymentFailed, Location
 from localep.exitcodes import ExitCode
 from localep.progress import Reporter
 from localep.replay import Exchange, ExchangeLog, ReplayCase, Request
-from localep.replay import smoke
+from localep.workflows import smoke
 from localep.runtime import labels
 from localep.runtime.containers import ContainerGroup
 from localep.runtime.endpoints import EndpointAddress

@@ -16,7 +16,7 @@ from localep.replay.compare import (
     parse_ignore,
     path_matches,
 )
-from localep.replay.record import Response
+from localep.exchanges import Response
 
 
 def json_response(value: Any, status: int = 200) -> Response:

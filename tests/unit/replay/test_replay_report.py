@@ -10,7 +10,7 @@ import pytest
 from localep.errors import Location
 from localep.exitcodes import ExitCode
 from localep.replay.compare import InvalidIgnorePath
-from localep.replay.record import Request, Response
+from localep.exchanges import Request, Response
 from localep.replay.report import (
     build_report,
     json_report,

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from localep.errors import Location
-from localep.replay.record import Request, Response
+from localep.exchanges import Request, Response
 from localep.replay.report import build_report, junit_xml
 from localep.replay.runner import TokenBucket, replay, replayed_headers
 from localep.replay.sources import ReplayCase

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from localep.replay.compare import compare
-from localep.replay.record import Exchange, ExchangeLog, ReplayFileError, Response, read_exchanges
+from localep.exchanges import Exchange, ExchangeLog, ReplayFileError, Response, read_exchanges
 from localep.replay.runner import ReplayResult
 from localep.replay.sources import (
     expected_document,

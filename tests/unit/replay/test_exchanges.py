@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import localep
-from localep.replay.record import (
+from localep.exchanges import (
     REDACTED,
     Exchange,
     ExchangeLog,
@@ -167,7 +167,7 @@ def test_concurrent_appends_from_threads_never_interleave(tmp_path: Path):
 WRITER_SCRIPT = """
 import sys
 from pathlib import Path
-from localep.replay.record import Exchange, ExchangeLog
+from localep.exchanges import Exchange, ExchangeLog
 
 path, writer, count, size = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 log = ExchangeLog(path)

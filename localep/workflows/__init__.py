@@ -1,0 +1,1 @@
+"""Workflows that compose the layers (spec -> images -> runtime -> replay) for one command, without CLI concerns."""
