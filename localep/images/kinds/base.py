@@ -43,6 +43,9 @@ class ServerSpec:
     scoring_path: str = "/score"
     readiness_path: str = "/"
     command: Tuple[str, ...] = ()
+    # "azureml": the endpoint serves /score, /swagger.json and liveness; "kserve": it also passes the KServe v2
+    # routes (/v2/..., at the endpoint root and under /score) through to the server byte for byte (Triton).
+    protocol: str = "azureml"
 
 
 MANAGED_SERVER = ServerSpec(managed=True)
