@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from localep import registry
 from localep.errors import Location, SpecError
 from localep.spec.diagnostics import Diagnostic, errors_of, raise_first_error
 from localep.spec.model import (
@@ -342,6 +343,10 @@ def _build_model(document: Document, base: Path) -> Optional[Model]:
     if value is None:
         return None
     if isinstance(value, str):
+        registered = registry.resolve(registry.MODELS, value)
+        if registered is not None and registered.local_path is not None:
+            return Model(name=registered.name, version=registered.version, path=registered.local_path,
+                         type=registered.type, source=source, registered_as=value.strip())
         return Model(reference=value.strip(), source=source)
     version = value.get("version")
     return Model(
@@ -359,6 +364,9 @@ def _build_environment(document: Document, base: Path) -> Tuple[Optional[Environ
     if value is None:
         return None, []
     if isinstance(value, str):
+        registered = registry.resolve(registry.ENVIRONMENTS, value)
+        if registered is not None:
+            return registered_environment(registered, source, value.strip()), []
         return Environment(reference=value.strip(), source=source), []
     problems: List[Diagnostic] = []
     if value.get("image") and value.get("build"):
@@ -383,6 +391,22 @@ def _build_environment(document: Document, base: Path) -> Tuple[Optional[Environ
         source=source,
     )
     return environment, problems
+
+
+def registered_environment(asset: registry.Asset, source: Location, reference: str) -> Environment:
+    build = asset.build
+    routes = asset.inference_config
+    return Environment(
+        image=asset.image,
+        conda_file=Path(asset.conda_file) if asset.conda_file else None,
+        build=BuildContext(Path(build["path"]), build.get("dockerfile_path") or "Dockerfile") if build else None,
+        inference_config=InferenceConfig(**{name: Route(**route) for name, route in routes.items()}) if routes else None,
+        name=asset.name,
+        version=asset.version,
+        os_type=asset.os_type or "linux",
+        source=source,
+        registered_as=reference,
+    )
 
 
 def _build_inference_config(

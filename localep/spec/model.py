@@ -42,7 +42,7 @@ class BuildContext:
 
 @dataclass(frozen=True)
 class Environment:
-    """Inline environment; `reference` is set instead for `azureml:` environments (not runnable locally)."""
+    """Inline environment; `reference` is set instead for `azureml:` environments not in the local registry."""
 
     image: Optional[str] = None
     conda_file: Optional[Path] = None
@@ -53,11 +53,12 @@ class Environment:
     os_type: str = "linux"
     reference: Optional[str] = None
     source: Optional[Location] = None
+    registered_as: Optional[str] = None  # the `azureml:` reference the local registry resolved to this
 
 
 @dataclass(frozen=True)
 class Model:
-    """Inline model; `reference` is set instead for `azureml:` models."""
+    """Inline model; `reference` is set instead for `azureml:` models not in the local registry."""
 
     name: Optional[str] = None
     version: Optional[str] = None
@@ -65,6 +66,7 @@ class Model:
     type: str = "custom_model"
     reference: Optional[str] = None
     source: Optional[Location] = None
+    registered_as: Optional[str] = None  # the `azureml:` reference the local registry resolved to this
 
     @property
     def mount_name(self) -> str:

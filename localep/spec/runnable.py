@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List
 
+from localep.registry import ENVIRONMENTS, MODELS, parse_reference
 from localep.spec.diagnostics import ERROR, Diagnostic, raise_first_error
 from localep.spec.model import Deployment
 from localep.spec.yamlio import Document
@@ -20,7 +21,7 @@ def reference_diagnostics(deployment: Deployment, severity: str = ERROR) -> List
                 deployment.location("model"),
                 severity,
                 f"model: {model.reference} is a cloud reference; a local run needs the files: "
-                "set model.path to the local folder",
+                "set model.path to the local folder" + _register_hint(model.reference, MODELS),
             )
         )
     if environment is not None and environment.reference:
@@ -29,7 +30,8 @@ def reference_diagnostics(deployment: Deployment, severity: str = ERROR) -> List
                 deployment.location("environment"),
                 severity,
                 f"environment: {environment.reference} is a cloud reference; a local run needs its definition: "
-                "set environment.image (with environment.conda_file) or environment.build.path",
+                "set environment.image (with environment.conda_file) or environment.build.path"
+                + _register_hint(environment.reference, ENVIRONMENTS),
             )
         )
     if code is not None and code.reference:
@@ -42,6 +44,11 @@ def reference_diagnostics(deployment: Deployment, severity: str = ERROR) -> List
             )
         )
     return problems
+
+
+def _register_hint(reference: str, kind: str) -> str:
+    parsed = parse_reference(reference)
+    return f", or register it locally: `{parsed.command_hint(kind)}`" if parsed else ""
 
 
 def no_code_diagnostics(deployment: Deployment) -> List[Diagnostic]:

@@ -10,6 +10,14 @@ import pytest
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "spec"
 
 
+@pytest.fixture(autouse=True)
+def private_localep_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The spec loader reads the local registry under $LOCALEP_HOME: never the developer's own."""
+    home = tmp_path / "localep-home"
+    monkeypatch.setenv("LOCALEP_HOME", str(home))
+    return home
+
+
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     """A private copy of tests/fixtures/spec, so a test can break files without touching the others."""

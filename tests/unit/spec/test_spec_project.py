@@ -36,6 +36,7 @@ def test_check_runnable_locally_explains_model_reference(write):
     error = caught.value
     assert error.message == (
         "model: azureml:my-model:1 is a cloud reference; a local run needs the files: set model.path to the local folder"
+        ", or register it locally: `localep az ml model create --name my-model --version 1 --path PATH`"
     )
     assert (error.location.file, error.location.line) == (path, 3)
     assert "environment: azureml:my-env@latest is a cloud reference" in error.detail
