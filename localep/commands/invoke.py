@@ -15,6 +15,7 @@ from localep.commands.output import emit_json, handles_errors
 from localep.commands.targets import endpoint_name
 from localep.errors import LocalepError
 from localep.exitcodes import ExitCode
+from localep.gateway.routing import DEPLOYMENT_HEADER
 from localep.runtime.endpoints import EndpointAddress, endpoint_address
 
 
@@ -48,16 +49,8 @@ def command(target: Optional[str], url: Optional[str], request_file: Optional[Pa
     address = EndpointAddress(name="", base_url=url, scoring_path="") if url else \
         endpoint_address(endpoint_name(target))
     body = request_file.read_bytes() if request_file else sys.stdin.buffer.read()
-    headers = {"Content-Type": "application/json", **address.headers, **headers}
-    if deployment:
-        headers["azureml-model-deployment"] = deployment
     started = time.monotonic()
-    try:
-        response = requests.post(address.scoring_uri, data=body, headers=headers, timeout=timeout)
-    except requests.Timeout:
-        raise InvokeTimeout(f"no answer from {address.scoring_uri} within {timeout:.0f}s") from None
-    except requests.ConnectionError as error:
-        raise LocalepError(f"cannot connect to {address.scoring_uri}: {error}") from None
+    response = score(address, body, deployment, headers, timeout)
     latency_ms = (time.monotonic() - started) * 1000
     answered_by = response.headers.get("azureml-model-deployment")
     if as_json:
@@ -75,6 +68,20 @@ def command(target: Optional[str], url: Optional[str], request_file: Optional[Pa
         click.echo(response.text)
     if not 200 <= response.status_code < 300:
         sys.exit(int(ExitCode.HTTP_ERROR))
+
+
+def score(address: EndpointAddress, body: bytes, deployment: Optional[str], headers: Dict[str, str],
+          timeout: float) -> requests.Response:
+    """One scoring request with the endpoint's credentials (and the deployment pinned, if given)."""
+    headers = {"Content-Type": "application/json", **address.headers, **headers}
+    if deployment:
+        headers[DEPLOYMENT_HEADER] = deployment
+    try:
+        return requests.post(address.scoring_uri, data=body, headers=headers, timeout=timeout)
+    except requests.Timeout:
+        raise InvokeTimeout(f"no answer from {address.scoring_uri} within {timeout:.0f}s") from None
+    except requests.ConnectionError as error:
+        raise LocalepError(f"cannot connect to {address.scoring_uri}: {error}") from None
 
 
 def _json_or_text(response: requests.Response):

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Dict, Optional
 
 import click
 
 from localep.commands.options import json_option
 from localep.commands.output import emit_json, handles_errors, info
 from localep.commands.targets import endpoint_name
+from localep.gateway.config import Keys
 from localep.gateway.process import control, gateway_state
 from localep.runtime.gateway_link import endpoint_keys, running_gateway
+from localep.runtime.state import update_endpoint_state
 
 
 @click.command("keys")
@@ -30,18 +32,38 @@ def command(target: str, regenerate: Optional[str], as_json: bool) -> None:
       localep keys numpy-regression --regenerate secondary
     """
     name = endpoint_name(target)
-    keys = endpoint_keys(name, regenerate=[regenerate] if regenerate else [])
-    gateway = running_gateway(name)
-    if regenerate and gateway is not None:
-        control(gateway.port, "PUT", "keys", {regenerate: getattr(keys, regenerate)})
-        info(f"{regenerate} key of {name} regenerated; the running endpoint uses it now")
-    credentials = {"endpoint": name, "primary": keys.primary, "secondary": keys.secondary}
-    if gateway is not None and gateway_state(gateway.port)["config"]["auth_mode"] == "aml_token":
-        credentials["token"] = control(gateway.port, "POST", "token", {})
+    if regenerate:
+        replace_key(name, regenerate)
+        info(f"{regenerate} key of {name} regenerated" +
+             ("; the running endpoint uses it now" if running_gateway(name) is not None else ""))
+    keys = endpoint_keys(name)
+    credentials: Dict[str, Any] = {"endpoint": name, "primary": keys.primary, "secondary": keys.secondary}
+    token = endpoint_token(name)
+    if token is not None:
+        credentials["token"] = token
     if as_json:
         emit_json(credentials)
         return
     click.echo(f"primary:   {keys.primary}\nsecondary: {keys.secondary}")
-    if "token" in credentials:
-        token = credentials["token"]
+    if token is not None:
         click.echo(f"token:     {token['accessToken']}\n           (expires {token['expiryTimeUtc']})")
+
+
+def replace_key(name: str, which: str, value: Optional[str] = None) -> Keys:
+    """A new random key (or `value`) for `which`; a running endpoint accepts it at once."""
+    keys = endpoint_keys(name, regenerate=[which] if value is None else [])
+    if value is not None:
+        update_endpoint_state(name, keys={**vars(keys), which: value})
+        keys = endpoint_keys(name)
+    gateway = running_gateway(name)
+    if gateway is not None:
+        control(gateway.port, "PUT", "keys", {which: getattr(keys, which)})
+    return keys
+
+
+def endpoint_token(name: str) -> Optional[Dict[str, Any]]:
+    """A fresh token from a running aml_token endpoint; None for other endpoints."""
+    gateway = running_gateway(name)
+    if gateway is None or gateway_state(gateway.port)["config"]["auth_mode"] != "aml_token":
+        return None
+    return control(gateway.port, "POST", "token", {})

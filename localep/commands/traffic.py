@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Sequence
+from typing import Any, Dict, Sequence
 
 import click
 
@@ -24,16 +24,20 @@ def parse_shares(pairs: Sequence[str]) -> Dict[str, int]:
     return shares
 
 
-def _apply(target: str, route: str, pairs: Sequence[str], as_json: bool) -> None:
-    name = endpoint_name(target)
+def apply_shares(name: str, route: str, shares: Dict[str, int]) -> Dict[str, Any]:
+    """Set a running endpoint's "traffic" or "mirror" split at once; returns the gateway's new config."""
     gateway = running_gateway(name)
     if gateway is None:
         raise LocalepError(f"no running local endpoint {name!r} (see `localep ps`)")
     try:
-        state = control(gateway.port, "PUT", route, parse_shares(pairs))
+        return control(gateway.port, "PUT", route, shares)["config"]
     except GatewayRejected as error:
         raise LocalepError(f"{name}: {error}") from None
-    config = state["config"]
+
+
+def _apply(target: str, route: str, pairs: Sequence[str], as_json: bool) -> None:
+    name = endpoint_name(target)
+    config = apply_shares(name, route, parse_shares(pairs))
     if as_json:
         emit_json({"endpoint": name, "traffic": config["traffic"], "mirror_traffic": config["mirror_traffic"]})
     else:

@@ -164,8 +164,10 @@ def register(asset: Asset, files: Optional[Path] = None, extra_files: Optional[D
             copied = str(target / key / path.name)
             if key == "build":
                 stored = replace(stored, build={**(stored.build or {}), "path": copied})
+            elif key == "conda_file":
+                stored = replace(stored, conda_file=copied)
             else:
-                stored = replace(stored, **{key: copied})
+                raise ValueError(f"no file field {key!r} on a registered asset")
         write_json(staging / ASSET_FILE, asdict(stored), mode=0o644)
         try:
             os.rename(staging, target)

@@ -1,0 +1,35 @@
+"""az's error contract: `ERROR: ...` on stderr and az's exit codes, which scripts test."""
+
+from __future__ import annotations
+
+import enum
+
+
+class AzExit(enum.IntEnum):
+    """azure-cli's documented exit codes."""
+
+    OK = 0
+    ERROR = 1  # any failure: a bad request, a failed deployment, an error answer
+    USAGE = 2  # the command line does not parse
+    NOT_FOUND = 3  # the named resource does not exist (what `show` scripts test)
+
+
+class AzError(Exception):
+    def __init__(self, message: str, exit_code: AzExit = AzExit.ERROR, code: str = "", detail: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+        self.code = code
+        self.detail = detail
+
+    def render(self) -> str:
+        """As the ml extension prints service errors: `(Code) message`, then Code and Message lines."""
+        if not self.code:
+            text = f"ERROR: {self.message}"
+        else:
+            text = f"ERROR: ({self.code}) {self.message}\nCode: {self.code}\nMessage: {self.message}"
+        return text + (f"\n{self.detail.rstrip()}" if self.detail else "")
+
+
+def not_found(what: str) -> AzError:
+    return AzError(f"{what} not found.", AzExit.NOT_FOUND, code="ResourceNotFound")

@@ -1,0 +1,525 @@
+"""`az ml online-endpoint` and `az ml online-deployment`, each verb a thin call into what `localep up`, `down`,
+`invoke`, `keys`, `traffic` and `logs` do, answering the cloud's document shapes.
+
+provisioning_state is measured, not assumed: a deployment is "Succeeded" only while its containers answer
+their readiness route now; otherwise "Failed", with the reason in `provisioning_error`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import requests
+
+from localep.az import store
+from localep.az.errors import AzError, AzExit, not_found
+from localep.az.output import RawText
+from localep.az.store import FAILED, SUCCEEDED, DeploymentRecord, EndpointRecord
+from localep.commands.invoke import score
+from localep.commands.keys import endpoint_token, replace_key
+from localep.commands.traffic import apply_shares
+from localep.dockerclient import docker_client
+from localep.errors import LocalepError
+from localep.gateway.process import GatewayRejected, GatewayUnreachable, gateway_state
+from localep.images.settings import current_settings
+from localep.progress import Reporter
+from localep.runtime import containers, labels
+from localep.runtime.containers import ContainerGroup
+from localep.runtime.deploy import UpOptions, deploy, remove_endpoint
+from localep.runtime.endpoints import endpoint_address
+from localep.runtime.gateway_link import all_endpoints, endpoint_keys, running_gateway
+from localep.runtime.logs import stream_lines
+from localep.runtime.ports import endpoint_port
+from localep.runtime.state import read_endpoint_state
+from localep.spec import check_runnable_locally, load_deployment, read_document, read_endpoint
+from localep.spec.diagnostics import raise_first_error
+from localep.spec.model import Deployment, Endpoint, Project
+from localep.spec.yamlio import Document, apply_overrides
+
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+WORKSPACE_ID = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/local/providers/"
+                "Microsoft.MachineLearningServices/workspaces/local")
+PROBE_TIMEOUT_S = 2.0
+INVOKE_TIMEOUT_S = 90.0
+
+
+# ---- shared pieces ----------------------------------------------------------------------------------------------
+
+def _record(name: str) -> EndpointRecord:
+    record = store.load_endpoint(name)
+    if record is None:
+        raise not_found(f"Local endpoint ({name})")
+    return record
+
+
+def _confirm(args: argparse.Namespace, what: str) -> None:
+    """az asks before deleting; without a terminal it refuses unless told --yes."""
+    if args.yes:
+        return
+    if not sys.stdin.isatty():
+        raise AzError("Unable to prompt for confirmation as no tty available. Use --yes.")
+    answer = input(f"{what}\nAre you sure you want to perform this operation? (y/n): ")
+    if answer.strip().lower() not in ("y", "yes"):
+        raise AzError("Operation cancelled.")
+
+
+def parse_split(text: Optional[str], flag: str) -> Dict[str, int]:
+    """az's "blue=90 green=10" (spaces or commas between pairs)."""
+    shares: Dict[str, int] = {}
+    for pair in (text or "").replace(",", " ").split():
+        name, sep, value = pair.partition("=")
+        if not sep or not name or not value.strip().isdigit():
+            raise AzError(f"{flag}: {pair!r} is not DEPLOYMENT=PERCENT (e.g. \"blue=90 green=10\")", AzExit.USAGE)
+        shares[name] = int(value)
+    return shares
+
+
+def _gateway_config(name: str) -> Optional[Dict[str, Any]]:
+    gateway = running_gateway(name)
+    if gateway is None:
+        return None
+    try:
+        return gateway_state(gateway.port, timeout_s=PROBE_TIMEOUT_S)
+    except (GatewayUnreachable, GatewayRejected):
+        return None
+
+
+def _port(name: str) -> Optional[int]:
+    port = read_endpoint_state(name).get("port")
+    return int(port) if port else None
+
+
+# ---- online endpoints -------------------------------------------------------------------------------------------
+
+def _endpoint_from_yaml(file: Optional[str], name: Optional[str], overrides: List[str]) -> Endpoint:
+    if file is None:
+        if not name:
+            raise AzError("the following arguments are required: --name/-n (or --file/-f)", AzExit.USAGE)
+        return Endpoint(name=name, file=None)
+    document = read_document(Path(file))
+    document, problems = apply_overrides(document, ([f"name={name}"] if name else []) + overrides)
+    endpoint, more = read_endpoint(document)
+    raise_first_error(problems + more)
+    assert endpoint is not None
+    return endpoint
+
+
+def endpoint_create(args: argparse.Namespace) -> Dict[str, Any]:
+    endpoint = _endpoint_from_yaml(args.file, args.name, args.set or [])
+    existing = store.load_endpoint(endpoint.name)
+    record = existing or EndpointRecord(name=endpoint.name, created_at=store.now())
+    record.local = bool(args.local) or (existing is not None and existing.local)
+    record.auth_mode = endpoint.auth_mode
+    record.description = endpoint.description
+    record.tags = dict(endpoint.tags)
+    record.file = str(Path(args.file).resolve()) if args.file else None
+    if endpoint.traffic or existing is None:
+        record.traffic = dict(endpoint.traffic)
+    if endpoint.mirror_traffic or existing is None:
+        record.mirror_traffic = dict(endpoint.mirror_traffic)
+    _check_shares(record, record.traffic, record.mirror_traffic)
+    if _port(endpoint.name) is None:
+        endpoint_port(docker_client(), endpoint.name, None)  # the scoring_uri is known (and stable) from now on
+    store.save_endpoint(record)
+    _push_shares(record)
+    return endpoint_document(endpoint.name)
+
+
+def endpoint_update(args: argparse.Namespace) -> Dict[str, Any]:
+    name = args.name
+    if args.file:
+        endpoint = _endpoint_from_yaml(args.file, name, args.set or [])
+        name = endpoint.name
+    if not name:
+        raise AzError("the following arguments are required: --name/-n (or --file/-f)", AzExit.USAGE)
+    record = _record(name)
+    if args.file:
+        record.auth_mode, record.description, record.tags = endpoint.auth_mode, endpoint.description, dict(endpoint.tags)
+        if "traffic" in endpoint.lines:
+            record.traffic = dict(endpoint.traffic)
+        if "mirror_traffic" in endpoint.lines:
+            record.mirror_traffic = dict(endpoint.mirror_traffic)
+    elif args.set:
+        _apply_endpoint_sets(record, args.set)
+    traffic = parse_split(args.traffic, "--traffic") if args.traffic is not None else record.traffic
+    mirror = parse_split(args.mirror_traffic, "--mirror-traffic") if args.mirror_traffic is not None \
+        else record.mirror_traffic
+    _check_shares(record, traffic, mirror)
+    record.traffic, record.mirror_traffic = traffic, {k: v for k, v in mirror.items() if v > 0}
+    store.save_endpoint(record)
+    _push_shares(record)
+    return endpoint_document(name)
+
+
+def _apply_endpoint_sets(record: EndpointRecord, sets: List[str]) -> None:
+    """--set on an endpoint without a file: the same path syntax, applied to its current definition."""
+    data = {"name": record.name, "auth_mode": record.auth_mode, "traffic": dict(record.traffic),
+            "mirror_traffic": dict(record.mirror_traffic), "tags": dict(record.tags)}
+    if record.description is not None:
+        data["description"] = record.description
+    document, problems = apply_overrides(Document(Path(record.file or f"<endpoint {record.name}>"), data), sets)
+    endpoint, more = read_endpoint(document)
+    raise_first_error(problems + more)
+    assert endpoint is not None
+    if endpoint.name != record.name:
+        raise AzError("--set name: an endpoint cannot be renamed")
+    record.auth_mode, record.description, record.tags = endpoint.auth_mode, endpoint.description, dict(endpoint.tags)
+    record.traffic, record.mirror_traffic = dict(endpoint.traffic), dict(endpoint.mirror_traffic)
+
+
+def _check_shares(record: EndpointRecord, traffic: Dict[str, int], mirror: Dict[str, int]) -> None:
+    """The cloud's rules, checked before anything changes: known deployments, at most 100%, one mirror <= 50%."""
+    for what, shares in (("traffic", traffic), ("mirror_traffic", mirror)):
+        unknown = sorted(name for name, share in shares.items() if name not in record.deployments and share > 0)
+        if unknown:
+            known = ", ".join(sorted(record.deployments)) or "none"
+            raise AzError(f"{what} names deployment(s) {', '.join(unknown)} that endpoint {record.name} does not "
+                          f"have (deployments: {known})", code="BadArgument")
+    if sum(traffic.values()) > 100:
+        raise AzError(f"traffic adds up to {sum(traffic.values())}%; it must be at most 100", code="BadArgument")
+    live_mirror = {name: share for name, share in mirror.items() if share > 0}
+    if len(live_mirror) > 1 or any(share > 50 for share in live_mirror.values()):
+        raise AzError("mirror_traffic: at most one deployment, with at most 50%", code="BadArgument")
+    for name in live_mirror:
+        if traffic.get(name, 0) > 0:
+            raise AzError(f"deployment {name} cannot get both live and mirror traffic", code="BadArgument")
+
+
+def _push_shares(record: EndpointRecord) -> None:
+    """Tell the running endpoint about the recorded split (only deployments it serves)."""
+    config = _gateway_config(record.name)
+    if config is None:
+        return
+    serving = set(config["config"]["deployments"])
+    apply_shares(record.name, "traffic", {k: v for k, v in record.traffic.items() if k in serving})
+    apply_shares(record.name, "mirror", {k: v for k, v in record.mirror_traffic.items() if k in serving})
+
+
+def endpoint_document(name: str) -> Dict[str, Any]:
+    """The cloud's online endpoint document, from the local record and the running gateway."""
+    record = store.load_endpoint(name)
+    state = _gateway_config(name)
+    if record is None and state is None:
+        raise not_found(f"Local endpoint ({name})")
+    config = state["config"] if state else {}
+    port = config.get("port") or _port(name)
+    base = f"http://127.0.0.1:{port}" if port else None
+    local = record.local if record else config.get("auth_mode") == "none"
+    traffic = config["traffic"] if state else record.traffic if record else {}
+    mirror = config["mirror_traffic"] if state else record.mirror_traffic if record else {}
+    auth_mode = record.auth_mode if record else config.get("auth_mode", "key")
+    problem = _endpoint_problem(record, state)
+    document = {
+        "name": name,
+        "auth_mode": auth_mode if auth_mode != "none" else "key",
+        "description": record.description if record else None,
+        "id": f"{WORKSPACE_ID}/onlineEndpoints/{name}",
+        "identity": {"type": "system_assigned"},
+        "kind": "Managed",
+        "location": "local",
+        "mirror_traffic": dict(mirror),
+        "openapi_uri": f"{base}/swagger.json" if base else None,
+        "properties": {"localep_created_with": "localep az" if record else "localep up",
+                       "localep_requires_key": str(not local and config.get("auth_mode", auth_mode) != "none").lower()},
+        "provisioning_state": FAILED if problem else SUCCEEDED,
+        "public_network_access": "enabled",
+        "resourceGroup": "local",
+        "scoring_uri": f"{base}/score" if base else None,
+        "tags": dict(record.tags) if record else {},
+        "traffic": dict(traffic),
+    }
+    if problem:
+        document["provisioning_error"] = {"code": "EndpointNotAnswering", "message": problem}
+    return document
+
+
+def _endpoint_problem(record: Optional[EndpointRecord], state: Optional[Dict[str, Any]]) -> Optional[str]:
+    """An endpoint fails when it has deployments that should run but nothing answers for them."""
+    if record is None or state is not None:
+        return None
+    running = [d for d in record.deployments.values() if d.provisioning_state == SUCCEEDED]
+    if running:
+        return f"the endpoint's gateway is not running (deployments {', '.join(d.name for d in running)} not served)"
+    return None
+
+
+def endpoint_show(args: argparse.Namespace) -> Dict[str, Any]:
+    return endpoint_document(args.name)
+
+
+def endpoint_list(args: argparse.Namespace) -> List[Dict[str, Any]]:
+    names = set(store.recorded_endpoints()) | set(all_endpoints(docker_client()))
+    return [endpoint_document(name) for name in sorted(names)]
+
+
+def endpoint_delete(args: argparse.Namespace) -> None:
+    name = args.name
+    known = store.load_endpoint(name) is not None or running_gateway(name) is not None
+    client = docker_client()
+    found = containers.find(client, name)
+    if not known and not found:
+        raise not_found(f"Local endpoint ({name})")
+    _confirm(args, f"Deleting local endpoint {name} and all its deployments.")
+    remove_endpoint(client, name)
+    store.delete_endpoint(name)
+    return None
+
+
+def endpoint_invoke(args: argparse.Namespace) -> str:
+    record = store.load_endpoint(args.name)
+    if record is None and running_gateway(args.name) is None:
+        raise not_found(f"Local endpoint ({args.name})")
+    if args.deployment_name and record is not None and args.deployment_name not in record.deployments:
+        raise not_found(f"Deployment {args.deployment_name} of local endpoint ({args.name})")
+    try:
+        body = Path(args.request_file).read_bytes()
+    except OSError as error:
+        raise AzError(f"--request-file {args.request_file}: {error.strerror}") from None
+    try:
+        address = endpoint_address(args.name)
+    except LocalepError:
+        raise AzError(f"Local endpoint ({args.name}) has no running deployment to answer: "
+                      f"`localep az ml online-deployment create` one first", code="EndpointNotAnswering") from None
+    response = score(address, body, args.deployment_name, {}, INVOKE_TIMEOUT_S)
+    if not 200 <= response.status_code < 300:
+        reason = response.headers.get("ms-azureml-model-error-reason") or response.reason
+        raise AzError(f"HTTP {response.status_code} ({reason}): {response.text.strip()}",
+                      code="UserError" if response.status_code < 500 else "ServerError")
+    return response.text
+
+
+def endpoint_credentials(args: argparse.Namespace) -> Dict[str, Any]:
+    if store.load_endpoint(args.name) is None and running_gateway(args.name) is None:
+        raise not_found(f"Local endpoint ({args.name})")
+    token = endpoint_token(args.name)
+    if token is not None:
+        return token
+    keys = endpoint_keys(args.name)
+    return {"primaryKey": keys.primary, "secondaryKey": keys.secondary}
+
+
+def endpoint_regenerate_keys(args: argparse.Namespace) -> None:
+    if store.load_endpoint(args.name) is None and running_gateway(args.name) is None:
+        raise not_found(f"Local endpoint ({args.name})")
+    replace_key(args.name, args.key_type, args.key_value)
+    return None
+
+
+# ---- online deployments -----------------------------------------------------------------------------------------
+
+def _deployment_overrides(args: argparse.Namespace) -> List[str]:
+    given = []
+    if args.name:
+        given.append(f"name={args.name}")
+    if args.endpoint_name:
+        given.append(f"endpoint_name={args.endpoint_name}")
+    return given + list(args.set or [])
+
+
+def _load(file: str, overrides: List[str]) -> Deployment:
+    deployment = load_deployment(Path(file), overrides)
+    check_runnable_locally(deployment)
+    return deployment
+
+
+def deployment_create(args: argparse.Namespace) -> Dict[str, Any]:
+    if not args.file:
+        raise AzError("the following arguments are required: --file/-f", AzExit.USAGE)
+    overrides = _deployment_overrides(args)
+    deployment = _load(args.file, overrides)
+    return _run(deployment, args.file, overrides, all_traffic=args.all_traffic, local=args.local)
+
+
+def deployment_update(args: argparse.Namespace) -> Dict[str, Any]:
+    """Without -f, the deployment's own YAML and earlier --set, plus the new --set on top."""
+    if not args.file and not (args.name and args.endpoint_name):
+        raise AzError("give --file/-f, or --name/-n and --endpoint-name/-e", AzExit.USAGE)
+    endpoint = args.endpoint_name
+    if endpoint is None:
+        endpoint = load_deployment(Path(args.file), _deployment_overrides(args)).endpoint_name
+    record = _record(endpoint)
+    name = args.name or load_deployment(Path(args.file), _deployment_overrides(args)).name
+    previous = record.deployments.get(name)
+    if previous is None:
+        raise not_found(f"Deployment {name} of local endpoint ({endpoint})")
+    if args.file:
+        file, overrides = args.file, _deployment_overrides(args)
+    else:
+        file, overrides = previous.file, previous.overrides + list(args.set or [])
+    return _run(_load(file, overrides), file, overrides, all_traffic=False, local=args.local)
+
+
+def _run(deployment: Deployment, file: str, overrides: List[str], all_traffic: bool, local: bool) -> Dict[str, Any]:
+    """What `localep up --detach` does for one deployment, then the endpoint's recorded traffic is applied."""
+    name, endpoint_name = deployment.name, deployment.endpoint_name
+    record = store.load_endpoint(endpoint_name)
+    if record is None:
+        reporter = Reporter()
+        reporter.warn(f"endpoint {endpoint_name} was not created first; creating it"
+                      + (" (--local: no key needed)" if local else " (key auth, as the cloud's default)"))
+        record = EndpointRecord(name=endpoint_name, local=local, created_at=store.now())
+    previous = record.deployments.get(name)
+    entry = DeploymentRecord(name=name, file=str(Path(file).resolve()), overrides=overrides,
+                             created_at=previous.created_at if previous else store.now())
+    record.deployments[name] = entry
+    if all_traffic:
+        record.traffic = {other: 0 for other in record.traffic} | {name: 100}
+    elif record.local and not any(share > 0 for share in record.traffic.values()):
+        record.traffic[name] = 100  # az ml --local sends everything to the endpoint's deployment
+    record.traffic.setdefault(name, 0)
+    project = Project(
+        endpoint=Endpoint(name=endpoint_name, file=None, auth_mode=record.auth_mode,
+                          traffic={k: v for k, v in record.traffic.items() if k == name},
+                          mirror_traffic={k: v for k, v in record.mirror_traffic.items() if k == name}),
+        deployments=[deployment],
+    )
+    client = docker_client()
+    options = UpOptions(build=current_settings(), auth=not record.local)
+    try:
+        with ContainerGroup(client) as group:
+            deploy(client, project, options, Reporter(), group)
+    except (LocalepError, KeyboardInterrupt) as error:
+        entry.provisioning_state, entry.error = FAILED, str(error).splitlines()[0] if str(error) else repr(error)
+        store.save_endpoint(record)
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        raise AzError(f"Local deployment ({endpoint_name} / {name}) failed: {error}", code="DeploymentFailed",
+                      detail=getattr(error, "detail", "")) from None
+    store.save_endpoint(record)
+    _push_shares(record)
+    return deployment_document(endpoint_name, name)
+
+
+def deployment_document(endpoint_name: str, name: str) -> Dict[str, Any]:
+    record = store.load_endpoint(endpoint_name)
+    entry = record.deployments.get(name) if record else None
+    found = containers.find(docker_client(), endpoint_name, name)
+    if entry is None and not found:
+        raise not_found(f"Deployment {name} of local endpoint ({endpoint_name})")
+    deployment = None
+    if entry is not None:
+        try:
+            deployment = load_deployment(Path(entry.file), entry.overrides)
+        except LocalepError:
+            deployment = None
+    problem = entry.error if entry is not None and entry.provisioning_state == FAILED else _answer_problem(found)
+    document: Dict[str, Any] = {
+        "name": name,
+        "endpoint_name": endpoint_name,
+        "id": f"{WORKSPACE_ID}/onlineEndpoints/{endpoint_name}/deployments/{name}",
+        "provisioning_state": FAILED if problem else SUCCEEDED,
+        "resourceGroup": "local",
+        "type": deployment.kind if deployment else "managed",
+        "instance_count": len(found) if found else (deployment.instance_count if deployment else 0),
+        "scale_settings": {"type": "default"},
+    }
+    if problem:
+        document["provisioning_error"] = {"code": "DeploymentNotAnswering", "message": problem}
+    if deployment is not None:
+        document.update(_deployment_fields(deployment))
+    return document
+
+
+def _answer_problem(found: List[Any]) -> Optional[str]:
+    """Why the deployment does not answer right now, or None when every instance answers its readiness route."""
+    if not found:
+        return "no container runs for this deployment"
+    for container in found:
+        row = containers.describe(container)
+        if row.status != "running":
+            exit_code = container.attrs.get("State", {}).get("ExitCode")
+            return f"container {row.name} is {row.status} (exit code {exit_code})"
+        if row.host_port is None:
+            return f"container {row.name} publishes no port"
+        url = f"http://127.0.0.1:{row.host_port}{row.labels.get(labels.LIVENESS_PATH, '/')}"
+        try:
+            status = requests.get(url, timeout=PROBE_TIMEOUT_S).status_code
+        except requests.RequestException as error:
+            return f"container {row.name} does not answer {url} ({type(error).__name__})"
+        if status != 200:
+            return f"container {row.name} answers {url} with HTTP {status}"
+    return None
+
+
+def _deployment_fields(deployment: Deployment) -> Dict[str, Any]:
+    model, environment, code = deployment.model, deployment.environment, deployment.code_configuration
+    return {
+        "app_insights_enabled": deployment.app_insights_enabled,
+        "code_configuration": {"code": str(code.code), "scoring_script": code.scoring_script} if code else None,
+        "description": deployment.description,
+        "environment": _environment_field(environment),
+        "environment_variables": dict(deployment.environment_variables),
+        "instance_type": deployment.instance_type,
+        "liveness_probe": vars(deployment.liveness_probe),
+        "model": _model_field(model),
+        "readiness_probe": vars(deployment.readiness_probe),
+        "request_settings": vars(deployment.request_settings),
+        "tags": dict(deployment.tags),
+    }
+
+
+def _model_field(model: Any) -> Any:
+    if model is None:
+        return None
+    if model.registered_as or model.reference:
+        return model.registered_as or model.reference
+    return {"name": model.name, "version": model.version, "path": str(model.path), "type": model.type}
+
+
+def _environment_field(environment: Any) -> Any:
+    if environment is None:
+        return None
+    if environment.registered_as or environment.reference:
+        return environment.registered_as or environment.reference
+    return {"image": environment.image, "conda_file": str(environment.conda_file) if environment.conda_file else None,
+            "build": {"path": str(environment.build.path), "dockerfile_path": environment.build.dockerfile_path}
+            if environment.build else None}
+
+
+def deployment_show(args: argparse.Namespace) -> Dict[str, Any]:
+    return deployment_document(args.endpoint_name, args.name)
+
+
+def deployment_list(args: argparse.Namespace) -> List[Dict[str, Any]]:
+    record = store.load_endpoint(args.endpoint_name)
+    found = {c.labels.get(labels.DEPLOYMENT, "") for c in containers.find(docker_client(), args.endpoint_name)}
+    if record is None and not found:
+        raise not_found(f"Local endpoint ({args.endpoint_name})")
+    names = sorted(set(record.deployments if record else ()) | found)
+    return [deployment_document(args.endpoint_name, name) for name in names]
+
+
+def deployment_delete(args: argparse.Namespace) -> None:
+    record = store.load_endpoint(args.endpoint_name)
+    client = docker_client()
+    found = containers.find(client, args.endpoint_name, args.name)
+    if (record is None or args.name not in record.deployments) and not found:
+        raise not_found(f"Deployment {args.name} of local endpoint ({args.endpoint_name})")
+    _confirm(args, f"Deleting deployment {args.name} of local endpoint {args.endpoint_name}.")
+    remove_endpoint(client, args.endpoint_name, args.name)
+    if record is not None:
+        record.deployments.pop(args.name, None)
+        record.traffic.pop(args.name, None)
+        record.mirror_traffic.pop(args.name, None)
+        store.save_endpoint(record)
+    return None
+
+
+def deployment_logs(args: argparse.Namespace) -> RawText:
+    found = containers.find(docker_client(), args.endpoint_name, args.name)
+    if not found:
+        raise not_found(f"Deployment {args.name} of local endpoint ({args.endpoint_name})")
+    tail = _positive_int(args.lines, "--lines") if args.lines is not None else None
+    lines: List[str] = []
+    for container in found[:1]:  # the cloud shows one instance's log
+        lines += stream_lines(container, follow=False, tail=tail)
+    return RawText("\n".join(lines))
+
+
+def _positive_int(text: str, flag: str) -> int:
+    if not str(text).isdigit() or int(text) < 1:
+        raise AzError(f"{flag}: expected a positive whole number, got {text!r}", AzExit.USAGE)
+    return int(text)

@@ -1,0 +1,78 @@
+"""What `az ml online-endpoint/online-deployment create` declared, kept under $LOCALEP_HOME/az: the endpoint's
+auth and traffic and, per deployment, the YAML and --set it came from, so update, show and list can rebuild it."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from localep.errors import LocalepError
+from localep.jsonfile import read_json, write_json
+from localep.runtime.state import home
+
+SUCCEEDED = "Succeeded"
+FAILED = "Failed"
+
+
+@dataclass
+class DeploymentRecord:
+    name: str
+    file: str
+    overrides: List[str] = field(default_factory=list)
+    provisioning_state: str = SUCCEEDED  # how the last create/update ended
+    error: Optional[str] = None
+    created_at: str = ""
+
+
+@dataclass
+class EndpointRecord:
+    name: str
+    local: bool = False  # created with --local: answers without a key, like az ml --local endpoints
+    auth_mode: str = "key"
+    traffic: Dict[str, int] = field(default_factory=dict)
+    mirror_traffic: Dict[str, int] = field(default_factory=dict)
+    description: Optional[str] = None
+    tags: Dict[str, str] = field(default_factory=dict)
+    file: Optional[str] = None
+    created_at: str = ""
+    deployments: Dict[str, DeploymentRecord] = field(default_factory=dict)
+
+
+def _folder() -> Path:
+    return home() / "az" / "online-endpoints"
+
+
+def _path(name: str) -> Path:
+    return _folder() / f"{name}.json"
+
+
+def load_endpoint(name: str) -> Optional[EndpointRecord]:
+    path = _path(name)
+    if not path.is_file():
+        return None
+    data = read_json(path, LocalepError, f"the local record of endpoint {name}")
+    deployments = {key: DeploymentRecord(**value) for key, value in data.pop("deployments", {}).items()}
+    return EndpointRecord(**data, deployments=deployments)
+
+
+def save_endpoint(record: EndpointRecord) -> None:
+    write_json(_path(record.name), asdict(record))
+
+
+def delete_endpoint(name: str) -> bool:
+    path = _path(name)
+    if not path.exists():
+        return False
+    path.unlink()
+    return True
+
+
+def recorded_endpoints() -> List[str]:
+    folder = _folder()
+    return sorted(path.stem for path in folder.glob("*.json")) if folder.is_dir() else []
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
