@@ -9,9 +9,10 @@ stays "1.10" when it becomes an environment variable, instead of the float 1.1).
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import yaml
 
@@ -194,29 +195,53 @@ def apply_overrides(document: Document, overrides: Sequence[str]) -> Tuple[Docum
     return result, problems
 
 
+OVERRIDE_PATH_PART = re.compile(r"^([^.\[\]]+)((?:\[\d+\])*)$")
+
+
+def override_path(dotted_key: str) -> Optional[List[Union[str, int]]]:
+    """az's --set path: dotted keys with optional list indexes (`a.b[0].c`); None when it is not one."""
+    path: List[Union[str, int]] = []
+    for part in dotted_key.split("."):
+        match = OVERRIDE_PATH_PART.match(part)
+        if not match:
+            return None
+        path.append(match.group(1))
+        path += [int(index) for index in re.findall(r"\[(\d+)\]", match.group(2))]
+    return path
+
+
 def _apply_override(document: Document, override: str) -> str:
     """Apply one override in place; returns what is wrong with it, or "" when it applied."""
-    dotted_key, equals, value_text = override.partition("=")
-    dotted_key = dotted_key.strip()
+    written_key, equals, value_text = override.partition("=")
+    written_key = written_key.strip()
     if not equals:
         return "expected key=value, e.g. instance_count=2"
-    parts = dotted_key.split(".")
-    if not all(parts):
-        return f"'{dotted_key}' is not a dotted field name"
+    parts = override_path(written_key)
+    if not parts:
+        return f"'{written_key}' is not a dotted field name"
+    dotted_key = ".".join(str(part) for part in parts)
     try:
         value = yaml.safe_load(value_text)
     except yaml.YAMLError as error:
         return f"the value is not a valid YAML scalar: {getattr(error, 'problem', error)}"
-    container = document.data
-    for depth, part in enumerate(parts[:-1]):
-        child = container.get(part)
+    container: Any = document.data
+    for depth, part in enumerate(parts):
+        where = ".".join(str(p) for p in parts[:depth]) or "the top level"
+        last = depth == len(parts) - 1
+        if isinstance(part, int):
+            if not isinstance(container, list):
+                return f"cannot set '{written_key}': '{where}' is {describe(container)}, not a list"
+            if part >= len(container):
+                return f"cannot set '{written_key}': '{where}' has {len(container)} item(s), no index {part}"
+        elif not isinstance(container, dict):
+            return f"cannot set '{written_key}': '{where}' is {describe(container)}, not a mapping"
+        if last:
+            container[part] = value
+            break
+        child = container[part] if isinstance(part, int) else container.get(part)
         if child is None:
-            child = container[part] = {}
-        if not isinstance(child, dict):
-            where = ".".join(parts[: depth + 1])
-            return f"cannot set '{dotted_key}': '{where}' is {describe(child)}, not a mapping"
+            child = container[part] = [] if isinstance(parts[depth + 1], int) else {}
         container = child
-    container[parts[-1]] = value
     for key in [key for key in document.lines if key.startswith(dotted_key + ".")]:
         del document.lines[key]
     for key in [key for key in document.texts if key == dotted_key or key.startswith(dotted_key + ".")]:

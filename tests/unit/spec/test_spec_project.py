@@ -228,3 +228,28 @@ def test_mlflow_model_without_code_is_refused_locally_naming_the_model_type(tmp_
     with pytest.raises(SpecError) as error:
         check_runnable_locally(deployment)
     assert str(error.value).startswith(f"{deployment_file}:7: a mlflow_model deployment without code_configuration")
+
+
+def test_set_paths_with_list_indexes(write):
+    """az's --set path syntax: dotted keys and [N] list indexes."""
+    from localep.spec.yamlio import override_path
+
+    assert override_path("a.b[0].c") == ["a", "b", 0, "c"]
+    assert override_path("environment_variables.X") == ["environment_variables", "X"]
+    assert override_path("a..b") is None and override_path("a[x]") is None
+
+
+def test_set_into_a_list_item_and_its_errors(tmp_path):
+    from localep.spec.yamlio import apply_overrides, read_document
+
+    path = tmp_path / "x.yml"
+    path.write_text("name: x\nitems:\n  - {a: 1}\n  - {a: 2}\n")
+    document, problems = apply_overrides(read_document(path), ["items[1].a=3", "items[0].b=new", "tags.k=v"])
+    assert problems == []
+    assert document.data["items"] == [{"a": 1, "b": "new"}, {"a": 3}]
+    assert document.data["tags"] == {"k": "v"}
+    _, problems = apply_overrides(read_document(path), ["items[5].a=1", "name[0]=y"])
+    assert [p.message for p in problems] == [
+        "cannot set 'items[5].a': 'items' has 2 item(s), no index 5 (--set items[5].a=1)",
+        "cannot set 'name[0]': 'name' is the string 'x', not a list (--set name[0]=y)",
+    ]

@@ -1,0 +1,39 @@
+"""The cloud's traffic rules, checked before a local endpoint changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from localep.az.errors import AzError, AzExit
+from localep.az.online import _check_shares, parse_split
+from localep.az.store import DeploymentRecord, EndpointRecord
+
+
+def endpoint(*deployments: str) -> EndpointRecord:
+    return EndpointRecord(name="ep", deployments={d: DeploymentRecord(name=d, file="x.yml") for d in deployments})
+
+
+def test_traffic_strings_as_az_takes_them():
+    assert parse_split("blue=90 green=10", "--traffic") == {"blue": 90, "green": 10}
+    assert parse_split("blue=90,green=10", "--traffic") == {"blue": 90, "green": 10}
+    assert parse_split("", "--traffic") == {}
+    with pytest.raises(AzError) as caught:
+        parse_split("blue:90", "--traffic")
+    assert caught.value.exit_code == AzExit.USAGE
+
+
+@pytest.mark.parametrize("traffic, mirror, message", [
+    ({"blue": 60, "green": 50}, {}, "adds up to 110%"),
+    ({"red": 10}, {}, "traffic names deployment(s) red"),
+    ({"blue": 100}, {"green": 60}, "at most 50%"),
+    ({"blue": 50, "green": 50}, {"green": 10}, "both live and mirror"),
+])
+def test_rejected_splits(traffic, mirror, message):
+    with pytest.raises(AzError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        _check_shares(endpoint("blue", "green"), traffic, mirror)
+
+
+def test_accepted_splits():
+    _check_shares(endpoint("blue", "green"), {"blue": 90, "green": 10}, {})
+    _check_shares(endpoint("blue", "green"), {"blue": 100, "green": 0}, {"green": 10})
+    _check_shares(endpoint("blue"), {"blue": 100, "gone": 0}, {})
