@@ -1,9 +1,8 @@
-"""Reading a JSON file the user (or localep) wrote, with errors that name the file and line; writing one atomically."""
+"""Reading a JSON file the user (or localep) wrote, with errors that name the file and line."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Type
 
@@ -19,12 +18,3 @@ def read_json(path: Path, error: Type[LocalepError], what: str) -> Any:
         raise error(f"{what} is not valid JSON: {problem.msg}", Location(path, problem.lineno)) from None
     except UnicodeDecodeError:
         raise error(f"{what} is not UTF-8 text", Location(path)) from None
-
-
-def write_json(path: Path, data: Any, mode: int = 0o600) -> None:
-    """Readers never see half a file: write beside it, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
-    os.chmod(temporary, mode)
-    temporary.replace(path)

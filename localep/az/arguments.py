@@ -20,7 +20,7 @@ class Arg:
     required: bool = False
     no_local_effect: str = ""  # accepted for compatibility; the one-time notice says why it changes nothing
 
-    def needed(self) -> "Arg":
+    def needed(self) -> Arg:
         return replace(self, required=True)
 
 

@@ -76,7 +76,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     args = parser.parse_args(list(argv))
     if not isinstance(getattr(args, "verb", None), Verb):
         path = [part for part in (getattr(args, "service", None), getattr(args, "group", None)) if part]
-        raise AzError(f"'{' '.join(path + [str(getattr(args, 'verb', '') or '')]).strip() or 'az'}' needs a "
+        raise AzError(f"'{' '.join([*path, str(getattr(args, 'verb', '') or '')]).strip() or 'az'}' needs a "
                       f"command; see '{PROG} --help'", AzExit.USAGE)
     return args
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from localep.jsonfile import read_json, write_json
 from localep.errors import LocalepError
+from localep.fileio import atomic_write_json
+from localep.jsonfile import read_json
 from localep.runtime.state import home
 
 
@@ -26,4 +27,4 @@ def notice_once(flag: str, why: str, quiet: bool = False) -> None:
     if flag in seen:
         return
     print(f"localep az: {flag} has no local effect: {why} (shown once)", file=sys.stderr)
-    write_json(path, sorted(seen | {flag}), mode=0o644)
+    atomic_write_json(path, sorted(seen | {flag}))

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from localep.errors import LocalepError
-from localep.jsonfile import read_json, write_json
+from localep.fileio import atomic_write_json
+from localep.jsonfile import read_json
 from localep.runtime.state import home
 
 SUCCEEDED = "Succeeded"
@@ -58,7 +59,7 @@ def load_endpoint(name: str) -> Optional[EndpointRecord]:
 
 
 def save_endpoint(record: EndpointRecord) -> None:
-    write_json(_path(record.name), asdict(record))
+    atomic_write_json(_path(record.name), asdict(record), private=True)
 
 
 def delete_endpoint(name: str) -> bool:

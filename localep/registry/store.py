@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from localep.errors import LocalepError
-from localep.jsonfile import read_json, write_json
+from localep.fileio import atomic_write_json
+from localep.jsonfile import read_json
 from localep.runtime.state import home
 
 MODELS = "models"
@@ -168,7 +169,7 @@ def register(asset: Asset, files: Optional[Path] = None, extra_files: Optional[D
                 stored = replace(stored, conda_file=copied)
             else:
                 raise ValueError(f"no file field {key!r} on a registered asset")
-        write_json(staging / ASSET_FILE, asdict(stored), mode=0o644)
+        atomic_write_json(staging / ASSET_FILE, asdict(stored))
         try:
             os.rename(staging, target)
         except OSError:
@@ -194,7 +195,7 @@ def set_archived(kind: str, name: str, version: Optional[str], archived: bool) -
     changed = []
     for asset in targets:
         updated = replace(asset, stage=ARCHIVED if archived else DEFAULT_STAGE)
-        write_json(_asset_dir(kind, name, asset.version) / ASSET_FILE, asdict(updated), mode=0o644)
+        atomic_write_json(_asset_dir(kind, name, asset.version) / ASSET_FILE, asdict(updated))
         changed.append(updated)
     return changed
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Dict, List
 
-from localep.jsonfile import write_json
+from localep.fileio import atomic_write_json
 
 
 def home() -> Path:
@@ -35,5 +35,5 @@ def update_endpoint_state(endpoint: str, **values: Any) -> Dict[str, Any]:
     """Merge `values` into the endpoint's state file, written atomically."""
     state = read_endpoint_state(endpoint)
     state.update(values)
-    write_json(endpoint_dir(endpoint) / "state.json", state)
+    atomic_write_json(endpoint_dir(endpoint) / "state.json", state, private=True)
     return state
