@@ -429,9 +429,11 @@ def _answer_problem(found: List[Any]) -> Optional[str]:
         return "no container runs for this deployment"
     for container in found:
         row = containers.describe(container)
-        if row.status != "running":
+        if row.status in ("exited", "dead"):
             exit_code = container.attrs.get("State", {}).get("ExitCode")
-            return f"container {row.name} is {row.status} (exit code {exit_code})"
+            return f"container {row.name} has {row.status} (exit code {exit_code})"
+        if row.status != "running":
+            return f"container {row.name} is {row.status}"
         if row.host_port is None:
             return f"container {row.name} publishes no port"
         url = f"http://127.0.0.1:{row.host_port}{row.labels.get(labels.LIVENESS_PATH, '/')}"

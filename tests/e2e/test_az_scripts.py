@@ -87,7 +87,7 @@ def test_blue_green_rollout_script(project, az_env):
 BROKEN_INIT = "def init():\n    raise RuntimeError('model file is corrupt')\n\n\ndef run(data):\n    return data\n"
 
 
-def test_status_is_honest_for_a_crashing_and_a_killed_deployment(project, az_env, docker_client):
+def test_status_is_honest_for_a_crashing_and_a_hung_deployment(project, az_env, docker_client):
     name = az_env["ENDPOINT_NAME"]
     assert az(az_env, "ml", "online-endpoint", "create", "--local", "-n", name, "-f", str(project / "endpoint.yml")
               ).returncode == 0
@@ -110,10 +110,14 @@ def test_status_is_honest_for_a_crashing_and_a_killed_deployment(project, az_env
     status = az(az_env, "ml", "online-deployment", "show", "-n", "blue", "-e", name,
                 "--query", "provisioning_state", "-o", "tsv")
     assert status.stdout == "Succeeded\n"
-    docker_client.containers.get(f"localep-{name}-blue").kill()
-    status = az(az_env, "ml", "online-deployment", "show", "-n", "blue", "-e", name,
-                "--query", "provisioning_state", "-o", "tsv")
-    assert status.stdout == "Failed\n"  # az ml --local would still say Succeeded until the container exits
+    container = docker_client.containers.get(f"localep-{name}-blue")
+    container.pause()  # a hung server: az ml --local says Succeeded as long as the container has not exited
+    try:
+        status = az(az_env, "ml", "online-deployment", "show", "-n", "blue", "-e", name,
+                    "--query", "{state: provisioning_state, reason: provisioning_error.message}", "-o", "tsv")
+    finally:
+        container.unpause()
+    assert status.stdout.startswith("Failed\t") and "paused" in status.stdout
     missing = az(az_env, "ml", "online-deployment", "show", "-n", "nope", "-e", name)
     assert missing.returncode == 3 and "ResourceNotFound" in missing.stderr
     assert az(az_env, "ml", "online-endpoint", "delete", "-n", name, "--yes").returncode == 0
