@@ -50,7 +50,7 @@ def main() -> None:
                 raise SystemExit(f"the quickstart script failed:\n{result.stdout}\n{result.stderr}")
     finally:
         localep(["down", name], env, check=False)
-    calls = SCRIPT.read_text().count("az ml ")
+    calls = sum(line.count("az ml ") for line in SCRIPT.read_text().splitlines() if not line.startswith("#"))
     print(f"quickstart-local.sh through `az` -> `localep az` ({calls} az calls, one curl): {summary(times)}")
     print(f"az ml --local: about {AZ_ML_LOCAL_CREATE_SECONDS:.0f}s for the deployment create alone; "
           f"ratio >= {AZ_ML_LOCAL_CREATE_SECONDS / min(times):.1f}x")
