@@ -55,7 +55,7 @@ def _record(name: str) -> EndpointRecord:
     return record
 
 
-def _confirm(args: argparse.Namespace, what: str) -> None:
+def confirm(args: argparse.Namespace, what: str) -> None:
     """az asks before deleting; without a terminal it refuses unless told --yes."""
     if args.yes:
         return
@@ -262,7 +262,7 @@ def endpoint_delete(args: argparse.Namespace) -> None:
     found = containers.find(client, name)
     if not known and not found:
         raise not_found(f"Local endpoint ({name})")
-    _confirm(args, f"Deleting local endpoint {name} and all its deployments.")
+    confirm(args, f"Deleting local endpoint {name} and all its deployments.")
     remove_endpoint(client, name)
     store.delete_endpoint(name)
     return None
@@ -452,18 +452,18 @@ def _deployment_fields(deployment: Deployment) -> Dict[str, Any]:
         "app_insights_enabled": deployment.app_insights_enabled,
         "code_configuration": {"code": str(code.code), "scoring_script": code.scoring_script} if code else None,
         "description": deployment.description,
-        "environment": _environment_field(environment),
+        "environment": environment_field(environment),
         "environment_variables": dict(deployment.environment_variables),
         "instance_type": deployment.instance_type,
         "liveness_probe": vars(deployment.liveness_probe),
-        "model": _model_field(model),
+        "model": model_field(model),
         "readiness_probe": vars(deployment.readiness_probe),
         "request_settings": vars(deployment.request_settings),
         "tags": dict(deployment.tags),
     }
 
 
-def _model_field(model: Any) -> Any:
+def model_field(model: Any) -> Any:
     if model is None:
         return None
     if model.registered_as or model.reference:
@@ -471,7 +471,7 @@ def _model_field(model: Any) -> Any:
     return {"name": model.name, "version": model.version, "path": str(model.path), "type": model.type}
 
 
-def _environment_field(environment: Any) -> Any:
+def environment_field(environment: Any) -> Any:
     if environment is None:
         return None
     if environment.registered_as or environment.reference:
@@ -500,7 +500,7 @@ def deployment_delete(args: argparse.Namespace) -> None:
     found = containers.find(client, args.endpoint_name, args.name)
     if (record is None or args.name not in record.deployments) and not found:
         raise not_found(f"Deployment {args.name} of local endpoint ({args.endpoint_name})")
-    _confirm(args, f"Deleting deployment {args.name} of local endpoint {args.endpoint_name}.")
+    confirm(args, f"Deleting deployment {args.name} of local endpoint {args.endpoint_name}.")
     remove_endpoint(client, args.endpoint_name, args.name)
     if record is not None:
         record.deployments.pop(args.name, None)
