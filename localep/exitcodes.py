@@ -18,3 +18,12 @@ class ExitCode(enum.IntEnum):
     MISMATCH = 9
     TIMEOUT = 10
     INTERRUPTED = 130
+
+
+class AzExitCode(enum.IntEnum):
+    """What `localep az` returns: azure-cli's codes, which scripts written for az test (not the ones above)."""
+
+    OK = 0
+    ERROR = 1  # any failure: a bad request, a failed deployment, an error answer
+    USAGE = 2  # the command line does not parse
+    NOT_FOUND = 3  # the named resource does not exist (what `show` scripts test)

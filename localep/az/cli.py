@@ -15,6 +15,7 @@ from localep.az.notices import notice_once
 from localep.az.output import render
 from localep.az.table import VERBS, Verb
 from localep.errors import LocalepError
+from localep.exitcodes import ExitCode
 
 PROG = "localep az"
 
@@ -107,5 +108,5 @@ def main(argv: Sequence[str], stdout: Optional[Any] = None) -> int:
         print(AzError(f"the Docker engine refused: {explanation}").render(), file=sys.stderr)
         return int(AzExit.ERROR)
     except KeyboardInterrupt:
-        print("ERROR: interrupted", file=sys.stderr)
-        return 130
+        print("ERROR: interrupted; what this command started was removed", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)

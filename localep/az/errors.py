@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import enum
-
-
-class AzExit(enum.IntEnum):
-    """azure-cli's documented exit codes."""
-
-    OK = 0
-    ERROR = 1  # any failure: a bad request, a failed deployment, an error answer
-    USAGE = 2  # the command line does not parse
-    NOT_FOUND = 3  # the named resource does not exist (what `show` scripts test)
+from localep.exitcodes import AzExitCode as AzExit
 
 
 class AzError(Exception):
