@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -141,4 +142,33 @@ def test_registered_model_reference_runs_with_localep_az(project, az_env):
     request = project / "sample-request.json"
     invoked = az(az_env, "ml", "online-endpoint", "invoke", "-n", name, "--request-file", str(request))
     assert invoked.stdout == f'"{PREDICTION}"\n'
+    assert az(az_env, "ml", "online-endpoint", "delete", "-n", name, "--yes").returncode == 0
+
+
+SLOW_INIT = "import time\n\n\ndef init():\n    time.sleep(120)\n\n\ndef run(data):\n    return data\n"
+
+
+def test_ctrl_c_during_create_removes_what_it_started(project, az_env, docker_client):
+    name = az_env["ENDPOINT_NAME"]
+    assert az(az_env, "ml", "online-endpoint", "create", "--local", "-n", name).returncode == 0
+    slow = project / "slow"
+    shutil.copytree(project / "onlinescoring", slow)
+    (slow / "score.py").write_text(SLOW_INIT)
+    spec = (project / "blue-deployment.yml").read_text().replace("code: onlinescoring", "code: slow")
+    (project / "slow-deployment.yml").write_text(spec)
+    process = subprocess.Popen([sys.executable, "-m", "localep", "az", "ml", "online-deployment", "create", "-n",
+                                "blue", "-e", name, "-f", str(project / "slow-deployment.yml")],
+                               env=az_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not docker_client.containers.list(filters={"label": f"localep.endpoint={name}"}):
+        assert time.monotonic() < deadline and process.poll() is None, process.communicate()
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert out == "" and "ERROR: interrupted" in err
+    assert docker_client.containers.list(all=True, filters={"label": f"localep.endpoint={name}"}) == []
+    shown = az(az_env, "ml", "online-deployment", "show", "-n", "blue", "-e", name, "--query", "provisioning_state",
+               "-o", "tsv")
+    assert shown.stdout == "Failed\n"
     assert az(az_env, "ml", "online-endpoint", "delete", "-n", name, "--yes").returncode == 0

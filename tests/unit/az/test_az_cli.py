@@ -100,3 +100,16 @@ def test_delete_without_yes_and_without_a_terminal_refuses(capsys, monkeypatch, 
     assert code == AzExit.ERROR
     assert "Use --yes" in capsys.readouterr().err
     assert store.load_endpoint("ep") is not None
+
+
+def test_docker_down_is_an_az_error_naming_the_engine(capsys, monkeypatch, tmp_path):
+    from localep.dockerclient import docker_client
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    docker_client.cache_clear()
+    try:
+        code, out = run("ml", "online-endpoint", "create", "--local", "-n", "ep")
+    finally:
+        docker_client.cache_clear()
+    assert (code, out) == (AzExit.ERROR, "")
+    assert "ERROR: " in capsys.readouterr().err
