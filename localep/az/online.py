@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional, cast
 
+import click
 import requests
 
 from localep.az import store
@@ -20,9 +21,10 @@ from localep.az.output import RawText
 from localep.az.store import FAILED, SUCCEEDED, DeploymentRecord, EndpointRecord
 from localep.commands.invoke import score
 from localep.commands.keys import endpoint_token, replace_key
-from localep.commands.traffic import apply_shares
+from localep.commands.traffic import apply_shares, parse_shares
 from localep.dockerclient import docker_client
 from localep.errors import LocalepError
+from localep.gateway.config import DeploymentRoute, check_mirror, check_traffic
 from localep.gateway.process import GatewayRejected, GatewayUnreachable, gateway_state
 from localep.images.settings import current_settings
 from localep.progress import Reporter
@@ -67,14 +69,11 @@ def confirm(args: argparse.Namespace, what: str) -> None:
 
 
 def parse_split(text: Optional[str], flag: str) -> Dict[str, int]:
-    """az's "blue=90 green=10" (spaces or commas between pairs)."""
-    shares: Dict[str, int] = {}
-    for pair in (text or "").replace(",", " ").split():
-        name, sep, value = pair.partition("=")
-        if not sep or not name or not value.strip().isdigit():
-            raise AzError(f"{flag}: {pair!r} is not DEPLOYMENT=PERCENT (e.g. \"blue=90 green=10\")", AzExit.USAGE)
-        shares[name] = int(value)
-    return shares
+    """az's "blue=90 green=10" (spaces or commas between pairs), read as `localep traffic` reads its pairs."""
+    try:
+        return parse_shares((text or "").replace(",", " ").split())
+    except click.BadParameter as error:
+        raise AzError(f"{flag}: {error.message}", AzExit.USAGE) from None
 
 
 def _gateway_config(name: str) -> Optional[Dict[str, Any]]:
@@ -171,21 +170,13 @@ def _apply_endpoint_sets(record: EndpointRecord, sets: List[str]) -> None:
 
 
 def _check_shares(record: EndpointRecord, traffic: Dict[str, int], mirror: Dict[str, int]) -> None:
-    """The cloud's rules, checked before anything changes: known deployments, at most 100%, one mirror <= 50%."""
-    for what, shares in (("traffic", traffic), ("mirror_traffic", mirror)):
-        unknown = sorted(name for name, share in shares.items() if name not in record.deployments and share > 0)
-        if unknown:
-            known = ", ".join(sorted(record.deployments)) or "none"
-            raise AzError(f"{what} names deployment(s) {', '.join(unknown)} that endpoint {record.name} does not "
-                          f"have (deployments: {known})", code="BadArgument")
-    if sum(traffic.values()) > 100:
-        raise AzError(f"traffic adds up to {sum(traffic.values())}%; it must be at most 100", code="BadArgument")
-    live_mirror = {name: share for name, share in mirror.items() if share > 0}
-    if len(live_mirror) > 1 or any(share > 50 for share in live_mirror.values()):
-        raise AzError("mirror_traffic: at most one deployment, with at most 50%", code="BadArgument")
-    for name in live_mirror:
-        if traffic.get(name, 0) > 0:
-            raise AzError(f"deployment {name} cannot get both live and mirror traffic", code="BadArgument")
+    """The gateway's (the cloud's) rules, checked against the recorded deployments before anything changes."""
+    deployments = cast(Mapping[str, DeploymentRoute], dict.fromkeys(record.deployments))
+    try:
+        check_traffic(traffic, deployments)
+        check_mirror(mirror, deployments)
+    except ValueError as error:
+        raise AzError(f"endpoint {record.name}: {error}", code="BadArgument") from None
 
 
 def _push_shares(record: EndpointRecord) -> None:
