@@ -135,6 +135,7 @@ def endpoint_update(args: argparse.Namespace) -> Dict[str, Any]:
     if not name:
         raise AzError("the following arguments are required: --name/-n (or --file/-f)", AzExit.USAGE)
     record = _record(name)
+    auth_before = record.auth_mode
     if args.file:
         record.auth_mode, record.description, record.tags = endpoint.auth_mode, endpoint.description, dict(endpoint.tags)
         if "traffic" in endpoint.lines:
@@ -150,6 +151,9 @@ def endpoint_update(args: argparse.Namespace) -> Dict[str, Any]:
     record.traffic, record.mirror_traffic = traffic, {k: v for k, v in mirror.items() if v > 0}
     store.save_endpoint(record)
     _push_shares(record)
+    if record.auth_mode != auth_before and running_gateway(name) is not None and not record.local:
+        Reporter().warn(f"auth_mode {record.auth_mode} applies when {name} restarts: the running endpoint keeps "
+                        f"{auth_before} (`localep down {name}`, then create its deployments again)")
     return endpoint_document(name)
 
 
