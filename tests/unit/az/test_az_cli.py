@@ -113,3 +113,14 @@ def test_docker_down_is_an_az_error_naming_the_engine(capsys, monkeypatch, tmp_p
         docker_client.cache_clear()
     assert (code, out) == (AzExit.ERROR, "")
     assert "ERROR: " in capsys.readouterr().err
+
+
+def test_localep_az_passes_az_arguments_through_click():
+    from tests.click_runner import cli_runner
+
+    from localep.cli import cli
+
+    result = cli_runner().invoke(cli, ["az", "ml", "model", "list", "-o", "json", "--query", "length(@)"])
+    assert (result.exit_code, result.stdout) == (0, "0\n")
+    result = cli_runner().invoke(cli, ["az", "ml", "model", "show", "-n", "m", "-v", "1"])
+    assert result.exit_code == 3
