@@ -362,8 +362,10 @@ def _run(deployment: Deployment, file: str, overrides: List[str], all_traffic: b
     record.deployments[name] = entry
     if all_traffic:
         record.traffic = {other: 0 for other in record.traffic} | {name: 100}
-    elif record.local and not any(share > 0 for share in record.traffic.values()):
-        record.traffic[name] = 100  # az ml --local sends everything to the endpoint's deployment
+    elif record.local and not _serving(record, exclude=name):
+        # az ml --local sends everything to the endpoint's (one) deployment: so does a --local endpoint whose
+        # traffic no healthy deployment holds
+        record.traffic = {other: 0 for other in record.traffic} | {name: 100}
     record.traffic.setdefault(name, 0)
     project = Project(
         endpoint=Endpoint(name=endpoint_name, file=None, auth_mode=record.auth_mode,
@@ -386,6 +388,12 @@ def _run(deployment: Deployment, file: str, overrides: List[str], all_traffic: b
     store.save_endpoint(record)
     _push_shares(record)
     return deployment_document(endpoint_name, name)
+
+
+def _serving(record: EndpointRecord, exclude: str) -> List[str]:
+    """Deployments other than `exclude` that hold live traffic and did not fail."""
+    return [other for other, share in record.traffic.items() if share > 0 and other != exclude
+            and other in record.deployments and record.deployments[other].provisioning_state == SUCCEEDED]
 
 
 def deployment_document(endpoint_name: str, name: str) -> Dict[str, Any]:
