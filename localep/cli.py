@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "traffic",
     "stats",
     "record",
+    "batch",
 ]
 
 

@@ -21,6 +21,7 @@ from localep.spec.schema import (
     STRING,
     Field,
     _mapping,
+    _mapping_of,
 )
 
 _STRING = Field(STRING)
@@ -41,7 +42,7 @@ _SETTINGS_FIELDS: Dict[str, Field] = {
     "logging_level": Field(STRING, choices=LOGGING_LEVELS),
     "environment_variables": _SCALAR_MAP,
 }
-SETTINGS = _mapping(instance_count=Field(INTEGER, minimum=1), **_SETTINGS_FIELDS)
+SETTINGS = _mapping_of({"instance_count": Field(INTEGER, minimum=1), **_SETTINGS_FIELDS})
 RESOURCES = _mapping(instance_count=Field(INTEGER, minimum=1), instance_type=_STRING, properties=_SCALAR_MAP)
 
 _COMMON_FIELDS: Dict[str, Field] = {
@@ -63,33 +64,25 @@ _ONLINE_ONLY_HINTS = {
     "request_settings": "online deployments only; batch deployments take settings.retry_settings",
 }
 
-MODEL_BATCH_DEPLOYMENT = _mapping(
+MODEL_BATCH_DEPLOYMENT = _mapping_of(
+    {"type": Field(STRING, choices=("model",)), "settings": SETTINGS, "job_definition": _ANY, **_COMMON_FIELDS},
     hints={
         **_ONLINE_ONLY_HINTS,
         **{name: f"with type: model it belongs under settings: (settings.{name})" for name in _SETTINGS_FIELDS},
     },
-    type=Field(STRING, choices=("model",)),
-    settings=SETTINGS,
-    job_definition=_ANY,
-    **_COMMON_FIELDS,
 )
-FLAT_BATCH_DEPLOYMENT = _mapping(
+FLAT_BATCH_DEPLOYMENT = _mapping_of(
+    {**_SETTINGS_FIELDS, **_COMMON_FIELDS},
     hints={
         **_ONLINE_ONLY_HINTS,
         "settings": "only deployments with type: model take a settings: block; this legacy form (no type) "
         "sets mini_batch_size and the others at the top level",
     },
-    **_SETTINGS_FIELDS,
-    **_COMMON_FIELDS,
 )
 
 BATCH_AUTH_MODES = ("aad_token",)
-BATCH_ENDPOINT = _mapping(
-    hints={
-        "traffic": "batch endpoints have no traffic split: set defaults.deployment_name, or pass --deployment",
-        "mirror_traffic": "batch endpoints have no traffic split",
-    },
-    **{
+BATCH_ENDPOINT = _mapping_of(
+    {
         "$schema": _ANY,
         "name": Field(STRING, required=True, pattern=NAME_PATTERN),
         "description": _STRING,
@@ -104,5 +97,9 @@ BATCH_ENDPOINT = _mapping(
         "provisioning_state": _ANY,
         "location": _ANY,
         "id": _ANY,
+    },
+    hints={
+        "traffic": "batch endpoints have no traffic split: set defaults.deployment_name, or pass --deployment",
+        "mirror_traffic": "batch endpoints have no traffic split",
     },
 )

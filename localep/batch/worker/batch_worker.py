@@ -177,7 +177,7 @@ def _result_rows(result: Any, output_action: str) -> Tuple[int, str]:
         if _is_dataframe(result):
             return len(result), result.to_csv(header=None, index=None, sep=" ")
         if isinstance(result, list):
-            return len(result), "".join("{}\n".format(item) for item in result)
+            return len(result), "".join(f"{item}\n" for item in result)
         raise TypeError(f"{NOT_LIST_OR_DATAFRAME}: run() returned {type(result).__name__}")
     if result is None:
         raise TypeError("run() returned None; with summary_only it must return what it processed "
