@@ -312,15 +312,19 @@ class BatchJob:
                 for event in events:
                     self._handle(slot, event)
             self._expire_leases()
+            self._check_threshold()
             self._hand_out()
-            if self.scheduler.threshold_exceeded:
-                counts = self.scheduler.counts()
-                raise JobAborted(
-                    f"error_threshold exceeded: {counts.items_failed} failed item(s) > "
-                    f"{self.settings.error_threshold} ({self.deployment.settings_key('error_threshold')})",
-                    ExitCode.BATCH_JOB_FAILED)
             self._progress()
         self._progress(force=True)
+        self._check_threshold()
+
+    def _check_threshold(self) -> None:
+        if self.scheduler.threshold_exceeded:
+            counts = self.scheduler.counts()
+            raise JobAborted(
+                f"error_threshold exceeded: {counts.items_failed} failed item(s) > "
+                f"{self.settings.error_threshold} ({self.deployment.settings_key('error_threshold')})",
+                ExitCode.BATCH_JOB_FAILED)
 
     def _handle(self, slot: Slot, event: WorkerEvent) -> None:
         now = time.monotonic()

@@ -154,13 +154,14 @@ def _detach(deployment: BatchDeployment, argv: List[str], values: Any) -> None:
 
 
 def _print_summary(outcome: JobOutcome) -> None:
-    summary = outcome.to_dict()
-    status = summary["status"]
-    click.echo(f"{status}: {summary['succeeded']} of {summary['items']} item(s) succeeded, {summary['failed']} failed, "
-               f"{summary['retried']} retried, in {summary['duration_seconds']:.1f}s (job {summary['job']})")
-    if summary["predictions"]:
-        click.echo(f"predictions: {summary['predictions']}")
-    click.echo(f"output:      {summary['output']}")
-    click.echo(f"logs:        {summary['logs']}")
-    if outcome.record.error:
-        click.echo(click.style("error: ", fg="red", bold=True) + outcome.record.error, err=True)
+    record, counts = outcome.record, outcome.record.counts
+    not_run = counts.items - counts.items_succeeded - counts.items_failed
+    click.echo(f"{record.status.value}: {counts.items_succeeded} of {counts.items} item(s) succeeded, "
+               f"{counts.items_failed} failed" + (f", {not_run} not run" if not_run else "")
+               + f", {counts.retries} retried, in {outcome.duration:.1f}s (job {record.name})")
+    if record.predictions:
+        click.echo(f"predictions: {record.predictions}")
+    click.echo(f"output:      {record.output}")
+    click.echo(f"logs:        {Path(record.output) / 'logs'}")
+    if record.error:
+        click.echo(click.style("error: ", fg="red", bold=True) + record.error, err=True)

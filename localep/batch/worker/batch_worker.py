@@ -190,7 +190,12 @@ def _result_rows(result: Any, output_action: str) -> Tuple[int, str]:
 
 
 def _formatted_error() -> str:
-    return traceback.format_exc()
+    """The current exception's traceback from the user's first frame on (the driver's own frames say nothing)."""
+    kind, value, frames = sys.exc_info()
+    while frames is not None and (frames.tb_frame.f_code.co_filename == os.path.abspath(__file__)
+                                  or frames.tb_frame.f_code.co_filename.startswith("<frozen ")):
+        frames = frames.tb_next
+    return "".join(traceback.format_exception(kind, value, frames))
 
 
 class Worker:

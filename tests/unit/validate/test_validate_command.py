@@ -28,7 +28,7 @@ def test_errors_print_file_line_message_and_exit_spec(tree):
 def test_warnings_alone_exit_zero(tree):
     result = run(str(tree / "batch" / "deployment.yml"))
     assert result.exit_code == ExitCode.OK
-    assert "warning: batch deployment: not checked by this command" in all_output(result)
+    assert "deployment.yml:4: warning: model: azureml:mnist:1 is a cloud reference" in all_output(result)
 
 
 def test_json_report_shape(tree):
