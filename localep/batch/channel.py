@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,9 +75,15 @@ def _event(message: Dict[str, Any]) -> WorkerEvent:
     raise ValueError(f"unknown worker event {kind!r}")
 
 
-def _connect(port: int, deadline: float) -> socket.socket:
+class StartCanceled(Exception):
+    """The job ended while a worker was still being started."""
+
+
+def _connect(port: int, deadline: float, stop: Optional[threading.Event]) -> socket.socket:
     """Connect to the supervisor, retrying while the container is still starting."""
     while True:
+        if stop is not None and stop.is_set():
+            raise StartCanceled()
         try:
             return socket.create_connection(("127.0.0.1", port), timeout=5)
         except OSError:
@@ -85,8 +92,9 @@ def _connect(port: int, deadline: float) -> socket.socket:
             time.sleep(0.05)
 
 
-def _request(port: int, token: str, request: Dict[str, Any], deadline: float) -> socket.socket:
-    sock = _connect(port, deadline)
+def _request(port: int, token: str, request: Dict[str, Any], deadline: float,
+             stop: Optional[threading.Event] = None) -> socket.socket:
+    sock = _connect(port, deadline, stop)
     sock.sendall(json.dumps({"token": token, **request}).encode() + b"\n")
     return sock
 
@@ -100,10 +108,12 @@ class WorkerChannel:
         self._buffer = b""
 
     @classmethod
-    def open(cls, port: int, token: str, stdout: str, stderr: str, deadline: float) -> WorkerChannel:
-        """Ask the supervisor for a new worker; the worker's hello names its pid (to kill it on a timeout)."""
+    def open(cls, port: int, token: str, stdout: str, stderr: str, deadline: float,
+             stop: Optional[threading.Event] = None) -> WorkerChannel:
+        """Ask the supervisor for a new worker; the worker's hello names its pid (to kill it on a timeout).
+        Setting `stop` gives up (StartCanceled) instead of retrying until `deadline`."""
         while True:
-            sock = _request(port, token, {"op": "worker", "stdout": stdout, "stderr": stderr}, deadline)
+            sock = _request(port, token, {"op": "worker", "stdout": stdout, "stderr": stderr}, deadline, stop)
             sock.settimeout(max(1.0, deadline - time.monotonic()))
             try:
                 line = sock.makefile("rb").readline()

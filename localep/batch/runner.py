@@ -13,12 +13,14 @@ import enum
 import secrets
 import selectors
 import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Set, Tuple
 
 import docker
+from docker.models.containers import Container
 
 from localep.batch import layout as output
 from localep.batch.channel import (
@@ -65,7 +67,7 @@ class Instance:
     index: int
     name: str
     port: int
-    container: object
+    container: Container
 
 
 @dataclass
@@ -158,14 +160,18 @@ class BatchJob:
         self.workers_used: Set[str] = set()
         self.selector = selectors.DefaultSelector()
         self.starter = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="batch-start")
+        self.stop_starting = threading.Event()
         self.starting: Dict[concurrent.futures.Future, Slot] = {}
         self.last_progress = 0.0
 
     # --- the whole job -------------------------------------------------------------------------------------------
 
     def run(self) -> JobOutcome:
-        previous_term = signal.signal(signal.SIGTERM, _raise_interrupted)
-        exit_code, status, error = ExitCode.OK, JobStatus.COMPLETED, None
+        """The job from start to end; whatever happens, every container is removed and the record is final."""
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous_term = signal.signal(signal.SIGTERM, _raise_interrupted) if in_main_thread else None
+        exit_code, status = ExitCode.ERROR, JobStatus.FAILED
+        error: Optional[str] = "the runner failed unexpectedly"
         group = ContainerGroup(self.client)
         try:
             write_job(self.record)
@@ -180,18 +186,24 @@ class BatchJob:
                 error += "\n" + failure.detail
         except (KeyboardInterrupt, _Interrupted):
             exit_code, status, error = ExitCode.INTERRUPTED, JobStatus.CANCELED, "canceled (Ctrl-C or SIGTERM)"
+        except Exception as unexpected:  # e.g. the Docker engine went away: recorded, then reported by the caller
+            error = f"{type(unexpected).__name__}: {unexpected}"
+            raise
         finally:
-            ignored = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+            signals = (signal.SIGINT, signal.SIGTERM) if in_main_thread else ()
+            ignored = {sig: signal.signal(sig, signal.SIG_IGN) for sig in signals}
             try:
                 self._stop_workers(graceful=status is JobStatus.COMPLETED)
                 if group.containers:
                     self.reporter.step(f"removing {len(group.containers)} container(s) of {self.record.name}")
                 group.remove_all()
+                self.starter.shutdown(wait=True)  # quick: their containers are gone and `stop_starting` is set
                 self._finish(status, error, exit_code)
             finally:
                 for sig, handler in ignored.items():
                     signal.signal(sig, handler)
-                signal.signal(signal.SIGTERM, previous_term)
+                if in_main_thread:
+                    signal.signal(signal.SIGTERM, previous_term)
         return JobOutcome(
             record=self.record, exit_code=exit_code, duration=time.monotonic() - self.started,
             startup_seconds=None if self.first_ready is None else self.first_ready - self.started,
@@ -234,7 +246,7 @@ class BatchJob:
         stdout = self.layout.container_user_stream("stdout", instance.name, slot.process)
         stderr = self.layout.container_user_stream("stderr", instance.name, slot.process)
         future = self.starter.submit(WorkerChannel.open, instance.port, self.token, stdout, stderr,
-                                     time.monotonic() + WORKER_START_TIMEOUT)
+                                     time.monotonic() + WORKER_START_TIMEOUT, self.stop_starting)
         self.starting[future] = slot
 
     def _collect_started(self) -> None:
@@ -243,6 +255,7 @@ class BatchJob:
             try:
                 channel = future.result()
             except (OSError, LocalepError) as error:
+                self._check_container(slot.instance)
                 raise DeploymentFailed(
                     f"cannot start a worker in {slot.instance.name}: {error}", detail=self._container_logs(slot.instance)
                 ) from None
@@ -264,19 +277,30 @@ class BatchJob:
         if replace and not self.scheduler.finished:
             self._start_worker(slot.instance)
 
+    def _check_container(self, instance: Instance) -> None:
+        try:
+            instance.container.reload()
+        except docker.errors.NotFound:
+            raise DeploymentFailed(f"the container of {instance.name} was removed while the job ran") from None
+        if instance.container.status != "running":
+            state = instance.container.attrs.get("State", {})
+            why = " (out of memory)" if state.get("OOMKilled") else ""
+            raise DeploymentFailed(f"the container of {instance.name} stopped{why} with exit code "
+                                   f"{state.get('ExitCode')}", detail=self._container_logs(instance))
+
     def _container_logs(self, instance: Instance) -> str:
         try:
-            instance.container.reload()  # type: ignore[attr-defined]
-            logs = instance.container.logs(tail=40).decode(errors="replace")  # type: ignore[attr-defined]
-            status = instance.container.status  # type: ignore[attr-defined]
+            instance.container.reload()
+            logs = instance.container.logs(tail=40).decode(errors="replace")
+            status = instance.container.status
         except docker.errors.DockerException:
             return ""
         return f"--- {instance.name} ({status}) ---\n{logs}"
 
     def _stop_workers(self, graceful: bool) -> None:
+        self.stop_starting.set()
         for future in list(self.starting):
             future.cancel()
-        self.starter.shutdown(wait=False)
         live = [slot for slot in self.slots if slot.channel is not None and slot.state is not SlotState.GONE]
         if graceful:
             for slot in live:
@@ -372,7 +396,9 @@ class BatchJob:
         return self.deployment.instance_count * self.settings.max_concurrency_per_instance
 
     def _lost(self, slot: Slot, reason: str) -> None:
-        """The worker process ended on its own: during init() it is an init failure, else its try failed."""
+        """The worker process ended on its own: during init() it is an init failure, else its try failed.
+        If its whole container is gone (killed, out of memory), the job cannot go on."""
+        self._check_container(slot.instance)
         if slot.state is SlotState.STARTING:
             self._init_failed(slot, f"the worker process exited during init(): {reason}")
             return

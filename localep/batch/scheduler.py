@@ -1,16 +1,19 @@
 """The batch job's work queue: mini-batches leased to workers with a deadline, retried, counted once.
 
 Dask's task states and Celery's visibility timeout at a small scale: one state enum, one method (`_move`)
-that changes a task's state, and every counter derived from the states. Pure and clock-free (callers pass
-`now`), so the rules are unit-tested without Docker or threads.
+that changes a task's state, and every counter derived from the states (`counts()`). The loop's per-event
+questions (is anything waiting, which leases are due, has the threshold been crossed) read indexes that only
+`_move` maintains, so a job of 10,000 mini-batches costs no more per event than one of ten. Pure and clock-free
+(callers pass `now`), so the rules are unit-tested without Docker or threads.
 """
 
 from __future__ import annotations
 
+import collections
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple
 
 
 class TaskState(enum.Enum):
@@ -98,27 +101,33 @@ class Scheduler:
         self.tasks: Dict[int, Task] = {task.id: task for task in tasks}
         self.max_tries = max(1, max_tries)
         self.error_threshold = error_threshold
-        self._queue: List[int] = list(self.tasks)
+        self._queue: Deque[int] = collections.deque(self.tasks)  # WAITING, in hand-out order
+        self._in_lease: Dict[int, Task] = {}
+        self._failed_items = 0
 
     def _move(self, task: Task, state: TaskState) -> None:
+        """The only place a task changes state, and so the only place the indexes change."""
         if state not in _ALLOWED[task.state]:
             raise ValueError(f"mini-batch {task.id}: {task.state.value} -> {state.value} is not a valid move")
         task.state = state
         if state is TaskState.WAITING:
             self._queue.append(task.id)
-        if state is not TaskState.LEASED:
+        if state is TaskState.LEASED:
+            self._in_lease[task.id] = task
+        else:
+            self._in_lease.pop(task.id, None)
             task.deadline = None
+        self._failed_items += task.failed_items
 
     def lease(self, worker: str, now: float, timeout: float) -> Optional[Task]:
         """The next waiting mini-batch for `worker`, due back within `timeout` seconds; None when none waits."""
-        while self._queue:
-            task = self.tasks[self._queue.pop(0)]
-            if task.state is TaskState.WAITING:
-                self._move(task, TaskState.LEASED)
-                task.attempts.append(Attempt(worker=worker, started=now))
-                task.deadline = now + timeout
-                return task
-        return None
+        if not self._queue:
+            return None
+        task = self.tasks[self._queue.popleft()]
+        self._move(task, TaskState.LEASED)
+        task.attempts.append(Attempt(worker=worker, started=now))
+        task.deadline = now + timeout
+        return task
 
     def _leased(self, task_id: int, worker: str) -> Optional[Task]:
         """The task if `worker` still holds its lease; a late answer for an expired lease is ignored."""
@@ -150,35 +159,33 @@ class Scheduler:
 
     def expired(self, now: float) -> List[Task]:
         """Leases past their deadline (the caller replaces those workers, then calls `fail`)."""
-        return [task for task in self.tasks.values()
-                if task.state is TaskState.LEASED and task.deadline is not None and task.deadline <= now]
+        return [task for task in self._in_lease.values() if task.deadline is not None and task.deadline <= now]
 
     def lease_of(self, worker: str) -> Optional[Task]:
-        return next((task for task in self.tasks.values() if task.worker == worker), None)
+        return next((task for task in self._in_lease.values() if task.worker == worker), None)
 
     def next_deadline(self) -> Optional[float]:
-        deadlines = [task.deadline for task in self.tasks.values() if task.deadline is not None]
+        deadlines = [task.deadline for task in self._in_lease.values() if task.deadline is not None]
         return min(deadlines) if deadlines else None
 
     def abandon(self) -> None:
         """The job stops early: whatever is not finished never will be."""
-        for task in self.tasks.values():
-            if task.state in (TaskState.WAITING, TaskState.LEASED):
-                self._move(task, TaskState.ABANDONED)
+        for task_id in list(self._queue) + list(self._in_lease):
+            self._move(self.tasks[task_id], TaskState.ABANDONED)
         self._queue.clear()
 
     @property
     def has_waiting(self) -> bool:
-        return any(task.state is TaskState.WAITING for task in self.tasks.values())
+        return bool(self._queue)
 
     @property
     def finished(self) -> bool:
-        return all(task.state not in (TaskState.WAITING, TaskState.LEASED) for task in self.tasks.values())
+        return not self._queue and not self._in_lease
 
     @property
     def threshold_exceeded(self) -> bool:
         """error_threshold counts failed items over the whole job; -1 ignores failures."""
-        return self.error_threshold >= 0 and self.counts().items_failed > self.error_threshold
+        return self.error_threshold >= 0 and self._failed_items > self.error_threshold
 
     def counts(self) -> Counts:
         tasks = list(self.tasks.values())

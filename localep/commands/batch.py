@@ -116,10 +116,10 @@ def _run(deployment: BatchDeployment, argv: List[str], values: Any) -> None:
         resolve_input(values["input_text"])
         _detach(deployment, argv, values)
         return
+    client = docker_client()
     job = prepare_job(deployment, values["input_text"], values["output_dir"], overrides, values["overwrite"],
                       values["job_name"])
     reporter = Reporter(quiet=as_json)
-    client = docker_client()
     reporter.step(f"job {job.record.name}: output in {job.layout.root}")
     outcome = run_job(client, job, options.build_settings(values["pull"], values["ca_bundle"], values["rebuild"]),
                       reporter)

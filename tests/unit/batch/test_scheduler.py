@@ -90,3 +90,29 @@ def test_max_retries_zero_still_runs_each_mini_batch_once():
     scheduler = Scheduler(split_into_tasks(files(1), 1), max_tries=0, error_threshold=-1)
     task = scheduler.lease("a", 0, 30)
     assert scheduler.fail(task.id, "a", "boom", 1).state is TaskState.FAILED
+
+
+def test_the_indexes_agree_with_the_states_through_a_random_job():
+    import random
+
+    rng = random.Random(7)
+    scheduler = Scheduler(split_into_tasks(files(60), 3), max_tries=2, error_threshold=-1)
+    now = 0.0
+    while not scheduler.finished:
+        now += 1
+        task = scheduler.lease(f"w{rng.randint(1, 4)}", now, 5)
+        if task is None:
+            for expired in scheduler.expired(now + 10):
+                scheduler.fail(expired.id, expired.worker, "timed out", now, "timed out")
+            continue
+        choice = rng.random()
+        if choice < 0.5:
+            scheduler.succeed(task.id, task.worker, rng.randint(0, 4), now)
+        elif choice < 0.8:
+            scheduler.fail(task.id, task.worker, "boom", now)
+        counts = scheduler.counts()
+        assert scheduler._failed_items == counts.items_failed
+        assert scheduler.has_waiting == any(t.state is TaskState.WAITING for t in scheduler.tasks.values())
+    counts = scheduler.counts()
+    assert counts.mini_batches_pending == 0
+    assert counts.items_succeeded + counts.items_failed == 60
