@@ -38,6 +38,7 @@ from localep.spec.loader import (
     _build_model,
     _completeness_problems,
     _given,
+    _text_map,
     classify,
 )
 from localep.spec.runnable import check_runnable_locally, local_file_diagnostics
@@ -100,7 +101,7 @@ def _build_batch_deployment(document: Document, form: str) -> Tuple[BatchDeploym
         instance_count=instance_count,
         settings=settings,
         description=data.get("description"),
-        tags={name: document.text(f"tags.{name}", value) for name, value in (data.get("tags") or {}).items()},
+        tags=_text_map(document, "tags"),
         raw=data,
         lines=dict(document.lines),
     )
@@ -145,7 +146,7 @@ def read_batch_endpoint(document: Document) -> Tuple[Optional[BatchEndpoint], Li
         file=document.file,
         default_deployment=defaults.get("deployment_name"),
         description=data.get("description"),
-        tags={name: document.text(f"tags.{name}", value) for name, value in (data.get("tags") or {}).items()},
+        tags=_text_map(document, "tags"),
         lines=dict(document.lines),
     )
     return endpoint, problems

@@ -10,12 +10,10 @@ from typing import Dict
 
 from localep.spec.batch_model import LOGGING_LEVELS, OUTPUT_ACTIONS
 from localep.spec.schema import (
+    _DEPLOYMENT_FIELDS,
     ANY,
-    CODE_CONFIGURATION,
-    ENVIRONMENT,
     INTEGER,
     MAP,
-    MODEL,
     NAME_PATTERN,
     SCALAR,
     STRING,
@@ -45,16 +43,11 @@ _SETTINGS_FIELDS: Dict[str, Field] = {
 SETTINGS = _mapping_of({"instance_count": Field(INTEGER, minimum=1), **_SETTINGS_FIELDS})
 RESOURCES = _mapping(instance_count=Field(INTEGER, minimum=1), instance_type=_STRING, properties=_SCALAR_MAP)
 
+# The keys batch deployments share with online ones are declared once, in the online schema.
+_SHARED_WITH_ONLINE = ("$schema", "name", "endpoint_name", "description", "tags", "properties", "model",
+                       "code_configuration", "environment")
 _COMMON_FIELDS: Dict[str, Field] = {
-    "$schema": _ANY,
-    "name": Field(STRING, required=True, pattern=NAME_PATTERN),
-    "endpoint_name": Field(STRING, required=True, pattern=NAME_PATTERN),
-    "description": _STRING,
-    "tags": _SCALAR_MAP,
-    "properties": _SCALAR_MAP,
-    "model": MODEL,
-    "code_configuration": CODE_CONFIGURATION,
-    "environment": ENVIRONMENT,
+    **{key: _DEPLOYMENT_FIELDS[key] for key in _SHARED_WITH_ONLINE},
     "compute": _STRING,
     "resources": RESOURCES,
 }
