@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import List
 
 from localep.spec.batch_loader import read_batch_deployment, read_batch_endpoint
-from localep.spec.diagnostics import WARNING, Diagnostic
+from localep.spec.diagnostics import Diagnostic
 from localep.spec.loader import BATCH_DEPLOYMENT
-from localep.spec.runnable import reference_diagnostics
+from localep.spec.runnable import runnable_diagnostics
 from localep.spec.yamlio import Document
 from localep.validate.checks import check_scoring_script
 
@@ -18,7 +18,7 @@ def validate_batch_file(document: Document, kind: str) -> List[Diagnostic]:
     deployment, problems = read_batch_deployment(document)
     if deployment is None:
         return problems
-    problems += reference_diagnostics(deployment, WARNING)
+    problems += runnable_diagnostics(deployment)
     code = deployment.code_configuration
     if code is not None and not code.reference and code.script_path.is_file():
         problems += check_scoring_script(code.script_path, batch=True)

@@ -92,15 +92,15 @@ def test_malformed_conda_file_is_reported(tree):
     ]
 
 
-def test_references_are_warnings(write):
+def test_references_are_errors_as_they_are_for_up(write):
     path = write(
         "managed/refs.yml",
         "name: refs\nendpoint_name: my-endpoint\nmodel: azureml:m:1\nenvironment: azureml:e@latest\n"
         "code_configuration:\n  code: ../model-1/onlinescoring\n  scoring_script: score.py\ninstance_type: x\n",
     )
     report = validate_paths([path])
-    assert report.errors == []
-    assert [(line, message.split(";")[0]) for _, line, message in messages(report, "warning")] == [
+    assert report.warnings == []
+    assert [(line, message.split(";")[0]) for _, line, message in messages(report, "error")] == [
         (3, "model: azureml:m:1 is a cloud reference"),
         (4, "environment: azureml:e@latest is a cloud reference"),
     ]
@@ -153,11 +153,11 @@ def test_other_yaml_is_skipped_and_batch_checked(tree, write):
     helm = write("ci/template.yaml", "replicas: {{ .Values.count }\n")
     report = validate_paths([workflow, helm, tree / "model-1" / "environment" / "conda.yml", tree / "batch"])
     assert report.skipped == [workflow, helm, tree / "model-1" / "environment" / "conda.yml"]
-    assert messages(report, "warning") == [
+    assert messages(report) == [
         ("deployment.yml", 4, "model: azureml:mnist:1 is a cloud reference; a local run needs the files: "
          "set model.path to the local folder")
     ]
-    assert report.errors == []
+    assert messages(report, "warning") == []
 
 
 def test_syntax_error_in_a_spec_is_an_error(write):
