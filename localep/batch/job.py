@@ -12,7 +12,7 @@ from typing import Optional
 
 import docker
 
-from localep.batch.inputs import BatchInput, resolve_input
+from localep.batch.inputs import BatchInput
 from localep.batch.jobs import JobRecord, job_dir, new_job_name
 from localep.batch.layout import OutputLayout, prepare_output
 from localep.batch.runner import BatchJob, JobOutcome
@@ -61,15 +61,15 @@ def default_output(job_name: str) -> Path:
     return job_dir(job_name) / "score"
 
 
-def prepare_job(deployment: BatchDeployment, input_text: str, output_dir: Optional[Path], overrides: JobOverrides,
-                overwrite: bool = False, job_name: Optional[str] = None) -> PreparedJob:
+def prepare_job(deployment: BatchDeployment, batch_input: BatchInput, output_dir: Optional[Path],
+                overrides: JobOverrides, overwrite: bool = False, job_name: Optional[str] = None) -> PreparedJob:
+    """The job's record and output folder (created here, so call it once Docker is known to answer)."""
     deployment = apply_job_overrides(deployment, overrides)
-    batch_input = resolve_input(input_text)
     name = job_name or new_job_name(deployment.endpoint_name)
     root = (output_dir or default_output(name)).expanduser().resolve()
     layout = prepare_output(root, deployment.settings.output_file_name, overwrite)
     record = JobRecord(name=name, endpoint=deployment.endpoint_name, deployment=deployment.name,
-                       deployment_file=os.path.abspath(deployment.file), input=input_text, output=str(root))
+                       deployment_file=os.path.abspath(deployment.file), input=batch_input.given, output=str(root))
     return PreparedJob(deployment, batch_input, layout, record)
 
 

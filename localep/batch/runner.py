@@ -266,10 +266,14 @@ class BatchJob:
                 ) from None
             slot.channel = channel
             script = script_in_container(self.deployment)
-            channel.init(script, str(PurePosixPath(script).parent), self.settings.output_action,
-                         self.settings.logging_level, slot.process)
-            self.selector.register(channel.sock, selectors.EVENT_READ, slot)
             output.log_line(self.layout.master_role, f"{slot.worker} started (pid {channel.pid} in its container)")
+            try:
+                channel.init(script, str(PurePosixPath(script).parent), self.settings.output_action,
+                             self.settings.logging_level, slot.process)
+            except ChannelClosed as closed:
+                self._lost(slot, str(closed))
+                continue
+            self.selector.register(channel.sock, selectors.EVENT_READ, slot)
 
     def _retire(self, slot: Slot, replace: bool) -> None:
         if slot.channel is not None:
@@ -308,14 +312,15 @@ class BatchJob:
             future.cancel()
         live = [slot for slot in self.slots if slot.channel is not None and slot.state is not SlotState.GONE]
         if graceful:
-            for slot in live:
+            # Idle workers call the script's shutdown(); one still in init() never got work and just goes.
+            for slot in (slot for slot in live if slot.state is SlotState.IDLE):
                 try:
                     assert slot.channel is not None
                     slot.channel.shutdown()
                 except ChannelClosed:
                     continue
             deadline = time.monotonic() + SHUTDOWN_TIMEOUT
-            for slot in live:
+            for slot in (slot for slot in live if slot.state is SlotState.IDLE):
                 assert slot.channel is not None
                 wait_for_answer(slot.channel, max(0.0, deadline - time.monotonic()))
         for slot in live:
@@ -479,6 +484,9 @@ class BatchJob:
         output.log_line(self.layout.progress_overview, line)
         if self.first_lease is not None:
             self.reporter.detail(line)
+        elif now - self.started > 2 * PROGRESS_INTERVAL:
+            ready = sum(slot.state is SlotState.IDLE for slot in self.slots)
+            self.reporter.detail(f"{ready}/{self.worker_count} worker(s) ready; init() is running")
 
     def _verdict(self) -> Tuple[ExitCode, JobStatus, Optional[str]]:
         counts = self.scheduler.counts()

@@ -111,14 +111,13 @@ def _run(deployment: BatchDeployment, argv: List[str], values: Any) -> None:
     overrides = JobOverrides(values["mini_batch_size"], values["instance_count"], values["output_file_name"],
                              values["error_threshold"])
     as_json: bool = values["as_json"]
+    apply_job_overrides(deployment, overrides)  # their errors come before anything starts
+    batch_input = resolve_input(values["input_text"])
     if values["detach"]:
-        apply_job_overrides(deployment, overrides)
-        resolve_input(values["input_text"])
         _detach(deployment, argv, values)
         return
     client = docker_client()
-    job = prepare_job(deployment, values["input_text"], values["output_dir"], overrides, values["overwrite"],
-                      values["job_name"])
+    job = prepare_job(deployment, batch_input, values["output_dir"], overrides, values["overwrite"], values["job_name"])
     reporter = Reporter(quiet=as_json)
     reporter.step(f"job {job.record.name}: output in {job.layout.root}")
     outcome = run_job(client, job, options.build_settings(values["pull"], values["ca_bundle"], values["rebuild"]),
