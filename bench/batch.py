@@ -4,7 +4,7 @@ The script is I/O-bound: run() sleeps 50 ms per file (the test fixture's BATCH_S
 scoring phase (first mini-batch handed out to the last one finished); including start-up is the whole job, from
 the CLI's start to its exit. Target (issue 9): 2x2 scores at least 3.5x as many items/s as 1x1 on 2 cores.
 
-    python bench/batch.py [--files 240] [--mini-batch-size 4]
+    python bench/batch.py [--files 480] [--mini-batch-size 10]
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def measure(data: Path, out: Path, instances: int, workers: int, mini_batch_size
     result = localep(["batch", "run", str(DEPLOYMENT), "--input", str(data), "--output", str(out), "--json",
                       "--mini-batch-size", str(mini_batch_size), "--set", f"resources.instance_count={instances}",
                       "--set", f"settings.max_concurrency_per_instance={workers}",
-                      "--set", "settings.environment_variables.BATCH_SLEEP=0.05"], env)
+                      "--set", "settings.environment_variables.BATCH_SLEEP=0.05",
+                      "--set", "settings.environment_variables.BATCH_RETURN=list"], env)
     total = time.monotonic() - started
     summary = json.loads(result.stdout)
     if summary["status"] != "Completed" or summary["failed"]:
@@ -47,8 +48,8 @@ def measure(data: Path, out: Path, instances: int, workers: int, mini_batch_size
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--files", type=int, default=240)
-    parser.add_argument("--mini-batch-size", type=int, default=4)
+    parser.add_argument("--files", type=int, default=480)
+    parser.add_argument("--mini-batch-size", type=int, default=10)
     args = parser.parse_args()
     env = cli_env()
     root = Path(tempfile.mkdtemp(prefix="localep-bench-batch-"))
