@@ -116,12 +116,12 @@ def _run(deployment: BatchDeployment, argv: List[str], values: Any) -> None:
     if values["detach"]:
         _detach(deployment, argv, values)
         return
+    build = options.build_settings(values["pull"], values["ca_bundle"], values["rebuild"])
     client = docker_client()
     job = prepare_job(deployment, batch_input, values["output_dir"], overrides, values["overwrite"], values["job_name"])
     reporter = Reporter(quiet=as_json)
     reporter.step(f"job {job.record.name}: output in {job.layout.root}")
-    outcome = run_job(client, job, options.build_settings(values["pull"], values["ca_bundle"], values["rebuild"]),
-                      reporter)
+    outcome = run_job(client, job, build, reporter)
     if as_json:
         emit_json(outcome.to_dict())
     else:
