@@ -69,7 +69,8 @@ def prepare_job(deployment: BatchDeployment, batch_input: BatchInput, output_dir
     root = (output_dir or default_output(name)).expanduser().resolve()
     layout = prepare_output(root, deployment.settings.output_file_name, overwrite)
     record = JobRecord(name=name, endpoint=deployment.endpoint_name, deployment=deployment.name,
-                       deployment_file=os.path.abspath(deployment.file), input=batch_input.given, output=str(root))
+                       deployment_file=os.path.abspath(deployment.file), input=batch_input.given, output=str(root),
+                       output_file_name=deployment.settings.output_file_name)
     return PreparedJob(deployment, batch_input, layout, record)
 
 

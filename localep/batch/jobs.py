@@ -61,6 +61,7 @@ class JobRecord:
     error: Optional[str] = None
     exit_code: Optional[int] = None
     predictions: Optional[str] = None  # the output file, once the job completed with append_row
+    output_file_name: str = "predictions.csv"
 
     def to_dict(self) -> Dict[str, Any]:
         data = asdict(self)

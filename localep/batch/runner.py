@@ -39,6 +39,7 @@ from localep.batch.channel import (
 from localep.batch.inputs import BatchInput
 from localep.batch.jobs import JobCounts, JobRecord, JobStatus, now_iso, write_job
 from localep.batch.layout import OutputLayout
+from localep.batch.orphans import reap_orphaned_jobs
 from localep.batch.plan import instance_name, plan_instance, script_in_container
 from localep.batch.scheduler import Counts, Scheduler, Task, TaskState, split_into_tasks
 from localep.errors import DeploymentFailed, LocalepError
@@ -216,6 +217,7 @@ class BatchJob:
 
     def _start(self, group: ContainerGroup) -> None:
         deployment = self.deployment
+        reap_orphaned_jobs(self.client, self.reporter)
         image = ensure_image(self.client, deployment, self.build, self.reporter)
         for warning in image.warnings if image.cached else []:
             self.reporter.warn(warning)

@@ -277,3 +277,29 @@ def test_invoke_runs_the_default_or_the_named_deployment(cli, batch_project, tmp
                      "--deployment", "nope")
     assert result.returncode == 3
     assert "deployment 'nope' not found" in result.stderr.decode()
+
+
+def test_a_killed_runners_containers_are_removed_by_the_next_job(cli, batch_project, tmp_path, docker_client,
+                                                                  localep_home):
+    write_inputs(tmp_path / "data", 20)
+    name = (batch_project / "name").read_text()
+    process = cli.popen("batch", "run", str(batch_project / "deployment.yml"), "--input", str(tmp_path / "data"),
+                        "--output", str(tmp_path / "killed"), "--mini-batch-size", "1",
+                        "--set", "settings.environment_variables.BATCH_SLEEP=1")
+    try:
+        _wait_for(lambda: bool(batch_containers(docker_client, name))
+                  and bool(list((tmp_path / "killed").glob("logs/sys/node/*/process001.txt"))))
+    finally:
+        process.kill()  # SIGKILL: the runner cannot clean up
+        process.communicate(timeout=30)
+    assert batch_containers(docker_client, name)
+    job = next((localep_home / "jobs").glob(f"batch-{name}-*/job.json"))
+    assert json.loads(job.read_text())["status"] == "Running"
+
+    code, _, stderr = run_batch(cli, batch_project, "--input", str(tmp_path / "data" / "f000.csv"), "--output",
+                                      str(tmp_path / "next"))
+    assert code == 0, stderr
+    assert not batch_containers(docker_client, name)
+    killed = json.loads(job.read_text())
+    assert killed["status"] == "Failed" and "ended without finishing the job" in killed["error"]
+    assert (tmp_path / "killed" / "INCOMPLETE.txt").is_file()
