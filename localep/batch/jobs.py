@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from localep.batch.scheduler import Counts
 from localep.fileio import atomic_write_json
 from localep.runtime.state import home
 
@@ -34,18 +35,6 @@ class JobStatus(str, enum.Enum):
 
 
 @dataclass
-class JobCounts:
-    mini_batches: int = 0
-    mini_batches_succeeded: int = 0
-    mini_batches_failed: int = 0
-    mini_batches_pending: int = 0
-    retries: int = 0
-    items: int = 0
-    items_succeeded: int = 0
-    items_failed: int = 0
-
-
-@dataclass
 class JobRecord:
     name: str
     endpoint: str
@@ -57,7 +46,7 @@ class JobRecord:
     pid: int = field(default_factory=os.getpid)
     start_time: str = field(default_factory=lambda: now_iso())
     end_time: Optional[str] = None
-    counts: JobCounts = field(default_factory=JobCounts)
+    counts: Counts = field(default_factory=Counts)
     error: Optional[str] = None
     exit_code: Optional[int] = None
     predictions: Optional[str] = None  # the output file, once the job completed with append_row
@@ -73,8 +62,8 @@ class JobRecord:
         known = {item.name for item in fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
         values["status"] = JobStatus(values.get("status", JobStatus.RUNNING.value))
-        values["counts"] = JobCounts(**{key: value for key, value in (values.get("counts") or {}).items()
-                                        if key in {item.name for item in fields(JobCounts)}})
+        counted = {item.name for item in fields(Counts)}
+        values["counts"] = Counts(**{key: value for key, value in (values.get("counts") or {}).items() if key in counted})
         return cls(**values)
 
 

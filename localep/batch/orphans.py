@@ -37,8 +37,8 @@ def reap_orphaned_jobs(client: docker.DockerClient, reporter: Reporter) -> List[
         write_job(record)
         layout = output.OutputLayout(Path(record.output), record.output_file_name, "")
         if layout.root.is_dir():
-            output.mark_incomplete(layout, record.status.value, record.error, record.counts.mini_batches_succeeded
-                                   + record.counts.mini_batches_failed, record.counts.mini_batches)
+            output.mark_incomplete(layout, record.status.value, record.error, record.counts.mini_batches_done,
+                                   record.counts.mini_batches)
         reporter.warn(f"job {name}: {record.error}")
         reaped.append(name)
     return reaped

@@ -15,7 +15,7 @@ import selectors
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar
 
@@ -37,7 +37,7 @@ from localep.batch.channel import (
     wait_for_answer,
 )
 from localep.batch.inputs import BatchInput
-from localep.batch.jobs import JobCounts, JobRecord, JobStatus, now_iso, write_job
+from localep.batch.jobs import JobRecord, JobStatus, now_iso, write_job
 from localep.batch.layout import OutputLayout
 from localep.batch.orphans import reap_orphaned_jobs
 from localep.batch.plan import instance_name, plan_instance, script_in_container
@@ -131,10 +131,6 @@ class JobAborted(Exception):
 
 class _Interrupted(BaseException):
     """SIGTERM, turned into an exception in the loop's thread like Ctrl-C's KeyboardInterrupt."""
-
-
-def _counts_of(counts: Counts) -> JobCounts:
-    return JobCounts(**{name: getattr(counts, name) for name in JobCounts.__dataclass_fields__})
 
 
 class BatchJob:
@@ -480,7 +476,7 @@ class BatchJob:
             return
         self.last_progress = now
         counts = self.scheduler.counts()
-        self.record.counts = _counts_of(counts)
+        self.record.counts = counts
         write_job(self.record)
         line = progress_line(counts, now - (self.first_lease or now))
         output.log_line(self.layout.progress_overview, line)
@@ -502,8 +498,8 @@ class BatchJob:
         counts_before = self.scheduler.counts()
         self.scheduler.abandon()
         counts = self.scheduler.counts()
-        self.record.counts = _counts_of(counts)
-        self.record.counts.mini_batches_pending = counts_before.mini_batches_pending
+        # Abandoned mini-batches stay counted as not run (pending) in the record.
+        self.record.counts = replace(counts, mini_batches_pending=counts_before.mini_batches_pending)
         self.record.status, self.record.error, self.record.exit_code = status, error, int(exit_code)
         self.record.end_time = now_iso()
         if status is JobStatus.COMPLETED:

@@ -74,14 +74,16 @@ class Task:
 
 @dataclass(frozen=True)
 class Counts:
-    mini_batches: int
-    mini_batches_succeeded: int
-    mini_batches_failed: int
-    mini_batches_pending: int
-    retries: int
-    items: int
-    items_succeeded: int
-    items_failed: int
+    """What the job record, the progress line and the summary report; `pending` is waiting or leased."""
+
+    mini_batches: int = 0
+    mini_batches_succeeded: int = 0
+    mini_batches_failed: int = 0
+    mini_batches_pending: int = 0
+    retries: int = 0
+    items: int = 0
+    items_succeeded: int = 0
+    items_failed: int = 0
 
     @property
     def mini_batches_done(self) -> int:

@@ -10,6 +10,7 @@ from localep.batch.inputs import InputError, resolve_input
 from localep.batch.jobs import JobRecord, JobStatus, list_jobs, read_job, write_job
 from localep.batch.layout import OutputLayout, finish_complete, mark_incomplete, prepare_output
 from localep.batch.plan import plan_instance
+from localep.batch.scheduler import Counts
 from localep.spec.batch_loader import load_batch_deployment
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "batch"
@@ -91,7 +92,7 @@ def test_job_records_round_trip(tmp_path, monkeypatch):
     record = JobRecord(name="batch-e-1", endpoint="e", deployment="d", deployment_file="/d.yml", input="x", output="/o")
     write_job(record)
     record.status = JobStatus.CANCELED
-    record.counts.items = 4
+    record.counts = Counts(items=4, items_succeeded=3)
     write_job(record)
     again = read_job("batch-e-1")
     assert again == record and again.status.terminal
