@@ -100,6 +100,7 @@ def test_fifty_files_give_the_directly_computed_rows(cli, batch_project, tmp_pat
     assert list((out / "logs").glob("job_progress_overview.*.txt"))
     stdout = (out / "logs" / "user" / "stdout" / "instance-1" / "process001.stdout.txt").read_text()
     assert "model loaded from /var/azureml-app/azureml-models/linear-model/1/linear/" in stdout
+    assert "DEBUG" not in stdout  # logging_level info
     assert not (out / "INCOMPLETE.txt").exists() and not (out / "predictions.csv.partial").exists()
     record = json.loads((localep_home / "jobs" / summary["job"] / "job.json").read_text())
     assert record["status"] == "Completed" and record["counts"]["items_succeeded"] == 50
@@ -131,8 +132,11 @@ def test_summary_only_writes_no_rows_and_counts_what_run_returns(cli, batch_proj
     files = write_inputs(tmp_path / "data", 12)
     out = tmp_path / "out"
     code, summary, stderr = run_batch(cli, batch_project, "--input", str(tmp_path / "data"), "--output", str(out),
-                                      "--set", "settings.output_action=summary_only", env={"BATCH_OWN_FILES": "1"})
+                                      "--set", "settings.output_action=summary_only",
+                                      "--set", "settings.logging_level=debug", env={"BATCH_OWN_FILES": "1"})
     assert code == 0, stderr
+    stdout = (out / "logs" / "user" / "stdout" / "instance-1" / "process001.stdout.txt").read_text()
+    assert "DEBUG root: scored 10 file(s)" in stdout
     assert summary["succeeded"] == 12 and summary["predictions"] is None
     assert not (out / "predictions.csv").exists() and not (out / "predictions.csv.partial").exists()
     own = sorted(path.name for path in out.glob("*.out"))  # written through AZUREML_BI_OUTPUT_PATH
