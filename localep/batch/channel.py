@@ -127,6 +127,9 @@ class WorkerChannel:
                 raise LocalepError("the batch driver in the container did not start a worker")
             time.sleep(0.1)
         hello = json.loads(line)
+        if "error" in hello:
+            sock.close()
+            raise LocalepError(f"the batch driver could not start a worker process: {hello['error']}")
         sock.setblocking(False)
         return cls(sock, int(hello["pid"]))
 

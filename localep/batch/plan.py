@@ -6,8 +6,9 @@ AZUREML_MODEL_DIR), plus the batch driver's AZUREML_BI_OUTPUT_PATH.
 
 from __future__ import annotations
 
+import os
 from pathlib import PurePosixPath
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from localep import __version__
 from localep.batch.channel import SUPERVISOR_PORT, TOKEN_VARIABLE, WORKER_SCRIPT_IN_CONTAINER, WORKER_SCRIPT_ON_HOST
@@ -36,9 +37,18 @@ def script_in_container(deployment: BatchDeployment) -> str:
     return str(PurePosixPath(code_mount(code).target) / code.scoring_script)
 
 
+def host_user() -> Optional[str]:
+    """The host user a non-root localep runs as, so the files workers write in the output folder are the user's own
+    (root-owned files there could not be deleted without sudo). Root keeps the image's user, as online containers do."""
+    uid = os.getuid()
+    return None if uid == 0 else f"{uid}:{os.getgid()}"
+
+
 def plan_instance(job_name: str, deployment: BatchDeployment, image: str, index: int, batch_input: BatchInput,
-                  layout: OutputLayout, token: str) -> ContainerPlan:
+                  layout: OutputLayout, token: str, user: Optional[str] = None) -> ContainerPlan:
     env: Dict[str, str] = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    if user is not None:
+        env["HOME"] = "/tmp"  # that user has no home in the image; libraries cache under $HOME
     mounts: List[Mount] = [
         Mount(WORKER_SCRIPT_ON_HOST, WORKER_SCRIPT_IN_CONTAINER),
         Mount(batch_input.root, str(batch_input.mount_target)),
@@ -76,4 +86,5 @@ def plan_instance(job_name: str, deployment: BatchDeployment, image: str, index:
         ports={f"{SUPERVISOR_PORT}/tcp": ("127.0.0.1", None)},
         labels=container_labels,
         server=DRIVER,
+        user=user,
     )

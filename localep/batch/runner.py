@@ -40,7 +40,7 @@ from localep.batch.inputs import BatchInput
 from localep.batch.jobs import JobRecord, JobStatus, now_iso, write_job
 from localep.batch.layout import OutputLayout
 from localep.batch.orphans import reap_orphaned_jobs
-from localep.batch.plan import instance_name, plan_instance, script_in_container
+from localep.batch.plan import host_user, instance_name, plan_instance, script_in_container
 from localep.batch.scheduler import Counts, Scheduler, Task, TaskState, split_into_tasks
 from localep.errors import DeploymentFailed, LocalepError
 from localep.exitcodes import ExitCode
@@ -226,7 +226,8 @@ class BatchJob:
             f"job {self.record.name}: {counts.items} file(s) in {counts.mini_batches} mini-batch(es) of up to "
             f"{self.settings.mini_batch_size}, {deployment.instance_count} instance(s) x "
             f"{self.settings.max_concurrency_per_instance} worker(s)")
-        plans = [plan_instance(self.record.name, deployment, image.tag, index, self.input, self.layout, self.token)
+        user = host_user()
+        plans = [plan_instance(self.record.name, deployment, image.tag, index, self.input, self.layout, self.token, user)
                  for index in range(deployment.instance_count)]
         # Containers start side by side (the engine takes a fraction of a second for each).
         started = _side_by_side(group.start, plans)

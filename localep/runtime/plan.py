@@ -49,6 +49,7 @@ class ContainerPlan:
     server: ServerSpec
     nano_cpus: Optional[int] = None
     mem_limit: Optional[int] = None
+    user: Optional[str] = None  # "uid:gid" to run as; None keeps the image's user
     remote_code_dir: Optional[str] = None
     extra: Dict[str, str] = field(default_factory=dict)
 

@@ -11,7 +11,8 @@ is a JSON request with the job's token (LOCALEP_BATCH_TOKEN):
     {"token": T, "op": "worker", "stdout": PATH, "stderr": PATH}
         The supervisor starts a fresh worker process that owns this connection, with its stdout and stderr
         appended to PATH (the cloud's logs/user/stdout/<node>/processNNN.stdout.txt and stderr). The connection
-        is the worker's channel from then on.
+        is the worker's channel from then on. If the worker cannot be started (say, PATH is not writable), the
+        supervisor answers {"error": REASON} and closes the connection.
     {"token": T, "op": "kill", "pid": N}
         The supervisor kills worker N and its process group (a run() past retry_settings.timeout) and answers
         {"killed": true|false}.
@@ -93,7 +94,11 @@ class Supervisor:
             try:
                 self._handle(connection)
             except (OSError, ValueError) as error:
-                print(f"localep-batch: bad request: {error}", flush=True)
+                print(f"localep-batch: cannot serve a request: {error}", flush=True)
+                try:
+                    send(connection, {"error": str(error)})
+                except OSError:
+                    pass
             finally:
                 connection.close()
             self._reap()

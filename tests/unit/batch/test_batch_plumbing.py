@@ -98,3 +98,17 @@ def test_job_records_round_trip(tmp_path, monkeypatch):
     assert again == record and again.status.terminal
     assert [job.name for job in list_jobs()] == ["batch-e-1"]
     assert read_job("nope") is None
+
+
+def test_a_non_root_user_runs_the_workers_as_itself(data, tmp_path, monkeypatch):
+    from localep.batch import plan as batch_plan
+
+    monkeypatch.setattr(batch_plan.os, "getuid", lambda: 1000)
+    monkeypatch.setattr(batch_plan.os, "getgid", lambda: 100)
+    assert batch_plan.host_user() == "1000:100"
+    deployment = load_batch_deployment(FIXTURE / "deployment.yml")
+    layout = OutputLayout(tmp_path / "out", "predictions.csv", "t")
+    plan = plan_instance("batch-e-1", deployment, "img", 0, resolve_input(str(data)), layout, "token", "1000:100")
+    assert plan.user == "1000:100" and plan.environment["HOME"] == "/tmp"
+    monkeypatch.setattr(batch_plan.os, "getuid", lambda: 0)
+    assert batch_plan.host_user() is None
