@@ -54,6 +54,7 @@ from localep.spec.batch_model import APPEND_ROW, BatchDeployment
 WORKER_START_TIMEOUT = 60.0
 SHUTDOWN_TIMEOUT = 5.0
 PROGRESS_INTERVAL = 1.0
+MAX_FAILURES_PER_PROCESS = 10  # the cloud's driver replaces a process after more failed mini-batches than this
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -81,6 +82,7 @@ class Slot:
     process: str
     state: SlotState = SlotState.STARTING
     channel: Optional[WorkerChannel] = None
+    failures: int = 0  # mini-batches whose run() raised in this process
 
     @property
     def worker(self) -> str:
@@ -383,7 +385,12 @@ class BatchJob:
         elif isinstance(event, Failed):
             self._failed_try(slot, self.scheduler.fail(event.task, slot.worker, event.error, now), event.error,
                              "failed", event.seconds)
+            slot.failures += 1
             slot.state = SlotState.IDLE
+            if slot.failures > MAX_FAILURES_PER_PROCESS:
+                output.log_line(self.layout.master_role, f"{slot.worker} replaced after {slot.failures} failed "
+                                "mini-batches")
+                self._retire(slot, replace=True)
         elif isinstance(event, Bye):
             slot.state = SlotState.GONE
 

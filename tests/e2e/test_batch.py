@@ -169,6 +169,16 @@ def test_failing_run_respects_max_retries_and_error_threshold(cli, batch_project
     assert "error_threshold exceeded: 3 failed item(s) > 2" in summary["error"]
     assert (out / "INCOMPLETE.txt").is_file() and not (out / "predictions.csv").exists()
 
+    # More than 10 failed mini-batches in one process: the process is replaced, as the cloud's driver does.
+    write_inputs(tmp_path / "many", 11, prefix="bad")
+    out = tmp_path / "recycled"
+    code, summary, stderr = run_batch(cli, batch_project, "--input", str(tmp_path / "many"), "--output", str(out),
+                                      "--mini-batch-size", "1", "--set", "settings.retry_settings.max_retries=1",
+                                      env={"BATCH_FAIL": "bad"})
+    assert code == 12, stderr  # nothing succeeded
+    assert "run() was unable to successfully process any mini batches" in summary["error"]
+    assert "instance-1/process001 replaced after 11 failed mini-batches" in (out / "logs" / "sys" / "master_role.txt").read_text()
+
     # A short return is no failure of run(): the missing items fail, nothing is retried.
     code, summary, stderr = run_batch(cli, batch_project, *common, "--output", str(tmp_path / "short"),
                                       env={"BATCH_SKIP": "bad"})
