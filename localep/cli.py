@@ -24,13 +24,14 @@ COMMAND_MODULES = [
     "stats",
     "record",
     "az",
+    "batch",
 ]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="localep")
 def cli() -> None:
-    """Run Azure ML online endpoints on this machine, in Docker, from the YAML the cloud uses.
+    """Run Azure ML online endpoints and batch deployments on this machine, in Docker, from the YAML the cloud uses.
 
     \b
     Example:
