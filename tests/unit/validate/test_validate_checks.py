@@ -155,7 +155,8 @@ def test_other_yaml_is_skipped_and_batch_checked(tree, write):
     assert report.skipped == [workflow, helm, tree / "model-1" / "environment" / "conda.yml"]
     assert messages(report) == [
         ("deployment.yml", 4, "model: azureml:mnist:1 is a cloud reference; a local run needs the files: "
-         "set model.path to the local folder")
+         "set model.path to the local folder, or register it locally: "
+         "`localep az ml model create --name mnist --version 1 --path PATH`")
     ]
     assert messages(report, "warning") == []
 
