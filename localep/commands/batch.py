@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Sequence
 
 import click
 
 from localep.batch.detach import start_detached
 from localep.batch.inputs import resolve_input
 from localep.batch.job import JobOverrides, apply_job_overrides, prepare_job, run_job
-from localep.batch.jobs import new_job_name
+from localep.batch.jobs import JobRecord, new_job_name
 from localep.batch.runner import JobOutcome
 from localep.commands import options
 from localep.commands.output import emit_json, handles_errors, info
@@ -132,24 +132,40 @@ def _run(deployment: BatchDeployment, argv: List[str], values: Any) -> None:
 
 def _detach(deployment: BatchDeployment, argv: List[str], values: Any) -> None:
     name = values["job_name"] or new_job_name(deployment.endpoint_name)
-    child = [sys.executable, "-m", "localep", "batch", *argv, "--job-name", name, "--input", values["input_text"]]
-    if values["output_dir"] is not None:
-        child += ["--output", str(values["output_dir"].resolve())]
-    for flag in ("overwrite", "rebuild"):
-        if values[flag]:
-            child.append(f"--{flag}")
-    for override in values["overrides"]:
-        child += ["--set", override]
-    for key in ("mini_batch_size", "instance_count", "output_file_name", "error_threshold", "ca_bundle"):
-        if values[key] is not None:
-            child += [f"--{key.replace('_', '-')}", str(values[key])]
-    child += ["--pull", values["pull"]]
-    record = start_detached(child, name)
+    job = JobOverrides(values["mini_batch_size"], values["instance_count"], values["output_file_name"],
+                       values["error_threshold"])
+    record = detach_job(argv, name, values["input_text"], values["output_dir"], values["overrides"], job,
+                        overwrite=values["overwrite"], rebuild=values["rebuild"], pull=values["pull"],
+                        ca_bundle=values["ca_bundle"])
     if values["as_json"]:
         emit_json(record.to_dict())
     else:
         info(f"job {name} runs in the background (pid {record.pid}); output: {record.output}")
         click.echo(name)
+
+
+def detach_job(argv: Sequence[str], name: str, input_text: str, output_dir: Optional[Path] = None,
+               overrides: Sequence[str] = (), job: Optional[JobOverrides] = None, overwrite: bool = False,
+               rebuild: bool = False, pull: str = "missing", ca_bundle: Optional[Path] = None) -> JobRecord:
+    """Start `localep batch <argv>` as job `name` in the background; returns its first record at once."""
+    job = job or JobOverrides()
+    child = [sys.executable, "-m", "localep", "batch", *argv, "--job-name", name, "--input", input_text]
+    if output_dir is not None:
+        child += ["--output", str(output_dir.resolve())]
+    if overwrite:
+        child.append("--overwrite")
+    if rebuild:
+        child.append("--rebuild")
+    for override in overrides:
+        child += ["--set", override]
+    settings = {"mini_batch_size": job.mini_batch_size, "instance_count": job.instance_count,
+                "output_file_name": job.output_file_name, "error_threshold": job.error_threshold,
+                "ca_bundle": ca_bundle}
+    for key, value in settings.items():
+        if value is not None:
+            child += [f"--{key.replace('_', '-')}", str(value)]
+    child += ["--pull", pull]
+    return start_detached(child, name)
 
 
 def _print_summary(outcome: JobOutcome) -> None:
