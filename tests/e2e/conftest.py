@@ -9,7 +9,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import pytest
 
@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "numpy-regression"
 EXAMPLE_BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 TEST_BASE_IMAGE = "localep-test/debian-python:bookworm"
+BATCH_FIXTURE = REPO / "tests" / "fixtures" / "batch"
 
 
 def _docker_or_fail():
@@ -116,3 +117,62 @@ def project(tmp_path, example_image, docker_client, cli, localep_home) -> Path:
         cli.run("down", name)
     assert not leftovers, f"containers left behind: {leftovers}"
     assert not gateway, f"gateway left running: {gateway}"
+
+
+WEIGHTS = json.loads((BATCH_FIXTURE / "model" / "linear" / "weights.json").read_text())
+
+
+def direct_prediction(path: Path) -> float:
+    features = [float(value) for value in path.read_text().strip().split(",")]
+    return round(sum(w * x for w, x in zip(WEIGHTS["w"], features)) + WEIGHTS["b"], 6)
+
+
+def read_rows(predictions: Path, separator: str = " ") -> List[Tuple[str, float, str]]:
+    rows = []
+    for line in predictions.read_text().splitlines():
+        file_name, prediction, worker = line.split(separator)
+        rows.append((file_name, float(prediction), worker))
+    return rows
+
+
+def write_inputs(folder: Path, count: int, prefix: str = "f") -> List[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for index in range(count):
+        path = folder / f"{prefix}{index:03d}.csv"
+        path.write_text(f"{index * 0.5 - 3},{(index % 7) - 2.25},{index / 10}\n")
+        files.append(path)
+    return files
+
+
+def batch_containers(docker_client, endpoint: str) -> List[str]:
+    found = docker_client.containers.list(all=True, filters={"label": [f"localep.endpoint={endpoint}",
+                                                                         "localep.batch-job"]})
+    return [container.name for container in found]
+
+
+@pytest.fixture(scope="session")
+def batch_warm(cli, base_image, tmp_path_factory) -> None:
+    """Build the batch test environment once (a one-file job), so every test below starts from a cached image."""
+    folder = tmp_path_factory.mktemp("batch-warm")
+    write_inputs(folder / "data", 1)
+    result = cli.run("batch", "run", str(BATCH_FIXTURE / "deployment.yml"), "--input", str(folder / "data"),
+                     "--output", str(folder / "out"), timeout=900)
+    assert result.returncode == 0, result.stderr.decode()
+
+
+@pytest.fixture
+def batch_project(tmp_path, batch_warm, docker_client) -> Path:
+    """A private copy of the batch fixture under a unique endpoint name; no container of it may remain."""
+    target = tmp_path / "batch"
+    shutil.copytree(BATCH_FIXTURE, target)
+    name = f"bt-{uuid.uuid4().hex[:8]}"
+    for yml in target.glob("*.yml"):
+        text = yml.read_text().replace("endpoint_name: batch-test\n", f"endpoint_name: {name}\n")
+        yml.write_text(text.replace("name: batch-test\n", f"name: {name}\n"))
+    (target / "name").write_text(name)
+    yield target
+    leftovers = batch_containers(docker_client, name)
+    for container in leftovers:
+        subprocess.run(["docker", "rm", "-f", container], capture_output=True)
+    assert not leftovers, f"containers left behind: {leftovers}"

@@ -4,75 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import subprocess
 import time
-import uuid
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, Tuple
 
-import pytest
-from tests.e2e.conftest import REPO
-
-FIXTURE = REPO / "tests" / "fixtures" / "batch"
-WEIGHTS = json.loads((FIXTURE / "model" / "linear" / "weights.json").read_text())
-
-
-def write_inputs(folder: Path, count: int, prefix: str = "f") -> List[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    files = []
-    for index in range(count):
-        path = folder / f"{prefix}{index:03d}.csv"
-        path.write_text(f"{index * 0.5 - 3},{(index % 7) - 2.25},{index / 10}\n")
-        files.append(path)
-    return files
-
-
-def direct_prediction(path: Path) -> float:
-    features = [float(value) for value in path.read_text().strip().split(",")]
-    return round(sum(w * x for w, x in zip(WEIGHTS["w"], features)) + WEIGHTS["b"], 6)
-
-
-def read_rows(predictions: Path, separator: str = " ") -> List[Tuple[str, float, str]]:
-    rows = []
-    for line in predictions.read_text().splitlines():
-        file_name, prediction, worker = line.split(separator)
-        rows.append((file_name, float(prediction), worker))
-    return rows
-
-
-def batch_containers(docker_client, endpoint: str) -> List[str]:
-    found = docker_client.containers.list(all=True, filters={"label": [f"localep.endpoint={endpoint}",
-                                                                         "localep.batch-job"]})
-    return [container.name for container in found]
-
-
-@pytest.fixture(scope="session")
-def batch_warm(cli, base_image, tmp_path_factory) -> None:
-    """Build the batch test environment once (a one-file job), so every test below starts from a cached image."""
-    folder = tmp_path_factory.mktemp("batch-warm")
-    write_inputs(folder / "data", 1)
-    result = cli.run("batch", "run", str(FIXTURE / "deployment.yml"), "--input", str(folder / "data"),
-                     "--output", str(folder / "out"), timeout=900)
-    assert result.returncode == 0, result.stderr.decode()
-
-
-@pytest.fixture
-def batch_project(tmp_path, batch_warm, docker_client) -> Path:
-    """A private copy of the batch fixture under a unique endpoint name; no container of it may remain."""
-    target = tmp_path / "batch"
-    shutil.copytree(FIXTURE, target)
-    name = f"bt-{uuid.uuid4().hex[:8]}"
-    for yml in target.glob("*.yml"):
-        text = yml.read_text().replace("endpoint_name: batch-test\n", f"endpoint_name: {name}\n")
-        yml.write_text(text.replace("name: batch-test\n", f"name: {name}\n"))
-    (target / "name").write_text(name)
-    yield target
-    leftovers = batch_containers(docker_client, name)
-    for container in leftovers:
-        subprocess.run(["docker", "rm", "-f", container], capture_output=True)
-    assert not leftovers, f"containers left behind: {leftovers}"
+from tests.e2e.conftest import batch_containers, direct_prediction, read_rows, write_inputs
 
 
 def run_batch(cli, project: Path, *args: str, deployment: str = "deployment.yml",
