@@ -1,5 +1,6 @@
-"""What `az ml online-endpoint/online-deployment create` declared, kept under $LOCALEP_HOME/az: the endpoint's
-auth and traffic and, per deployment, the YAML and --set it came from, so update, show and list can rebuild it."""
+"""What `az ml online-endpoint/online-deployment create` (and the batch ones) declared, kept under $LOCALEP_HOME/az:
+an endpoint's auth, traffic or default deployment and, per deployment, the YAML and --set it came from, so update,
+show, list and invoke can rebuild it."""
 
 from __future__ import annotations
 
@@ -72,6 +73,55 @@ def delete_endpoint(name: str) -> bool:
 
 def recorded_endpoints() -> List[str]:
     folder = _folder()
+    return sorted(path.stem for path in folder.glob("*.json")) if folder.is_dir() else []
+
+
+@dataclass
+class BatchDeploymentRecord:
+    name: str
+    file: str
+    overrides: List[str] = field(default_factory=list)
+    created_at: str = ""
+
+
+@dataclass
+class BatchEndpointRecord:
+    name: str
+    default_deployment: Optional[str] = None
+    description: Optional[str] = None
+    tags: Dict[str, str] = field(default_factory=dict)
+    file: Optional[str] = None
+    created_at: str = ""
+    deployments: Dict[str, BatchDeploymentRecord] = field(default_factory=dict)
+
+
+def _batch_path(name: str) -> Path:
+    return home() / "az" / "batch-endpoints" / f"{name}.json"
+
+
+def load_batch_endpoint(name: str) -> Optional[BatchEndpointRecord]:
+    path = _batch_path(name)
+    if not path.is_file():
+        return None
+    data = read_json(path, LocalepError, f"the local record of batch endpoint {name}")
+    deployments = {key: BatchDeploymentRecord(**value) for key, value in data.pop("deployments", {}).items()}
+    return BatchEndpointRecord(**data, deployments=deployments)
+
+
+def save_batch_endpoint(record: BatchEndpointRecord) -> None:
+    atomic_write_json(_batch_path(record.name), asdict(record), private=True)
+
+
+def delete_batch_endpoint(name: str) -> bool:
+    path = _batch_path(name)
+    if not path.exists():
+        return False
+    path.unlink()
+    return True
+
+
+def recorded_batch_endpoints() -> List[str]:
+    folder = _batch_path("x").parent
     return sorted(path.stem for path in folder.glob("*.json")) if folder.is_dir() else []
 
 

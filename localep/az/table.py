@@ -7,7 +7,7 @@ import argparse
 from dataclasses import dataclass
 from typing import Any, Callable, Tuple
 
-from localep.az import assets, online
+from localep.az import assets, batch, online
 from localep.az.arguments import (
     ARCHIVED_ONLY,
     DESCRIPTION,
@@ -71,6 +71,19 @@ DATASTORE = accepted(("--datastore",), "datastore", "files are copied into the l
 REGISTRY_NAME = accepted(("--registry-name",), "registry_name", "the local registry is the only one")
 STAGE = Arg(("-s", "--stage"), "stage", "Stage label of the model.")
 
+BATCH_INPUT = Arg(("--input", "-i"), "input", "Local file or folder, or a data asset (azureml:NAME:VERSION).")
+INPUT_TYPE = Arg(("--input-type",), "input_type", "Type of --input.", choices=("uri_folder", "uri_file"))
+MINI_BATCH_SIZE = Arg(("--mini-batch-size",), "mini_batch_size", "Files per run() call for this job.")
+INSTANCE_COUNT = Arg(("--instance-count",), "instance_count", "Containers for this job.")
+OUTPUT_PATH = Arg(("--output-path",), "output_path", "Local folder for the job's output (default: the job's own "
+                                                     "folder under $LOCALEP_HOME/jobs); azureml:// paths are ignored.")
+EXPERIMENT_NAME = accepted(("--experiment-name",), "experiment_name", "local jobs are grouped by endpoint")
+SET_DEFAULT = Arg(("--set-default",), "set_default", "Make this the endpoint's default deployment.", flag=True)
+OUTPUT_NAME = Arg(("--output-name",), "output_name", "The output to download: 'score'.")
+DOWNLOAD_PATH = Arg(("-p", "--download-path"), "download_path", "Folder to download into (default: .).")
+ALL_OUTPUTS = Arg(("--all",), "all", "Download the logs and every named output.", flag=True)
+JOB_NAME = Arg(("-n", "--name"), "name", "Name of the job.", required=True)
+
 EP = "online-endpoint"
 DEP = "online-deployment"
 VERBS = (
@@ -112,6 +125,51 @@ VERBS = (
     Verb(DEP, "get-logs", online.deployment_logs, "Print a deployment's server log.",
          "localep az ml online-deployment get-logs -n blue -e my-endpoint --lines 50",
          (NAME.needed(), ENDPOINT_NAME.needed(), LINES, CONTAINER, LOCAL)),
+    Verb("batch-endpoint", "create", batch.batch_endpoint_create, "Create a batch endpoint.",
+         "localep az ml batch-endpoint create -n my-batch -f endpoint.yml", (NAME, FILE, SET, NO_WAIT)),
+    Verb("batch-endpoint", "update", batch.batch_endpoint_update, "Change a batch endpoint (e.g. its default).",
+         "localep az ml batch-endpoint update -n my-batch --set defaults.deployment_name=classifier",
+         (NAME, FILE, SET, NO_WAIT)),
+    Verb("batch-endpoint", "show", batch.batch_endpoint_show, "Show a batch endpoint.",
+         "localep az ml batch-endpoint show -n my-batch --query defaults.deployment_name -o tsv", (NAME.needed(),)),
+    Verb("batch-endpoint", "list", batch.batch_endpoint_list, "List batch endpoints.",
+         "localep az ml batch-endpoint list -o table"),
+    Verb("batch-endpoint", "delete", batch.batch_endpoint_delete, "Delete a batch endpoint (job outputs stay).",
+         "localep az ml batch-endpoint delete -n my-batch --yes", (NAME.needed(), YES, NO_WAIT)),
+    Verb("batch-endpoint", "invoke", batch.batch_endpoint_invoke, "Start a batch job; returns its name at once.",
+         "localep az ml batch-endpoint invoke -n my-batch --input data/ --query name -o tsv",
+         (NAME.needed(), BATCH_INPUT, INPUT_TYPE, DEPLOYMENT_NAME, MINI_BATCH_SIZE, INSTANCE_COUNT, OUTPUT_PATH,
+          SET, EXPERIMENT_NAME)),
+    Verb("batch-endpoint", "list-jobs", batch.batch_endpoint_list_jobs, "List a batch endpoint's jobs.",
+         "localep az ml batch-endpoint list-jobs -n my-batch -o table", (NAME.needed(),)),
+    Verb("batch-deployment", "create", batch.batch_deployment_create,
+         "Validate a batch deployment and build its image.",
+         "localep az ml batch-deployment create -f deployment.yml -e my-batch --set-default",
+         (NAME, ENDPOINT_NAME, FILE, SET, SET_DEFAULT, NO_WAIT)),
+    Verb("batch-deployment", "update", batch.batch_deployment_update, "Change a batch deployment.",
+         "localep az ml batch-deployment update -n classifier -e my-batch --set settings.mini_batch_size=20",
+         (NAME, ENDPOINT_NAME, FILE, SET, NO_WAIT)),
+    Verb("batch-deployment", "show", batch.batch_deployment_show, "Show a batch deployment.",
+         "localep az ml batch-deployment show -n classifier -e my-batch", (NAME.needed(), ENDPOINT_NAME.needed())),
+    Verb("batch-deployment", "list", batch.batch_deployment_list, "List a batch endpoint's deployments.",
+         "localep az ml batch-deployment list -e my-batch -o table", (ENDPOINT_NAME.needed(),)),
+    Verb("batch-deployment", "delete", batch.batch_deployment_delete, "Delete a batch deployment.",
+         "localep az ml batch-deployment delete -n classifier -e my-batch --yes",
+         (NAME.needed(), ENDPOINT_NAME.needed(), YES, NO_WAIT)),
+    Verb("batch-deployment", "list-jobs", batch.batch_deployment_list_jobs, "List a batch deployment's jobs.",
+         "localep az ml batch-deployment list-jobs -n classifier -e my-batch -o table",
+         (NAME.needed(), ENDPOINT_NAME.needed())),
+    Verb("job", "show", batch.job_show, "Show a batch job: status Running, Completed, Failed or Canceled.",
+         "localep az ml job show -n JOB --query status -o tsv", (JOB_NAME,)),
+    Verb("job", "list", batch.job_list, "List batch jobs, newest first.", "localep az ml job list -o table",
+         (MAX_RESULTS,)),
+    Verb("job", "stream", batch.job_stream, "Print a job's log until it ends (exit 1 unless it Completed).",
+         "localep az ml job stream -n JOB", (JOB_NAME,)),
+    Verb("job", "download", batch.job_download, "Download a job's output (named-outputs/score) or logs.",
+         "localep az ml job download -n JOB --output-name score --download-path out/",
+         (JOB_NAME, OUTPUT_NAME, DOWNLOAD_PATH, ALL_OUTPUTS)),
+    Verb("job", "cancel", batch.job_cancel, "Cancel a running job (its containers are removed).",
+         "localep az ml job cancel -n JOB", (JOB_NAME, NO_WAIT)),
     Verb("model", "create", assets.model_create, "Register a model version (its files are copied).",
          "localep az ml model create --name my-model --version 1 --path ./model",
          (NAME, VERSION, PATH, MODEL_TYPE, DESCRIPTION, TAGS, FILE, SET, STAGE, DATASTORE, REGISTRY_NAME)),
