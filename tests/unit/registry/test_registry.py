@@ -196,3 +196,33 @@ def test_missing_path_is_a_clear_error(tmp_path, capsys):
     code, _ = az("ml", "model", "create", "--name", "m", "--path", str(tmp_path / "nope"))
     assert code == 1
     assert "no such file or folder" in capsys.readouterr().err
+
+
+BATCH_DEPLOYMENT = """
+name: linear
+endpoint_name: batch-ep
+type: model
+model: azureml:linear-model@latest
+code_configuration:
+  code: code
+  scoring_script: score.py
+environment: azureml:env:3
+compute: azureml:cluster
+"""
+
+
+def test_batch_deployment_references_resolve_too(tmp_path, model_dir):
+    from localep.spec.batch_loader import load_batch_deployment
+
+    conda = tmp_path / "work" / "conda.yaml"
+    conda.write_text("dependencies:\n  - pip:\n    - azureml-inference-server-http\n")
+    az("ml", "model", "create", "--name", "linear-model", "--path", str(model_dir))
+    az("ml", "environment", "create", "--name", "env", "--version", "3", "--image", "python:3.11",
+       "--conda-file", str(conda))
+    write_deployment(tmp_path, "x", "y")  # the code folder
+    path = tmp_path / "batch.yml"
+    path.write_text(textwrap.dedent(BATCH_DEPLOYMENT))
+    deployment = load_batch_deployment(path)
+    assert (deployment.model.name, deployment.model.version, deployment.model.path.name) == (
+        "linear-model", "1", "regression")
+    assert deployment.environment.image == "python:3.11"
