@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from localep.errors import LocalepError
 from localep.fileio import atomic_write_json
@@ -42,38 +42,50 @@ class EndpointRecord:
     deployments: Dict[str, DeploymentRecord] = field(default_factory=dict)
 
 
-def _folder() -> Path:
-    return home() / "az" / "online-endpoints"
+ONLINE = "online-endpoints"
+BATCH = "batch-endpoints"
 
 
-def _path(name: str) -> Path:
-    return _folder() / f"{name}.json"
+def _path(kind: str, name: str) -> Path:
+    return home() / "az" / kind / f"{name}.json"
 
 
-def load_endpoint(name: str) -> Optional[EndpointRecord]:
-    path = _path(name)
-    if not path.is_file():
-        return None
-    data = read_json(path, LocalepError, f"the local record of endpoint {name}")
-    deployments = {key: DeploymentRecord(**value) for key, value in data.pop("deployments", {}).items()}
-    return EndpointRecord(**data, deployments=deployments)
+def _read(kind: str, name: str) -> Optional[Dict[str, Any]]:
+    path = _path(kind, name)
+    return read_json(path, LocalepError, f"the local record of {kind[:-1]} {name}") if path.is_file() else None
 
 
-def save_endpoint(record: EndpointRecord) -> None:
-    atomic_write_json(_path(record.name), asdict(record), private=True)
-
-
-def delete_endpoint(name: str) -> bool:
-    path = _path(name)
+def _delete(kind: str, name: str) -> bool:
+    path = _path(kind, name)
     if not path.exists():
         return False
     path.unlink()
     return True
 
 
-def recorded_endpoints() -> List[str]:
-    folder = _folder()
+def _names(kind: str) -> List[str]:
+    folder = _path(kind, "x").parent
     return sorted(path.stem for path in folder.glob("*.json")) if folder.is_dir() else []
+
+
+def load_endpoint(name: str) -> Optional[EndpointRecord]:
+    data = _read(ONLINE, name)
+    if data is None:
+        return None
+    deployments = {key: DeploymentRecord(**value) for key, value in data.pop("deployments", {}).items()}
+    return EndpointRecord(**data, deployments=deployments)
+
+
+def save_endpoint(record: EndpointRecord) -> None:
+    atomic_write_json(_path(ONLINE, record.name), asdict(record), private=True)
+
+
+def delete_endpoint(name: str) -> bool:
+    return _delete(ONLINE, name)
+
+
+def recorded_endpoints() -> List[str]:
+    return _names(ONLINE)
 
 
 @dataclass
@@ -95,34 +107,24 @@ class BatchEndpointRecord:
     deployments: Dict[str, BatchDeploymentRecord] = field(default_factory=dict)
 
 
-def _batch_path(name: str) -> Path:
-    return home() / "az" / "batch-endpoints" / f"{name}.json"
-
-
 def load_batch_endpoint(name: str) -> Optional[BatchEndpointRecord]:
-    path = _batch_path(name)
-    if not path.is_file():
+    data = _read(BATCH, name)
+    if data is None:
         return None
-    data = read_json(path, LocalepError, f"the local record of batch endpoint {name}")
     deployments = {key: BatchDeploymentRecord(**value) for key, value in data.pop("deployments", {}).items()}
     return BatchEndpointRecord(**data, deployments=deployments)
 
 
 def save_batch_endpoint(record: BatchEndpointRecord) -> None:
-    atomic_write_json(_batch_path(record.name), asdict(record), private=True)
+    atomic_write_json(_path(BATCH, record.name), asdict(record), private=True)
 
 
 def delete_batch_endpoint(name: str) -> bool:
-    path = _batch_path(name)
-    if not path.exists():
-        return False
-    path.unlink()
-    return True
+    return _delete(BATCH, name)
 
 
 def recorded_batch_endpoints() -> List[str]:
-    folder = _batch_path("x").parent
-    return sorted(path.stem for path in folder.glob("*.json")) if folder.is_dir() else []
+    return _names(BATCH)
 
 
 def now() -> str:
