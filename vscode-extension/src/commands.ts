@@ -113,7 +113,7 @@ class Commands implements vscode.Disposable {
     if (target === undefined) {
       return undefined;
     }
-    const requestFile = requestFileUri?.fsPath ?? (await askForFile("Send request", { JSON: ["json"] }, this.specFolder(target)));
+    const requestFile = requestFileUri?.fsPath ?? (await askForRequestFile(this.specFolder(target)));
     if (requestFile === undefined) {
       return undefined;
     }
@@ -403,6 +403,23 @@ async function askForFile(openLabel: string, filters: Record<string, string[]>, 
     defaultUri: folder ? vscode.Uri.file(folder) : vscode.workspace.workspaceFolders?.[0]?.uri,
   });
   return picked?.[0]?.fsPath;
+}
+
+/** A quick pick of the JSON files beside the deployment (sample requests usually are), with "Browse..." last. */
+async function askForRequestFile(folder: string | undefined): Promise<string | undefined> {
+  const base = folder ? vscode.Uri.file(folder) : vscode.workspace.workspaceFolders?.[0]?.uri;
+  const found = base === undefined ? []
+    : await vscode.workspace.findFiles(new vscode.RelativePattern(base, "**/*.json"), "**/{node_modules,.vscode}/**", 50);
+  const browse = "Browse...";
+  const items: PickItem<string | null>[] = [
+    ...found.map((uri) => ({ label: path.relative(base!.fsPath, uri.fsPath), value: uri.fsPath as string | null })),
+    { label: browse, description: "choose a file anywhere", value: null },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { placeHolder: "Send which request file?" });
+  if (picked === undefined) {
+    return undefined;
+  }
+  return picked.value ?? (await askForFile("Send request", { JSON: ["json"] }, folder));
 }
 
 /** Recordings (*.jsonl), request files or folders of request bodies. */
