@@ -102,7 +102,7 @@ class CodeServer:
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "CodeServer":
+    def __enter__(self) -> CodeServer:
         config = self.state_dir / "config.yaml"
         config.write_text(f"bind-addr: 127.0.0.1:{self.port}\nauth: none\ncert: false\n")
         user_data = self.state_dir / "user-data"

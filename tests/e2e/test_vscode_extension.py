@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from codeserver import EXTENSION, CodeServer, compile_extension, missing_tools
 
 SUITE_SECONDS = 900  # the first `up --debug` of a machine builds the debugpy image layer
