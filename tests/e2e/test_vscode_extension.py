@@ -17,7 +17,7 @@ import pytest
 from codeserver import EXTENSION, CodeServer, compile_extension, missing_tools
 
 SUITE_SECONDS = 900  # the first `up --debug` of a machine builds the debugpy image layer
-EXPECTED_STEPS = 11
+EXPECTED_STEPS = 15
 
 BATCH_DEPLOYMENT = """\
 $schema: https://azuremlschemas.azureedge.net/latest/modelBatchDeployment.schema.json

@@ -24,8 +24,8 @@ export function psArgs(): string[] {
   return ["ps", "--json"];
 }
 
-export function upArgs(specFile: string, debug: boolean): string[] {
-  return ["up", specFile, "--detach", ...(debug ? ["--debug"] : [])];
+export function upArgs(specFiles: string[], debug: boolean): string[] {
+  return ["up", ...specFiles, "--detach", ...(debug ? ["--debug"] : [])];
 }
 
 export function downArgs(target: Target): string[] {
@@ -44,8 +44,8 @@ export function replayArgs(target: Target, sources: string[]): string[] {
   return ["replay", ...sources, "--endpoint", target.endpoint, ...deploymentOption(target), ...JSON_REPORT];
 }
 
-export function smokeArgs(specFile: string, requests: string[]): string[] {
-  return ["smoke", specFile, ...requests.flatMap((source) => ["--requests", source]), ...JSON_REPORT];
+export function smokeArgs(specFiles: string[], requests: string[]): string[] {
+  return ["smoke", ...specFiles, ...requests.flatMap((source) => ["--requests", source]), ...JSON_REPORT];
 }
 
 export function trafficSetArgs(endpoint: string, shares: Record<string, number>): string[] {

@@ -19,7 +19,7 @@ import { ResultsPanel } from "./resultsPanel";
 import { TITLES } from "./titles";
 import { deploymentLabel, deploymentPresentation } from "./treeModel";
 import { formatShares, parseShares, splitPresets } from "./trafficModel";
-import { classifyYaml } from "./yamlKind";
+import { classifyYaml, YamlKind } from "./yamlKind";
 
 type PickItem<T> = vscode.QuickPickItem & { value: T };
 
@@ -71,16 +71,16 @@ class Commands implements vscode.Disposable {
     this.results.dispose();
   }
 
-  async up(uri?: vscode.Uri): Promise<string | undefined> {
+  async up(uri?: vscode.Uri): Promise<string[] | undefined> {
     const specFile = uri?.fsPath ?? (await askForFile("Run locally", { YAML: ["yml", "yaml"] }));
     if (specFile === undefined) {
       return undefined;
     }
-    // An endpoint file stands for its folder: the endpoint and the deployments beside it.
-    const target = (await isEndpointFile(specFile)) ? path.dirname(specFile) : specFile;
-    await withProgress(`localep up ${path.basename(target)}`, (progress) => this.cli.up(target, false, progress));
-    void vscode.window.showInformationMessage(`Started ${path.basename(target)} locally.`);
-    return target;
+    const files = await specFilesFor(specFile);
+    const title = path.basename(specFile);
+    await withProgress(`localep up ${title}`, (progress) => this.cli.up(files, false, progress));
+    void vscode.window.showInformationMessage(`Started ${title} locally.`);
+    return files;
   }
 
   async debug(uri?: vscode.Uri): Promise<boolean> {
@@ -142,14 +142,14 @@ class Commands implements vscode.Disposable {
     if (specFile === undefined) {
       return undefined;
     }
-    const target = (await isEndpointFile(specFile)) ? path.dirname(specFile) : specFile;
+    const files = await specFilesFor(specFile);
     const requests = requestUris?.map((request) => request.fsPath) ?? (await askForRequests("Smoke test", path.dirname(specFile)));
     if (requests === undefined) {
       return undefined;
     }
-    const report = await withProgress(`localep smoke ${path.basename(target)}`, (progress) =>
-      this.cli.smoke(target, requests, progress));
-    this.showReport(`Smoke test of ${path.basename(target)}`, report);
+    const report = await withProgress(`localep smoke ${path.basename(specFile)}`, (progress) =>
+      this.cli.smoke(files, requests, progress));
+    this.showReport(`Smoke test of ${path.basename(specFile)}`, report);
     return report;
   }
 
@@ -390,9 +390,29 @@ async function pick<T>(items: PickItem<T>[], placeHolder: string): Promise<T | u
   return (await vscode.window.showQuickPick(items, { placeHolder }))?.value;
 }
 
-async function isEndpointFile(file: string): Promise<boolean> {
+async function kindOf(file: string): Promise<YamlKind | undefined> {
   const text = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(file))).toString("utf8");
-  return classifyYaml(text, file)?.kind === "online-endpoint";
+  return classifyYaml(text, file)?.kind;
+}
+
+/** A deployment stands for itself; an endpoint file for itself and the online deployments beside it
+ * (not the folder: batch deployments there are not `up`'s to run). */
+async function specFilesFor(file: string): Promise<string[]> {
+  if ((await kindOf(file)) !== "online-endpoint") {
+    return [file];
+  }
+  const folder = vscode.Uri.file(path.dirname(file));
+  const names = (await vscode.workspace.fs.readDirectory(folder))
+    .filter(([name, type]) => type === vscode.FileType.File && /\.ya?ml$/.test(name))
+    .map(([name]) => path.join(folder.fsPath, name))
+    .sort();
+  const deployments: string[] = [];
+  for (const candidate of names) {
+    if ((await kindOf(candidate)) === "online-deployment") {
+      deployments.push(candidate);
+    }
+  }
+  return [file, ...deployments];
 }
 
 async function askForFile(openLabel: string, filters: Record<string, string[]>, folder?: string): Promise<string | undefined> {

@@ -93,7 +93,7 @@ export class LocalepDebugProvider implements vscode.DebugConfigurationProvider {
     let row = debuggableRow(await this.cli.ps(), specFile);
     if (row === undefined) {
       await withProgress(`localep up ${path.basename(specFile)} --debug`, (progress) =>
-        this.cli.up(specFile, true, progress));
+        this.cli.up([specFile], true, progress));
       await this.afterStart();
       row = debuggableRow(await this.cli.ps(), specFile);
       if (row === undefined) {

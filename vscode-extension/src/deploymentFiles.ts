@@ -59,8 +59,13 @@ export class DeploymentFilesContext implements vscode.Disposable {
     this.publishTimer = setTimeout(() => this.publish(), 200);
   }
 
+  /** The workspace's files of these kinds, sorted: what the context keys hold. */
+  filesOf(kinds: YamlKind[]): string[] {
+    return [...this.kinds].filter(([, kind]) => kinds.includes(kind)).map(([file]) => file).sort();
+  }
+
   private publish(): void {
-    const of = (kinds: YamlKind[]) => [...this.kinds].filter(([, kind]) => kinds.includes(kind)).map(([file]) => file);
+    const of = (kinds: YamlKind[]) => this.filesOf(kinds);
     void vscode.commands.executeCommand("setContext", "localep.deploymentFiles", of(ONLINE));
     void vscode.commands.executeCommand("setContext", "localep.onlineDeploymentFiles", of(["online-deployment"]));
     void vscode.commands.executeCommand("setContext", "localep.batchDeploymentFiles", of(["batch-deployment"]));

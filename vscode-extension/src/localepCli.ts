@@ -252,8 +252,8 @@ export class LocalepCli {
     return parsePsOutput((await this.succeed(psArgs(), { timeoutMs: 30_000, quiet: true })).stdout);
   }
 
-  async up(specFile: string, debug: boolean, progress: Progress = {}): Promise<void> {
-    await this.succeed(upArgs(specFile, debug), { ...progress, cwd: path.dirname(specFile) });
+  async up(specFiles: string[], debug: boolean, progress: Progress = {}): Promise<void> {
+    await this.succeed(upArgs(specFiles, debug), { ...progress, cwd: path.dirname(specFiles[0]) });
   }
 
   async down(target: Target, progress: Progress = {}): Promise<void> {
@@ -284,8 +284,8 @@ export class LocalepCli {
     return this.report(replayArgs(target, sources), progress, path.dirname(sources[0]));
   }
 
-  async smoke(specFile: string, requests: string[], progress: Progress = {}): Promise<ReplayReport> {
-    return this.report(smokeArgs(specFile, requests), progress, path.dirname(specFile));
+  async smoke(specFiles: string[], requests: string[], progress: Progress = {}): Promise<ReplayReport> {
+    return this.report(smokeArgs(specFiles, requests), progress, path.dirname(specFiles[0]));
   }
 
   async trafficSet(endpoint: string, shares: Record<string, number>): Promise<TrafficSplit> {

@@ -98,6 +98,11 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
+function webviewTab(label: string): vscode.Tab | undefined {
+  return vscode.window.tabGroups.all.flatMap((group) => group.tabs)
+    .find((tab) => tab.label === label && tab.input instanceof vscode.TabInputWebview);
+}
+
 function lastErrors(api: LocalepApi): string {
   return api.recentErrors.length ? ` (notifications: ${api.recentErrors.slice(-3).join(" | ")})` : "";
 }
@@ -146,13 +151,22 @@ export async function run(): Promise<void> {
       equal(await lensTitles("environment/conda.yaml"), [], "lenses on a conda file");
     });
 
+    await step("the Explorer's localep items are for Azure ML YAML only", async () => {
+      await localep.deploymentFiles.scan();
+      equal(localep.deploymentFiles.filesOf(["online-deployment", "online-endpoint"]),
+        [file("blue-deployment.yml").fsPath, file("endpoint.yml").fsPath], "files with Run Locally in the Explorer");
+      equal(localep.deploymentFiles.filesOf(["batch-deployment"]), [file("batch-deployment.yml").fsPath],
+        "files with Run Batch Locally in the Explorer");
+    });
+
     await step("the localep debug type's snippet and initial configurations are offered", async () => {
       const configurations = await localep.debugProvider.provideDebugConfigurations(workspaceFolder());
       equal(configurations.map((c) => c.deployment), ["${workspaceFolder}/blue-deployment.yml"], "initial configurations");
     });
 
-    await step("Run Locally starts the endpoint, and the tree lists it with health and traffic", async () => {
-      await command(localep, "localep.up", file("blue-deployment.yml"));
+    await step("Run Locally on endpoint.yml starts it (not the batch deployment beside it); the tree lists it", async () => {
+      const started = await command<string[]>(localep, "localep.up", file("endpoint.yml"));
+      equal(started, [file("endpoint.yml").fsPath, file("blue-deployment.yml").fsPath], "files given to localep up");
       const node = await waitFor("the endpoint in the tree", () => endpointNode(localep), 10);
       const row = deploymentRow(localep, node);
       equal(row.label, "blue", "deployment row label");
@@ -178,6 +192,24 @@ export async function run(): Promise<void> {
     await step("Replay shows pass/fail per request", async () => {
       const report = await command<ReplayReport>(localep, "localep.replay", endpointNode(localep)!, [file("sample-request.json")]);
       equal([report.total, report.failed, report.cases[0].status], [1, 0, 200], "replay report");
+      await waitFor("the results panel", () => webviewTab(`Replay against ${endpointName}`), 10);
+    });
+
+    await step("Copy Key puts the endpoint's primary key on the clipboard", async () => {
+      const copied = await command<string>(localep, "localep.keys", endpointNode(localep)!, "primary");
+      equal(copied, "Primary key", "copied credential");
+      const credentials = await localep.cli.keys(endpointName);
+      equal(await vscode.env.clipboard.readText(), credentials.primary, "clipboard");
+    });
+
+    await step("Run Batch Locally runs `localep batch run` with the chosen input in a terminal", async () => {
+      const args = await command<string[]>(localep, "localep.batchRun", file("batch-deployment.yml"),
+        file("sample-request.json"), file("batch-output"));
+      equal(args, ["batch", "run", file("batch-deployment.yml").fsPath, "--input", file("sample-request.json").fsPath,
+        "--output", file("batch-output").fsPath], "batch command line");
+      const terminal = await waitFor("the batch terminal", () =>
+        vscode.window.terminals.find((t) => t.name.startsWith("localep batch run")), 10);
+      terminal.dispose();
     });
 
     await step("Set Traffic Split changes the split and the tree shows it", async () => {
@@ -208,6 +240,13 @@ export async function run(): Promise<void> {
         type: "localep", request: "attach", name: "again", deployment: file("blue-deployment.yml").fsPath,
       });
       equal(again?.connect, resolved.connect, "a second resolve reuses the running debug container");
+    });
+
+    await step("Smoke Test starts a private copy, replays, removes it, and shows pass/fail per request", async () => {
+      const report = await command<ReplayReport>(localep, "localep.smoke", file("blue-deployment.yml"),
+        [file("sample-request.json")]);
+      equal([report.total, report.failed, report.cases[0].status], [1, 0, 200], "smoke report");
+      await waitFor("the results panel", () => webviewTab("Smoke test of blue-deployment.yml"), 10);
     });
 
     await step("a wrong localep.path is reported as such, not as 'no endpoints running'", async () => {

@@ -23,8 +23,8 @@ describe("command lines", () => {
   it("builds each localep invocation as an argument list", () => {
     assert.deepEqual(versionArgs(), ["--version"]);
     assert.deepEqual(psArgs(), ["ps", "--json"]);
-    assert.deepEqual(upArgs("/w/my dir/blue.yml", true), ["up", "/w/my dir/blue.yml", "--detach", "--debug"]);
-    assert.deepEqual(upArgs("/w/blue.yml", false), ["up", "/w/blue.yml", "--detach"]);
+    assert.deepEqual(upArgs(["/w/my dir/blue.yml"], true), ["up", "/w/my dir/blue.yml", "--detach", "--debug"]);
+    assert.deepEqual(upArgs(["/w/endpoint.yml", "/w/blue.yml"], false), ["up", "/w/endpoint.yml", "/w/blue.yml", "--detach"]);
     assert.deepEqual(downArgs(endpoint), ["down", "my-ep"]);
     assert.deepEqual(downArgs(blue), ["down", "my-ep", "--deployment", "blue"]);
     assert.deepEqual(logsArgs(endpoint), ["logs", "-f", "my-ep"]);
@@ -39,7 +39,7 @@ describe("command lines", () => {
     assert.deepEqual(replayArgs(blue, ["/w/t.jsonl", "/w/req"]), [
       "replay", "/w/t.jsonl", "/w/req", "--endpoint", "my-ep", "--deployment", "blue", "--json", "-",
     ]);
-    assert.deepEqual(smokeArgs("/w/blue.yml", ["/w/a.json", "/w/b.jsonl"]), [
+    assert.deepEqual(smokeArgs(["/w/blue.yml"], ["/w/a.json", "/w/b.jsonl"]), [
       "smoke", "/w/blue.yml", "--requests", "/w/a.json", "--requests", "/w/b.jsonl", "--json", "-",
     ]);
   });
