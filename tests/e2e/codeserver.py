@@ -154,6 +154,7 @@ class CodeServer:
             self.browser = subprocess.Popen(
                 [shutil.which("chromium") or "chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}", url],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, "HOME": str(self.state_dir)},  # its crash reports stay in our folder
             )
 
     def log_tail(self, lines: int = 40) -> str:

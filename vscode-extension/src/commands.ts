@@ -23,6 +23,16 @@ import { classifyYaml, YamlKind } from "./yamlKind";
 
 type PickItem<T> = vscode.QuickPickItem & { value: T };
 
+const CLIPBOARD_TIMEOUT_MS = 10_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
 /** The folder a command runs in: the workspace folder holding `file`, else the file's, else the first one. */
 export function workingFolder(file?: string): string | undefined {
   if (file !== undefined) {
@@ -104,7 +114,7 @@ class Commands implements vscode.Disposable {
   async logs(node?: EndpointNode): Promise<void> {
     const target = await this.chooseTarget(node, "Follow the logs of?");
     if (target !== undefined) {
-      this.runInTerminal(logsArgs(target), workingFolder());
+      await this.runInTerminal(logsArgs(target), workingFolder());
     }
   }
 
@@ -195,7 +205,8 @@ class Commands implements vscode.Disposable {
     if (picked === undefined) {
       return undefined;
     }
-    await vscode.env.clipboard.writeText(picked.value);
+    await withTimeout(Promise.resolve(vscode.env.clipboard.writeText(picked.value)), CLIPBOARD_TIMEOUT_MS,
+      "the clipboard did not take the key (a browser may refuse without focus); try again");
     void vscode.window.showInformationMessage(`Copied the ${picked.label.toLowerCase()} of ${endpoint.name} to the clipboard.`);
     return picked.label;
   }
@@ -234,7 +245,7 @@ class Commands implements vscode.Disposable {
       return undefined;
     }
     const args = this.cli.batchRunCommand(specFile, input, output.trim());
-    this.runInTerminal(args, workingFolder(specFile));
+    await this.runInTerminal(args, workingFolder(specFile));
     return args;
   }
 
@@ -270,7 +281,9 @@ class Commands implements vscode.Disposable {
     return deployment.specFile;
   }
 
-  private runInTerminal(args: string[], cwd: string | undefined): void {
+  /** Long-running commands whose output is the point (logs -f, batch runs), after the CLI check. */
+  private async runInTerminal(args: string[], cwd: string | undefined): Promise<void> {
+    await this.cli.version();
     const terminal = vscode.window.createTerminal({
       name: commandTitle(args),
       shellPath: this.cli.path(),

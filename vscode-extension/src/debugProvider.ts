@@ -50,7 +50,7 @@ export class LocalepDebugProvider implements vscode.DebugConfigurationProvider {
       const editor = vscode.window.activeTextEditor;
       const document = editor?.document;
       if (document === undefined || !isOnlineDeployment(classifyYaml(document.getText(), document.fileName))) {
-        await reportError(new Error("Open a deployment YAML (one with endpoint_name) to debug it, or add a " +
+        void reportError(new Error("Open a deployment YAML (one with endpoint_name) to debug it, or add a " +
           "\"localep\" configuration to launch.json."));
         return undefined;
       }
@@ -73,7 +73,7 @@ export class LocalepDebugProvider implements vscode.DebugConfigurationProvider {
     try {
       return await this.attachConfiguration(folder, configuration);
     } catch (error) {
-      await reportError(error, `Cannot debug ${configuration.name ?? "the deployment"}`);
+      void reportError(error, `Cannot debug ${configuration.name ?? "the deployment"}`);
       return undefined;
     }
   }
@@ -120,7 +120,7 @@ export async function ensureDebugpyExtension(): Promise<boolean> {
     try {
       await vscode.commands.executeCommand("workbench.extensions.installExtension", DEBUGPY_EXTENSION);
     } catch (error) {
-      await reportError(error, `Could not install ${DEBUGPY_EXTENSION}; install it from a .vsix ` +
+      void reportError(error, `Could not install ${DEBUGPY_EXTENSION}; install it from a .vsix ` +
         `(Extensions view: "Install from VSIX...") and try again`);
       return false;
     }

@@ -23,6 +23,7 @@ export function showLogs(): void {
   logChannel?.show(true);
 }
 
+/** Shows the notification and returns once it is dismissed; callers that must not wait use `void`. */
 export async function reportError(error: unknown, context?: string): Promise<void> {
   if (error instanceof CancelledError) {
     return;

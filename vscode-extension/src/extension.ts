@@ -79,7 +79,7 @@ async function checkCli(cli: LocalepCli): Promise<void> {
   try {
     await cli.version();
   } catch (error) {
-    await reportError(error);
+    void reportError(error);
   }
 }
 
