@@ -15,6 +15,9 @@ export interface AzureMlFile {
 }
 
 const ONLINE_ENDPOINT_KEYS = ["auth_mode", "traffic", "mirror_traffic"];
+/** Keys only a batch deployment has (BATCH_ONLY_KEYS in loader.py): the legacy flat form puts settings at the root. */
+const BATCH_ONLY_KEYS = ["compute", "mini_batch_size", "max_concurrency_per_instance", "output_action", "output_file_name",
+  "retry_settings", "error_threshold", "logging_level"];
 
 export function classifyYaml(text: string, fileName: string): AzureMlFile | null {
   let data: Record<string, unknown>;
@@ -42,7 +45,8 @@ function kindOf(data: Record<string, unknown>, fileName: string): YamlKind | nul
   const schema = String(data.$schema ?? "").toLowerCase();
   const type = String(data.type ?? "").toLowerCase();
   if (schema.includes("batchdeployment") || ["model", "pipeline"].includes(type) ||
-    ("compute" in data && "mini_batch_size" in data)) {
+    ("compute" in data && "mini_batch_size" in data) ||
+    ("endpoint_name" in data && BATCH_ONLY_KEYS.some((key) => key in data))) {
     return "batch-deployment";
   }
   if ("endpoint_name" in data) {

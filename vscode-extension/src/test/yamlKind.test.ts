@@ -20,6 +20,8 @@ describe("classifyYaml", () => {
     assert.equal(classifyYaml(modelType, "d.yml")?.kind, "batch-deployment");
     assert.equal(classifyYaml("$schema: https://x/batchDeployment.schema.json\nname: b\nendpoint_name: e\n", "d.yml")?.kind, "batch-deployment");
     assert.equal(classifyYaml("name: b\nendpoint_name: e\ncompute: azureml:c\nmini_batch_size: 5\n", "d.yml")?.kind, "batch-deployment");
+    assert.equal(classifyYaml("name: b\nendpoint_name: e\noutput_action: summary_only\n", "d.yml")?.kind, "batch-deployment",
+      "a flat (legacy) batch deployment: a batch-only key beside endpoint_name");
   });
 
   it("finds online endpoints by their keys or an endpoint-like file name, batch endpoints by defaults", () => {
