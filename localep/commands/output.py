@@ -36,7 +36,7 @@ def warn(message: str) -> None:
     click.echo(click.style("warning: ", fg="yellow", bold=True) + message, err=True)
 
 
-def fail(error: LocalepError) -> "click.exceptions.Exit":
+def fail(error: LocalepError) -> click.exceptions.Exit:
     click.echo(click.style("error: ", fg="red", bold=True) + str(error), err=True)
     if error.detail:
         click.echo(error.detail.rstrip(), err=True)

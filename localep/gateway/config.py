@@ -6,14 +6,13 @@ accepted change, so a restarted gateway comes back with the traffic, keys and de
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Union
 
 from localep.errors import Location, SpecError
-from localep.fileio import atomic_write
+from localep.fileio import atomic_write_json
 from localep.jsonfile import read_json
 from localep.protocol import AZUREML_PROTOCOL, KSERVE_PREFIX, SCORING_PATH, SERVER_PROTOCOLS
 from localep.spec.model import RequestSettings
@@ -183,5 +182,4 @@ def load_config(path: Union[str, Path]) -> GatewayConfig:
 
 def save_config(config: GatewayConfig, path: Union[str, Path]) -> None:
     """Atomic (a reader or a crash never sees half a file) and 0600 (it holds the keys)."""
-    text = json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n"
-    atomic_write(Path(path), text, mode=0o600)
+    atomic_write_json(path, config.to_dict(), private=True)
