@@ -15,10 +15,10 @@ import docker
 from docker.models.containers import Container
 
 from localep.errors import LocalepError
-from localep.gateway.config import SCORING_PATH
 from localep.images.images import BuiltImage, debug_image, ensure_image
 from localep.images.settings import BuildSettings
 from localep.progress import Reporter, Stopwatch
+from localep.protocol import SCORING_PATH
 from localep.runtime import containers
 from localep.runtime.containers import ContainerGroup
 from localep.runtime.gateway_link import (

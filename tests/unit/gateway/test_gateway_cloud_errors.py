@@ -73,7 +73,7 @@ def test_queued_request_gets_a_slot_freed_within_max_queue_wait(upstreams, gatew
     assert statuses == [200, 200, 200, 200]
 
 
-def test_refused_connection_is_502_and_another_instance_is_tried_first(upstreams, gateways):
+def test_refused_connection_is_503_and_another_instance_is_tried_first(upstreams, gateways):
     blue = upstreams("blue")
     gateway = gateways(
         make_config({"blue": route(refused_url(), blue.url), "down": route(refused_url())}, {"blue": 100})
@@ -81,7 +81,7 @@ def test_refused_connection_is_502_and_another_instance_is_tried_first(upstreams
     assert [call(gateway.port)[0] for _ in range(4)] == [200] * 4
     assert blue.hits == 4
     status, _, body = call(gateway.port, headers={"azureml-model-deployment": "down"})
-    assert status == 502 and "connection refused" in json.loads(body)["error"]["message"]
+    assert status == 503 and "connection refused" in json.loads(body)["error"]["message"]
 
 
 def test_deployment_without_healthy_instances_is_503(upstreams, gateways):
