@@ -69,6 +69,8 @@ def ps_row(row: RunningContainer, gateway: Optional[Dict[str, Any]]) -> Dict[str
         "traffic": None,
         "mirror_traffic": None,
         "stats": None,
+        "restarts": 0,  # restarts by the endpoint's instance keeper (crashes, kills, engine restarts)
+        "exit_reason": None,  # why the container last stopped, while it is being restarted
     }
     if gateway is None:
         return record
@@ -80,9 +82,14 @@ def ps_row(row: RunningContainer, gateway: Optional[Dict[str, Any]]) -> Dict[str
     if deployment is not None:
         record["stats"] = deployment["stats"]
         instance = next((i for i in deployment["instances"] if i["container"] == row.name), None)
-        if instance is not None and row.status == "running":
-            record["health"] = "healthy" if instance["healthy"] else "unhealthy"
+        if instance is not None:
             record["restarts"] = instance["restarts"]
+            record["exit_reason"] = instance.get("exit_reason")
+            if instance.get("restarting"):
+                record["status"] = "crash-looping" if instance.get("crash_looping") else "restarting"
+                record["health"] = "unavailable"
+            elif row.status == "running":
+                record["health"] = "healthy" if instance["healthy"] else "unhealthy"
     return record
 
 

@@ -247,15 +247,15 @@ class Gateway:
     def admit(self, head: RequestHead, kind: str, table: RoutingTable) -> None:
         """Everything decided from the head alone, before any body is read; raises Rejection."""
         config = table.config
-        length = head.get("content-length")
-        if length is not None and int(length) > config.max_body_bytes:
-            raise Rejection(413, "PayloadTooLarge", f"the body ({length} bytes) is larger than this endpoint's "
-                            f"limit of {config.max_body_bytes} bytes (`localep up --max-body-mb`)")
         if kind != "liveness":
             decision = auth.authorize(config.auth_mode, head.get("authorization"), config.keys, config.token_secret,
                                       config.endpoint)
             if not decision.allowed:
                 raise Rejection(401, "Unauthorized", decision.reason)
+        length = head.get("content-length")
+        if length is not None and int(length) > config.max_body_bytes:
+            raise Rejection(413, "PayloadTooLarge", f"the body ({length} bytes) is larger than this endpoint's "
+                            f"limit of {config.max_body_bytes} bytes (`localep up --max-body-mb`)")
 
     async def serve(self, request: ClientRequest, table: RoutingTable) -> Tuple[GatewayAnswer, Optional[str]]:
         """The endpoint's answer to one admitted client request, and the deployment that gave it."""

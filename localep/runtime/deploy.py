@@ -15,6 +15,7 @@ import docker
 from docker.models.containers import Container
 
 from localep.errors import LocalepError
+from localep.gateway.config import DEFAULT_MAX_BODY_BYTES
 from localep.images.images import BuiltImage, debug_image, ensure_image
 from localep.images.settings import BuildSettings
 from localep.progress import Reporter, Stopwatch
@@ -44,6 +45,7 @@ class UpOptions:
     auth: bool = True
     raw_errors: bool = False
     record_path: Optional[str] = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
 
 @dataclass
@@ -109,7 +111,7 @@ def deploy(
         wait_for(instance, options, reporter)
     if gateway is None:
         start_endpoint_gateway(endpoint, port, running.instances, options.auth, options.raw_errors,
-                               options.record_path, reporter)
+                               options.record_path, reporter, options.max_body_bytes)
     else:
         reporter.step(f"attaching {', '.join(d.name for d in project.deployments)} to the running {endpoint.name}")
         attach_deployments(gateway, endpoint, running.instances, reporter)
