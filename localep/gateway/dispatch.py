@@ -12,7 +12,7 @@ from typing import Optional, Sequence, Tuple
 
 from localep.gateway.http1 import BadMessage, Headers
 from localep.gateway.pool import DeploymentPool
-from localep.gateway.upstream import UpstreamAnswer, UpstreamTimeout, end_to_end, exchange
+from localep.gateway.upstream import NoAnswer, UpstreamAnswer, UpstreamTimeout, end_to_end, exchange
 
 MODEL_ERROR_STATUS_HEADER = "ms-azureml-model-error-statuscode"
 MODEL_ERROR_REASON_HEADER = "ms-azureml-model-error-reason"
@@ -111,6 +111,9 @@ async def _call_instances(
             return model_answer(answer, raw_errors)
         except ConnectionRefusedError:
             refused.append(instance.url)
+        except NoAnswer:
+            return unavailable(pool, "ModelUnreachable", f"{instance.url} closed the connection without answering "
+                               "(its server is not up yet)")
         except UpstreamTimeout:
             return error_answer(
                 408,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
 
 from localep.gateway.pool import DeploymentPool, Instance
+from localep.gateway.upstream import probe
 
 log = logging.getLogger("localep.gateway")
 
@@ -24,6 +25,7 @@ POLL_S = 0.5
 FIRST_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 30.0
 STABLE_AFTER_S = 60.0
+READY_PROBE_TIMEOUT_S = 1.0
 CRASH_LOOP_RESTARTS = 3  # this many restarts without a stable minute in between is a crash loop
 
 EngineCall = Callable[[Iterable[str]], Mapping[str, Dict[str, Any]]]  # container name -> State (docker inspect)
@@ -69,7 +71,8 @@ class InstanceKeeper:
 
     def _run(self) -> None:
         while not self._stop.wait(POLL_S):
-            instances = {i.container: i for pool in self._pools() for i in pool.instances if i.container}
+            instances = {i.container: (i, pool.route.liveness.path) for pool in self._pools() for i in pool.instances
+                         if i.container}
             if not instances:
                 continue
             try:
@@ -78,16 +81,21 @@ class InstanceKeeper:
                 log.debug("keeper: the Docker engine does not answer: %s", error)
                 continue
             now = time.monotonic()
-            for name, instance in instances.items():
+            for name, (instance, liveness_path) in instances.items():
                 state = states.get(name)
                 if state is not None:
-                    self.tend(name, instance, state, now)
+                    self.tend(name, instance, state, now, liveness_path)
 
-    def tend(self, name: str, instance: Instance, state: Mapping[str, Any], now: float) -> None:
+    def tend(self, name: str, instance: Instance, state: Mapping[str, Any], now: float,
+             liveness_path: str = "/") -> None:
         backoff = self._backoff.setdefault(name, Backoff())
         if state.get("Running"):
             if instance.restarting:
-                log.info("keeper: %s is running again", name)
+                # Back in rotation only once its server answers: until then requests get 503 at once, not a
+                # connection the userland proxy accepts and drops.
+                if probe(instance.address, liveness_path, READY_PROBE_TIMEOUT_S) is not None:
+                    return
+                log.info("keeper: %s is running and answering again", name)
                 instance.restarting = False
             if backoff.running_since is None:
                 backoff.running_since = now

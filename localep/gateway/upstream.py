@@ -40,6 +40,11 @@ class UpstreamTimeout(Exception):
     """The instance did not finish its answer before the deadline."""
 
 
+class NoAnswer(BadMessage):
+    """The connection closed before a single byte came back: nothing serves behind the port (yet), e.g. Docker's
+    userland proxy accepted it for a container whose server is still starting."""
+
+
 @dataclass(frozen=True)
 class Address:
     """An upstream resolved once, so each request connects without a name lookup."""
@@ -99,6 +104,7 @@ class AnswerReader(asyncio.Protocol):
         self._size = 0
         self._headers_done = False
         self._framed = False
+        self._received = 0
 
     # llhttp callbacks
     def on_status(self, reason: bytes) -> None:
@@ -131,6 +137,7 @@ class AnswerReader(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.answer.done():
             return
+        self._received += len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as error:
@@ -143,6 +150,8 @@ class AnswerReader(asyncio.Protocol):
             self._finish()  # a body delimited by the end of the connection
         elif exc is not None:
             self._fail(exc)
+        elif not self._received:
+            self._fail(NoAnswer("the connection closed without an answer"))
         else:
             self._fail(BadMessage("the connection closed before a complete answer"))
 
