@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
 
 from localep.gateway.pool import DeploymentPool, Instance
-from localep.gateway.upstream import probe
+from localep.gateway.upstream import parse_upstream, probe
 
 log = logging.getLogger("localep.gateway")
 
@@ -28,7 +28,7 @@ STABLE_AFTER_S = 60.0
 READY_PROBE_TIMEOUT_S = 1.0
 CRASH_LOOP_RESTARTS = 3  # this many restarts without a stable minute in between is a crash loop
 
-EngineCall = Callable[[Iterable[str]], Mapping[str, Dict[str, Any]]]  # container name -> State (docker inspect)
+EngineCall = Callable[[Iterable[str]], Mapping[str, Dict[str, Any]]]  # container name -> docker inspect
 StartCall = Callable[[str], None]
 
 
@@ -54,6 +54,19 @@ def exit_reason(state: Mapping[str, Any]) -> str:
     if code == 3:
         return "the inference server exited with code 3 (init() failed or the scoring script did not load)"
     return f"exited with code {code}"
+
+
+def follow_address(instance: Instance, attrs: Mapping[str, Any]) -> None:
+    """An instance reached at its container's own IP follows it: a restart may give the container a new one."""
+    if instance.address.host.startswith("127.") or not (attrs.get("State") or {}).get("Running"):
+        return
+    settings = attrs.get("NetworkSettings") or {}
+    addresses = [settings.get("IPAddress")] + [n.get("IPAddress") for n in (settings.get("Networks") or {}).values()]
+    current = next((address for address in addresses if address), None)
+    if current and current != instance.address.host:
+        log.info("keeper: %s moved from %s to %s", instance.container, instance.address.host, current)
+        instance.url = f"http://{current}:{instance.address.port}"
+        instance.address = parse_upstream(instance.url)
 
 
 class InstanceKeeper:
@@ -82,9 +95,10 @@ class InstanceKeeper:
                 continue
             now = time.monotonic()
             for name, (instance, liveness_path) in instances.items():
-                state = states.get(name)
-                if state is not None:
-                    self.tend(name, instance, state, now, liveness_path)
+                attrs = states.get(name)
+                if attrs is not None:
+                    follow_address(instance, attrs)
+                    self.tend(name, instance, attrs.get("State") or {}, now, liveness_path)
 
     def tend(self, name: str, instance: Instance, state: Mapping[str, Any], now: float,
              liveness_path: str = "/") -> None:
@@ -137,7 +151,7 @@ def docker_engine() -> Tuple[EngineCall, StartCall]:
         states = {}
         for name in names:
             try:
-                states[name] = dict(client.api.inspect_container(name)["State"])
+                states[name] = dict(client.api.inspect_container(name))
             except docker.errors.NotFound:
                 continue  # removed (e.g. by `localep down`): nothing to keep
         return states

@@ -56,6 +56,9 @@ class RunningInstance:
     host_port: int
     image: BuiltImage
     ready_seconds: float = 0.0
+    # Where the gateway reaches it: the container's own address when the host can route to it (Linux bridge
+    # networks), which skips Docker's userland proxy; otherwise the published 127.0.0.1 port.
+    upstream_url: str = ""
 
     @property
     def base_url(self) -> str:
@@ -155,6 +158,7 @@ def wait_for(instance: RunningInstance, options: UpOptions, reporter: Reporter) 
     path = instance.plan.server.readiness_path
     instance.ready_seconds = wait_until_ready(instance.container, f"{instance.base_url}{path}",
                                               instance.deployment, timeout)
+    instance.upstream_url = containers.direct_url(instance.container, instance.plan.server.port) or instance.base_url
 
 
 def replace_instances(client: docker.DockerClient, running: RunningEndpoint, deployment: Deployment,

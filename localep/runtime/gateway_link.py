@@ -102,12 +102,12 @@ def deployment_route(deployment: Deployment, upstreams: List[str], container_nam
 
 
 def routes_of(instances: Sequence[Any]) -> Dict[str, DeploymentRoute]:
-    """One route per deployment from running instances (objects with deployment, base_url, plan)."""
+    """One route per deployment from running instances (objects with deployment, upstream_url, plan)."""
     grouped: Dict[str, List[Any]] = {}
     for instance in instances:
         grouped.setdefault(instance.deployment.name, []).append(instance)
     return {
-        name: deployment_route(members[0].deployment, [m.base_url for m in members], [m.plan.name for m in members],
+        name: deployment_route(members[0].deployment, [m.upstream_url or m.base_url for m in members], [m.plan.name for m in members],
                                members[0].plan.server, labels.DEBUG_PORT in members[0].plan.labels)
         for name, members in grouped.items()
     }

@@ -112,18 +112,3 @@ def test_v2_routes_follow_pins_and_refuse_azureml_deployments(triton, upstreams,
     assert pinned[0] == 200 and pinned[1]["azureml-model-deployment"] == "triton"
     assert call(gateway.port, "POST", "/score", body={"x": 1})[0] == 200 and blue.hits == 1
     assert call(gateway.port, "GET", "/v3/models/m")[0] == 404
-
-
-def test_protocol_is_plumbed_from_the_server_spec():
-    from localep.images.kinds.base import ServerSpec
-    from localep.runtime.gateway_link import deployment_route
-    server = ServerSpec(managed=False, port=8000, liveness_path="/v2/health/live", protocol="kserve")
-
-    class DeploymentSettings:  # the two parts of a Deployment that deployment_route reads
-        from localep.spec.model import Probe, RequestSettings
-
-        request_settings = RequestSettings()
-        liveness_probe = Probe()
-
-    route_ = deployment_route(DeploymentSettings(), ["http://127.0.0.1:1"], ["c"], server, debugging=False)  # type: ignore[arg-type]
-    assert route_.protocol == "kserve" and route_.liveness.path == "/v2/health/live"
