@@ -395,6 +395,9 @@ class ClientConnection(asyncio.Protocol):
         self.closing = False
         self.counted = False
         self.timer: Optional[asyncio.TimerHandle] = None
+        self.deadline = 0.0
+        self.deadline_action: Callable[[], None] = self._idle
+        self.paused = False
         self._reset()
 
     def _reset(self) -> None:
@@ -512,9 +515,11 @@ class ClientConnection(asyncio.Protocol):
         self.queue.append(ClientRequest(self.head.method, self.head.target, self.head, b"".join(self.body),
                                         self.kind))
         self._arm(self.limits.idle_timeout_s, self._idle)
-        if self.transport is not None:
-            self.transport.pause_reading()  # one request at a time; the next is read after this one is answered
-        if not self.busy:
+        if self.busy:
+            if self.transport is not None and not self.paused:
+                self.paused = True  # pipelined: one request at a time; the next is read after this one is answered
+                self.transport.pause_reading()
+        else:
             self.busy = True
             self.gateway.loop.create_task(self._answer_queued(self.started, self.started_wall))
 
@@ -538,7 +543,8 @@ class ClientConnection(asyncio.Protocol):
                                        (time.perf_counter() - started) * 1000)
         finally:
             self.busy = False
-            if not self.closing and self.transport is not None:
+            if self.paused and not self.closing and self.transport is not None:
+                self.paused = False
                 self.transport.resume_reading()
 
     def _write(self, data: bytes, keep_alive: bool) -> None:
@@ -567,9 +573,22 @@ class ClientConnection(asyncio.Protocol):
         self._arm(self.limits.linger_s, transport.close)
 
     def _arm(self, delay: float, action: Callable[[], None]) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-        self.timer = self.gateway.loop.call_later(delay, action)
+        """One timer per connection, moved lazily: re-arming per request is two float assignments, not a new
+        timer handle, unless the new deadline comes before the scheduled one."""
+        loop = self.gateway.loop
+        self.deadline, self.deadline_action = loop.time() + delay, action
+        if self.timer is None or self.timer.when() > self.deadline:
+            if self.timer is not None:
+                self.timer.cancel()
+            self.timer = loop.call_at(self.deadline, self._fire)
+
+    def _fire(self) -> None:
+        self.timer = None
+        loop = self.gateway.loop
+        if loop.time() < self.deadline:
+            self.timer = loop.call_at(self.deadline, self._fire)
+        else:
+            self.deadline_action()
 
     def _idle(self) -> None:
         if self.busy or self.queue:

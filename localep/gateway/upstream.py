@@ -8,7 +8,10 @@ connect to the last byte of the answer, not each read.
 from __future__ import annotations
 
 import asyncio
+import errno
 import http.client
+import os
+import select
 import socket
 from dataclasses import dataclass
 from typing import Any, List, Optional, Sequence, Tuple
@@ -17,6 +20,8 @@ from urllib.parse import urlsplit
 import httptools
 
 from localep.gateway.http1 import BadMessage, Headers, encode_head
+
+CONNECT_AT_ONCE_MS = 1
 
 HOP_BY_HOP = frozenset(
     {
@@ -179,31 +184,66 @@ async def exchange(address: Address, method: str, path: str, headers: Headers, b
     sock = socket.socket(address.family, socket.SOCK_STREAM)
     sock.setblocking(False)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    task = asyncio.current_task()
-    deadline = loop.call_later(timeout_s, _expire, reader, task)
+    connecting = [asyncio.current_task()]
+    deadline = loop.call_later(timeout_s, _expire, reader, connecting)
+    fd = sock.fileno()
+    watching = False
     try:
-        await loop.sock_connect(sock, address.sockaddr)
+        if not connected_at_once(sock, address):
+            await loop.sock_connect(sock, address.sockaddr)
         await loop.sock_sendall(sock, encode_request(method, path, address, headers, body))
-        while not reader.answer.done():
-            data = await loop.sock_recv(sock, 262144)
-            if data:
-                reader.data_received(data)
-            else:
-                reader.connection_lost(None)
-        return reader.answer.result()
+        connecting.clear()  # from here the deadline fails the answer itself
+        loop.add_reader(fd, _read_ready, sock, reader)  # one registration for the whole answer
+        watching = True
+        return await reader.answer
     except asyncio.CancelledError:
         if reader.answer.done() and isinstance(reader.answer.exception(), UpstreamTimeout):
             raise UpstreamTimeout() from None
         raise
     finally:
         deadline.cancel()
+        if watching:
+            loop.remove_reader(fd)
         sock.close()
 
 
-def _expire(reader: AnswerReader, task: Optional[asyncio.Task[Any]]) -> None:
+def _read_ready(sock: socket.socket, reader: AnswerReader) -> None:
+    try:
+        data = sock.recv(65536)
+    except (BlockingIOError, InterruptedError):
+        return
+    except OSError as error:
+        reader.connection_lost(error)
+        return
+    if data:
+        reader.data_received(data)
+    else:
+        reader.connection_lost(None)
+
+
+def connected_at_once(sock: socket.socket, address: Address) -> bool:
+    """Connect without a trip through the event loop when the handshake completes within a millisecond, as it
+    does to a local port or a container on this host; anything slower is left to the loop."""
+    error = sock.connect_ex(address.sockaddr)
+    if error == 0:
+        return True
+    if error != errno.EINPROGRESS:
+        raise OSError(error, os.strerror(error))  # e.g. ECONNREFUSED, as ConnectionRefusedError
+    poller = select.poll()
+    poller.register(sock, select.POLLOUT)
+    if not poller.poll(CONNECT_AT_ONCE_MS):
+        return False
+    error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if error:
+        raise OSError(error, os.strerror(error))
+    return True
+
+
+def _expire(reader: AnswerReader, connecting: List[Optional[asyncio.Task[Any]]]) -> None:
     reader._fail(UpstreamTimeout())
-    if task is not None:
-        task.cancel()
+    for task in connecting:  # still connecting or sending: nothing else would wake the task
+        if task is not None:
+            task.cancel()
 
 
 def probe(address: Address, path: str, timeout_s: float) -> Optional[str]:
