@@ -6,6 +6,7 @@ headers; it answers 408 past request_timeout_ms and 429 past the deployment's ca
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
@@ -109,7 +110,7 @@ async def _call_instances(
         try:
             answer = await exchange(instance.address, method, path, headers, body, pool.timeout_s, max_body_bytes)
             return model_answer(answer, raw_errors)
-        except ConnectionRefusedError:
+        except (ConnectionRefusedError, asyncio.TimeoutError):
             refused.append(instance.url)
         except NoAnswer:
             return unavailable(pool, "ModelUnreachable", f"{instance.url} closed the connection without answering "
@@ -127,4 +128,5 @@ async def _call_instances(
                 f"Deployment '{pool.name}' ({instance.url}) broke off the request: {type(error).__name__}: {error}",
             )
     return unavailable(pool, "ModelUnreachable",
-                       f"connection refused by {', '.join(refused)} (its container is down or restarting)")
+                       f"connection refused by (or no answer to a connect from) {', '.join(refused)}; its container is "
+                       "down or restarting")

@@ -22,6 +22,9 @@ import httptools
 from localep.gateway.http1 import BadMessage, Headers, encode_head
 
 CONNECT_AT_ONCE_MS = 1
+# A local instance accepts at once; one that has not within this is gone (e.g. its container IP no longer
+# answers ARP while it restarts): the caller answers 503 at once instead of waiting out request_timeout_ms.
+CONNECT_TIMEOUT_S = 0.5
 
 HOP_BY_HOP = frozenset(
     {
@@ -190,7 +193,7 @@ async def exchange(address: Address, method: str, path: str, headers: Headers, b
     watching = False
     try:
         if not connected_at_once(sock, address):
-            await loop.sock_connect(sock, address.sockaddr)
+            await asyncio.wait_for(loop.sock_connect(sock, address.sockaddr), CONNECT_TIMEOUT_S)
         await loop.sock_sendall(sock, encode_request(method, path, address, headers, body))
         connecting.clear()  # from here the deadline fails the answer itself
         loop.add_reader(fd, _read_ready, sock, reader)  # one registration for the whole answer

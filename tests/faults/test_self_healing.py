@@ -76,3 +76,36 @@ def test_a_killed_gateway_is_restarted_by_its_supervisor(cli, project, localep_h
         print(f"gateway back in {seconds:.1f}s; statuses meanwhile: {sorted(set(seen))}")
     finally:
         cli.run("down", name)
+
+
+ENGINE_RECOVERY_S = 30.0
+
+
+@pytest.mark.skipif(os.environ.get("LOCALEP_FAULTS_RESTART_ENGINE") != "1",
+                    reason="restarting the Docker engine is opt-in: set LOCALEP_FAULTS_RESTART_ENGINE=1 and point "
+                           "DOCKER_HOST at an engine this test may restart (tests/faults/private-engine start)")
+def test_every_endpoint_comes_back_after_the_engine_restarts(cli, project):
+    """Run against a private engine while developing (never the shared one):
+
+        export DOCKER_HOST=$(tests/faults/private-engine start localep/env:<the example's image tag>)
+        LOCALEP_FAULTS_RESTART_ENGINE=1 pytest tests/faults -k engine
+        tests/faults/private-engine stop
+
+    In CI (.ci/run) the engine is CI's own (.ci/docker-engine started it), so the test runs against it. The bound:
+    200 again within ENGINE_RECOVERY_S of the engine answering, no request waiting more than REQUEST_BOUND_S.
+    """
+    from engine import restart_engine
+
+    name = (project / "name").read_text()
+    assert cli.run("up", str(project / "blue-deployment.yml"), "--detach").returncode == 0
+    try:
+        key = cli.json("keys", name)["primary"]
+        url = cli.json("ps", name)[0]["url"]
+        down_for = restart_engine()
+        seconds, seen = poll_until_200(url, key, ENGINE_RECOVERY_S)
+        assert set(seen) <= {200, 503}, seen
+        row = cli.json("ps", name)[0]
+        assert row["status"] == "running" and row["restarts"] >= 1, row
+        print(f"engine answered {down_for:.1f}s after it was stopped; endpoint 200 again {seconds:.1f}s later")
+    finally:
+        cli.run("down", name)
