@@ -156,10 +156,10 @@ class AnswerReader(asyncio.Protocol):
             return
         if self._headers_done and not self._framed:
             self._finish()  # a body delimited by the end of the connection
+        elif not self._received:
+            self._fail(NoAnswer(f"the connection {'was reset' if exc else 'closed'} without an answer"))
         elif exc is not None:
             self._fail(exc)
-        elif not self._received:
-            self._fail(NoAnswer("the connection closed without an answer"))
         else:
             self._fail(BadMessage("the connection closed before a complete answer"))
 
