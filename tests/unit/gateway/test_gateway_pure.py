@@ -21,8 +21,9 @@ from localep.gateway.config import (
 )
 from localep.gateway.http1 import Limits, Rejection, allowed_hosts, check_head
 from localep.gateway.routing import choose_deployment, mirror_pick, weighted_pick
-from localep.gateway.stats import TrafficStats, percentile
+from localep.gateway.stats import TrafficStats
 from localep.gateway.upstream import end_to_end, parse_upstream
+from localep.percentile import percentile
 
 DEPLOYMENTS = {"blue": DeploymentRoute(["http://127.0.0.1:1"]), "green": DeploymentRoute(["http://127.0.0.1:2"])}
 
@@ -61,8 +62,8 @@ def test_mirror_pick_takes_its_share_only():
 
 def test_percentile_is_nearest_rank():
     values = list(range(1, 101))
-    assert (percentile(values, 0.5), percentile(values, 0.95), percentile(values, 0.99)) == (50, 95, 99)
-    assert percentile([], 0.5) is None
+    assert (percentile(values, 50), percentile(values, 95), percentile(values, 99)) == (50, 95, 99)
+    assert percentile([], 50) is None
 
 
 def test_stats_window_is_bounded_but_counts_are_not():
