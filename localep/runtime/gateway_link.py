@@ -22,6 +22,7 @@ from localep.gateway.config import (
     Liveness,
     new_key,
     save_config,
+    with_token_secret,
 )
 from localep.gateway.process import is_gateway_process, start_gateway, stop_gateway
 from localep.images.kinds.base import ServerSpec
@@ -67,11 +68,16 @@ def endpoint_keys(endpoint: str, regenerate: Sequence[str] = ()) -> Keys:
     """The endpoint's two keys, made once and kept across restarts (like the cloud's), read from the user's own
     0600 state file: the gateway never hands them out."""
     stored = read_endpoint_state(endpoint).get("keys") or {}
+    keys = _keys(stored, regenerate)
+    if vars(keys) != stored:
+        update_endpoint_state(endpoint, keys=vars(keys))
+    return keys
+
+
+def _keys(stored: Dict[str, str], regenerate: Sequence[str] = ()) -> Keys:
     keys = {name: stored.get(name) or new_key() for name in ("primary", "secondary")}
     for name in regenerate:
         keys[name] = new_key()
-    if keys != stored:
-        update_endpoint_state(endpoint, keys=keys)
     return Keys(**keys)
 
 
@@ -128,11 +134,12 @@ def start_endpoint_gateway(endpoint: Endpoint, port: int, instances: Sequence[An
     routes = routes_of(instances)
     folder = private_endpoint_dir(endpoint.name)
     control_socket = str(folder / CONTROL_SOCKET)
-    config = GatewayConfig(
+    keys = _keys(read_endpoint_state(endpoint.name).get("keys") or {})
+    config = with_token_secret(GatewayConfig(
         endpoint=endpoint.name,
         port=port,
         auth_mode=LOCAL_AUTH_MODES.get(endpoint.auth_mode, "key") if auth else "none",
-        keys=endpoint_keys(endpoint.name),
+        keys=keys,
         traffic=known_shares(endpoint.traffic, list(routes), "traffic", reporter),
         mirror_traffic=known_shares(endpoint.mirror_traffic, list(routes), "mirror_traffic", reporter),
         deployments=routes,
@@ -140,12 +147,14 @@ def start_endpoint_gateway(endpoint: Endpoint, port: int, instances: Sequence[An
         record_path=record_path,
         control_socket=control_socket,
         max_body_bytes=max_body_bytes,
-    )
+    ))
     config_path, log_path = folder / "gateway.json", folder / "gateway.log"
-    save_config(config, config_path)
+    save_config(config, config_path)  # with its token secret, so the gateway need not rewrite it at start
     pid = start_gateway(config_path, log_path)
-    update_endpoint_state(endpoint.name, gateway={"pid": pid, "port": port, "config": str(config_path),
-                                                  "log": str(log_path), "control": control_socket})
+    # One write for everything this `up` decided: the port, the keys and where the gateway runs.
+    update_endpoint_state(endpoint.name, port=port, keys=vars(keys),
+                          gateway={"pid": pid, "port": port, "config": str(config_path), "log": str(log_path),
+                                   "control": control_socket})
     return GatewayHandle(endpoint.name, pid, port, ControlClient(control_socket))
 
 
