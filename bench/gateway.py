@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from localep.gateway.client import ControlClient
 from localep.gateway.config import DeploymentRoute, GatewayConfig, Keys, Liveness, new_key, save_config
 from localep.gateway.process import start_gateway, stop_gateway
+from localep.protocol import SCORING_PATH
 from localep.runtime.ports import free_port
 
 BODY = json.dumps({"data": [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]}).encode()
@@ -102,7 +103,7 @@ def run_load(port: int, requests: int, concurrency: int, headers: Dict[str, str]
         mine = []
         for _ in range(per_thread):
             start = time.perf_counter()
-            connection.request("POST", "/score", body=BODY, headers=headers)
+            connection.request("POST", SCORING_PATH, body=BODY, headers=headers)
             response = connection.getresponse()
             response.read()
             mine.append((time.perf_counter() - start) * 1000)

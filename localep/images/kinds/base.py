@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Protocol, Tuple
 
+from localep.protocol import AZUREML_PROTOCOL, LIVENESS_PATH, SCORING_PATH
 from localep.spec.model import BuildContext, Environment
 
 AZUREML_SERVER_PORT = 5001
@@ -39,13 +40,13 @@ class ServerSpec:
 
     managed: bool
     port: int = AZUREML_SERVER_PORT
-    liveness_path: str = "/"
-    scoring_path: str = "/score"
-    readiness_path: str = "/"
+    liveness_path: str = LIVENESS_PATH
+    scoring_path: str = SCORING_PATH
+    readiness_path: str = LIVENESS_PATH
     command: Tuple[str, ...] = ()
     # "azureml": the endpoint serves /score, /swagger.json and liveness; "kserve": it also passes the KServe v2
     # routes (/v2/..., at the endpoint root and under /score) through to the server byte for byte (Triton).
-    protocol: str = "azureml"
+    protocol: str = AZUREML_PROTOCOL
 
 
 MANAGED_SERVER = ServerSpec(managed=True)
