@@ -68,6 +68,16 @@ def serve(config_path: Path) -> int:
     return int(ExitCode.OK)
 
 
+def _end_with_parent() -> None:
+    """In the child before exec: a supervisor that is killed outright (SIGKILL) takes its gateway with it, so no
+    orphan keeps the endpoint's port (Linux; elsewhere the orphan is stopped by the next `down`)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def supervise(config_path: Path) -> int:
     """Run the serving gateway and restart it whenever it dies; SIGTERM stops both."""
     stopping = threading.Event()
@@ -85,7 +95,7 @@ def supervise(config_path: Path) -> int:
     while not stopping.is_set():
         started = time.monotonic()
         process = subprocess.Popen([sys.executable, "-m", "localep.gateway", "--serve", "--config", str(config_path)],
-                                   env=env, stdin=subprocess.DEVNULL)
+                                   env=env, stdin=subprocess.DEVNULL, preexec_fn=_end_with_parent)
         child[0] = process
         code = process.wait()
         if stopping.is_set():

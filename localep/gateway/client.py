@@ -38,7 +38,8 @@ class _UnixConnection(http.client.HTTPConnection):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(self.timeout)
         try:
-            sock.connect(unix_socket_address(self._path))
+            with unix_socket_address(self._path) as address:
+                sock.connect(address)
         except OSError:
             sock.close()
             raise

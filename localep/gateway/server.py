@@ -19,10 +19,11 @@ import stat
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Deque, Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, FrozenSet, Iterator, List, Mapping, Optional, Tuple
 
 import httptools
 
@@ -91,6 +92,8 @@ class ClientRequest:
     head: RequestHead
     body: bytes
     kind: str = "score"
+    started: float = 0.0  # perf_counter at its first byte
+    started_wall: float = 0.0
 
 
 def encode_answer(answer: GatewayAnswer, extra: List[Tuple[str, str]], keep_alive: bool, with_body: bool) -> bytes:
@@ -158,7 +161,8 @@ class Gateway:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old_umask = os.umask(0o177)
         try:
-            listener.bind(unix_socket_address(path))
+            with unix_socket_address(path) as address:
+                listener.bind(address)
         finally:
             os.umask(old_umask)
         listener.listen(64)
@@ -369,13 +373,18 @@ class Gateway:
         }
 
 
-def unix_socket_address(path: str) -> str:
-    """Unix socket paths are limited to ~107 bytes; a longer one is reached through its folder's descriptor."""
+@contextmanager
+def unix_socket_address(path: str) -> Iterator[str]:
+    """Unix socket paths are limited to ~107 bytes; a longer one is reached through its folder's descriptor,
+    open only while the socket is bound or connected."""
     if len(path.encode()) < 100 or not os.path.isdir("/proc/self/fd"):
-        return path
+        yield path
+        return
     folder = os.open(os.path.dirname(path), os.O_RDONLY)
-    # The descriptor stays open for the process's life: the returned path is valid only while it is.
-    return f"/proc/self/fd/{folder}/{os.path.basename(path)}"
+    try:
+        yield f"/proc/self/fd/{folder}/{os.path.basename(path)}"
+    finally:
+        os.close(folder)
 
 
 class ClientConnection(asyncio.Protocol):
@@ -513,7 +522,7 @@ class ClientConnection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         assert self.head is not None
         self.queue.append(ClientRequest(self.head.method, self.head.target, self.head, b"".join(self.body),
-                                        self.kind))
+                                        self.kind, self.started, self.started_wall))
         self._arm(self.limits.idle_timeout_s, self._idle)
         if self.busy:
             if self.transport is not None and not self.paused:
@@ -521,11 +530,11 @@ class ClientConnection(asyncio.Protocol):
                 self.transport.pause_reading()
         else:
             self.busy = True
-            self.gateway.loop.create_task(self._answer_queued(self.started, self.started_wall))
+            self.gateway.loop.create_task(self._answer_queued())
 
     # -- answering ----------------------------------------------------------------------------
 
-    async def _answer_queued(self, started: float, started_wall: float) -> None:
+    async def _answer_queued(self) -> None:
         gateway = self.gateway
         try:
             while self.queue and not self.closing:
@@ -539,8 +548,8 @@ class ClientConnection(asyncio.Protocol):
                 answer, deployment = await gateway.serve(request, table)
                 extra = [(DEPLOYMENT_HEADER, deployment)] if deployment else []
                 self._write(encode_answer(answer, extra, keep_alive, request.method != "HEAD"), keep_alive)
-                gateway.after_response(table, request, answer, deployment, started_wall,
-                                       (time.perf_counter() - started) * 1000)
+                gateway.after_response(table, request, answer, deployment, request.started_wall,
+                                       (time.perf_counter() - request.started) * 1000)
         finally:
             self.busy = False
             if self.paused and not self.closing and self.transport is not None:
