@@ -1,4 +1,3 @@
-# localep: base image with conda/mamba, so the environment is created the way the cloud creates it.
-RUN ${conda} env create --quiet -p /azureml-envs/localep -f /tmp/localep/conda.yml \
- && (${conda} clean -afy >/dev/null 2>&1 || true)
+# localep: base image with conda/mamba, so the environment was created the way the cloud creates it, in the
+# package layers below (localep/images/layers.py): conda packages, then the pip section.
 ENV PATH=/azureml-envs/localep/bin:$$PATH

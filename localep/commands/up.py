@@ -38,7 +38,7 @@ from localep.runtime.plan import DebugOptions
 @options.json_option
 @handles_errors
 def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Sequence[str], pull: str,
-            ca_bundle: Optional[Path], rebuild: bool, port: Optional[int], detach: bool, no_reload: bool,
+            ca_bundle: Optional[Path], rebuild: bool, installer: str, port: Optional[int], detach: bool, no_reload: bool,
             debug: bool, debug_port: int, wait_for_debugger: bool, write_vscode: bool, no_auth: bool,
             raw_errors: bool, record_path: Optional[Path], ready_timeout: Optional[float], as_json: bool) -> None:
     """Run deployments locally behind their endpoint and wait until it answers, like the cloud would.
@@ -58,7 +58,7 @@ def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Seq
     client = docker_client()
     debugging = debug or wait_for_debugger
     up_options = UpOptions(
-        build=options.build_settings(pull, ca_bundle, rebuild),
+        build=options.build_settings(pull, ca_bundle, rebuild, installer),
         port=port,
         debug=DebugOptions(port=debug_port, wait_for_client=wait_for_debugger) if debugging else None,
         ready_timeout=ready_timeout,

@@ -42,7 +42,7 @@ def dockerfile(base_image: str, *bodies: str) -> str:
     header = render(
         "header.Dockerfile",
         base_image=base_image,
-        build_args="\n".join(f"ARG {arg}" for arg in BUILD_ARGS),
+        build_args="ARG " + " ".join(BUILD_ARGS),  # one step, not one per name: each step costs a container
     )
     return "".join([header, *bodies])
 
