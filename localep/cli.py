@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "traffic",
     "stats",
     "record",
+    "images",
+    "prune",
 ]
 
 

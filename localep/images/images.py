@@ -20,7 +20,7 @@ from localep.images import templates
 from localep.images.cache import environment_key, image_tag
 from localep.images.kinds import kind_named, needs_base_facts, select_kind
 from localep.images.kinds.base import BaseImageFacts, ServerSpec
-from localep.images.layerbuild import ensure_layers
+from localep.images.layerbuild import ensure_layers, finish_image, stop_if_cancelled
 from localep.images.layers import plan_layers
 from localep.images.settings import BuildSettings
 from localep.images.usage import record_use
@@ -34,6 +34,7 @@ LABEL_SERVER_ADDED = "localep.server-added"
 LABEL_WARNINGS = "localep.warnings"
 LABEL_INSTALLER = "localep.installer"
 LABEL_LAYERS = "localep.layers"
+LABEL_BASE = "localep.base-image"
 _TAG_LOCKS: Dict[str, threading.Lock] = {}
 _TAG_LOCKS_GUARD = threading.Lock()
 STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
@@ -120,17 +121,19 @@ def _ensure_image(client: docker.DockerClient, deployment: Deployment, settings:
         bodies.append(templates.render("server.Dockerfile"))
     planned = plan_layers(recipe.layers, base_for_recipe.image_id, settings.installer)
     top = ensure_layers(client, planned, base_for_recipe.image_id, settings, reporter, deployment)
-    dockerfile = templates.dockerfile(top if planned else base_for_recipe.image, *bodies)
     layers = [layer.tag for layer in planned]
-    files = dict(recipe.files)
-    if settings.ca_bundle:
-        files["ca.crt"] = settings.ca_bundle.read_bytes()
-    output = _run_build(
-        client, reporter, deployment, tag, fileobj=_context_tar(dockerfile, files), settings=settings,
-        labels={LABEL_KIND: kind.name, LABEL_KEY: tag, LABEL_WARNINGS: json.dumps(recipe.warnings),
-                LABEL_INSTALLER: settings.installer if planned else "", LABEL_LAYERS: json.dumps(layers),
-                "localep.version": __version__},
-    )
+    labels = {LABEL_KIND: kind.name, LABEL_KEY: tag, LABEL_WARNINGS: json.dumps(recipe.warnings),
+              LABEL_INSTALLER: settings.installer if planned else "", LABEL_LAYERS: json.dumps(layers),
+              LABEL_BASE: base_for_recipe.image_id, "localep.version": __version__}
+    if planned and server.managed and not recipe.body.strip():
+        output = "\n".join(finish_image(client, top, tag, labels, settings, reporter, deployment))
+    else:
+        dockerfile = templates.dockerfile(top if planned else base_for_recipe.image, *bodies)
+        files = dict(recipe.files)
+        if settings.ca_bundle:
+            files["ca.crt"] = settings.ca_bundle.read_bytes()
+        output = _run_build(client, reporter, deployment, tag, fileobj=_context_tar(dockerfile, files),
+                            settings=settings, labels=labels)
     warnings = list(recipe.warnings)
     server_added = SERVER_ADDED_MARKER in (line.strip() for line in output.splitlines())
     if server_added:
@@ -248,6 +251,7 @@ def _follow_build(stream: Iterable[dict], reporter: Reporter, deployment: Deploy
     everything: List[str] = []
     try:
         for chunk in stream:
+            stop_if_cancelled()
             if "error" in chunk:
                 detail = "\n".join(step_output[-60:])
                 raise BuildError(

@@ -25,6 +25,7 @@ NETWORK_ERRORS = (
     "dns error|failed to lookup address|error sending request|client error \\(connect\\)|connection refused|"
     "network is unreachable|connection reset|operation timed out|tcp connect error|proxy error|tunnel"
 )
+OFFLINE_NOTICE = "localep: the package index cannot be reached; installing from the package cache only"
 # pip/uv settings the host's environment may carry, as uv spells them.
 UV_EQUIVALENTS = {"PIP_INDEX_URL": "UV_INDEX_URL", "PIP_EXTRA_INDEX_URL": "UV_EXTRA_INDEX_URL",
                   "PIP_TRUSTED_HOST": "UV_INSECURE_HOST"}
@@ -51,11 +52,12 @@ if [ ! -x "$UV" ]; then
   if [ -e "$UV_HOME" ]; then rm -rf "$T"; else mv "$T" "$UV_HOME"; fi
 fi
 uv_or_cache() {{
-  {{ "$UV" "$@" 2>&1; echo $? > {WORK_DIR}/status; }} | tee {WORK_DIR}/output
+  {{ set +e; "$UV" "$@" 2>&1; echo $? > {WORK_DIR}/status; }} | tee {WORK_DIR}/output
   status=$(cat {WORK_DIR}/status)
   if [ "$status" != 0 ] && grep -qiE '{NETWORK_ERRORS}' {WORK_DIR}/output; then
-    echo "localep: the package index cannot be reached; installing from the package cache only"
-    UV_OFFLINE=1 "$UV" "$@"
+    echo "{OFFLINE_NOTICE}"
+    export UV_OFFLINE=1
+    "$UV" "$@"
     return
   fi
   return "$status"
@@ -90,16 +92,21 @@ def install_script(layer: PackageLayer, installer: str) -> str:
         lines.append(f"{shlex.quote(layer.conda)} env create --quiet -p {ENVIRONMENT_PREFIX} -f {WORK_DIR}/conda.yml\n")
     if layer.create_venv:
         if installer == "uv":
-            lines.append(f'uv_or_cache venv --seed --python "$HOST_PY" {ENVIRONMENT_PREFIX}\n')
+            lines.append(f'uv_or_cache venv --clear --seed --python "$HOST_PY" {ENVIRONMENT_PREFIX}\n')
         else:
             lines.append(f'"$HOST_PY" -m venv {ENVIRONMENT_PREFIX}\n')
     if layer.requirements:
         if installer == "uv":
-            lines.append(f"uv_or_cache pip install --python {python} -r {WORK_DIR}/requirements.txt\n")
+            lines.append(f"uv_or_cache pip install --compile-bytecode --python {python} -r {WORK_DIR}/requirements.txt\n")
         else:
             lines.append(f"{python} -m pip install -r {WORK_DIR}/requirements.txt\n")
     lines.append(f"cd / && rm -rf {WORK_DIR}\n")
     return "".join(lines)
+
+
+def finish_script(step: str) -> str:
+    """The last step of an environment image (localep's server step), with the build's settings like a layer."""
+    return f"{_COMMON}{step}\ncd / && rm -rf {WORK_DIR}\n"
 
 
 def layer_files(layer: PackageLayer) -> Dict[str, bytes]:
@@ -126,10 +133,13 @@ def plan_layers(layers: Iterable[PackageLayer], parent_id: str, installer: str) 
     return planned
 
 
-def build_environment(build_args: Mapping[str, str]) -> str:
+def build_environment(build_args: Mapping[str, str], offline: bool = False) -> str:
     """build-env.sh: the build's proxy, CA and index settings (also in uv's spelling), sourced by the script and
-    deleted before the commit, so none of them stays in the image."""
+    deleted before the commit, so none of them stays in the image. `offline`: a layer below found the index
+    unreachable moments ago, so uv starts from the cache instead of retrying the network first."""
     variables = dict(build_args)
+    if offline:
+        variables["UV_OFFLINE"] = "1"
     for pip_name, uv_name in UV_EQUIVALENTS.items():
         if pip_name in variables and uv_name not in variables:
             variables[uv_name] = variables[pip_name]

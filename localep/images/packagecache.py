@@ -13,10 +13,11 @@ import docker
 import docker.errors
 from docker.types import Mount
 
+from localep.errors import LocalepError
+
 DEFAULT_VOLUME = "localep-package-cache"
 VOLUME_VARIABLE = "LOCALEP_PACKAGE_CACHE"
 LABEL_PACKAGE_CACHE = "localep.package-cache"
-LABEL_BUILD_CONTAINER = "localep.build-container"
 CACHE_MOUNT = "/localep-cache"
 
 
@@ -35,13 +36,22 @@ def cache_mount(name: str) -> Mount:
 
 
 def run_in_cache(client: docker.DockerClient, image: str, name: str, script: str) -> Optional[str]:
-    """Run `script` with the cache mounted in a throw-away container of `image`; None when the volume is absent."""
+    """Run `script` with the cache mounted in a throw-away container of `image` (a local image: never pulled),
+    without network; None when the volume is absent."""
     try:
         client.volumes.get(name)
     except docker.errors.NotFound:
         return None
-    output = client.containers.run(
-        image, entrypoint=["/bin/sh", "-c"], command=[script], remove=True, network_disabled=True, user="0",
-        mounts=[cache_mount(name)], labels={LABEL_BUILD_CONTAINER: "true"},
-    )
-    return output.decode(errors="replace")
+    container = client.api.create_container(
+        image, entrypoint=["/bin/sh", "-c"], command=[script], user="0", network_disabled=True,
+        host_config=client.api.create_host_config(mounts=[cache_mount(name)]),
+    )["Id"]
+    try:
+        client.api.start(container)
+        status = client.api.wait(container).get("StatusCode", 1)
+        output = client.api.logs(container, stdout=True, stderr=True).decode(errors="replace")
+        if status != 0:
+            raise LocalepError(f"package cache maintenance failed ({status}): {output.strip()[-300:]}")
+        return output
+    finally:
+        client.api.remove_container(container, force=True)

@@ -6,7 +6,6 @@ from typing import Optional
 
 import yaml
 
-from localep.images import templates
 from localep.images.kinds.base import ENVIRONMENT_PYTHON, MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
 from localep.images.kinds.layering import server_first
 from localep.spec.conda import parse_conda_file
@@ -27,7 +26,7 @@ def recipe(env: Environment, base: BaseImageFacts) -> Recipe:
     assert env.conda_file is not None and base.conda is not None
     conda_env = parse_conda_file(env.conda_file)
     return Recipe(
-        body=templates.render("conda.Dockerfile"),
+        body="",
         layers=server_first(conda_env.pip_packages, ENVIRONMENT_PYTHON, conda=base.conda,
                             conda_file=without_pip_section(env.conda_file.read_text(encoding="utf-8"))),
     )

@@ -21,11 +21,12 @@ def normalized_name(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", package_name(requirement.split("[", 1)[0])).lower()
 
 
-def server_first(requirements: Sequence[str], python: str, create_venv: bool = False,
-                 conda: str = "", conda_file: bytes = b"") -> Tuple[PackageLayer, ...]:
-    """Environment (venv or conda), then the inference server, then the whole list: editing the rest of the list
-    leaves the first two layers as they are. The last layer installs everything, so the result is what one
-    resolution of the whole list gives (an installer keeps what already satisfies it)."""
+def server_first(requirements: Sequence[str], python: str, create_venv: bool = False, conda: str = "",
+                 conda_file: bytes = b"", from_conda: Sequence[str] = ()) -> Tuple[PackageLayer, ...]:
+    """Environment (venv or conda), the inference server, the conda section's packages taken from PyPI
+    (`from_conda`, a subset of `requirements`), then the whole list: an edit of the pip section rebuilds only
+    the last layer. That layer installs everything, so the result is what one resolution of the whole list gives
+    (an installer keeps what already satisfies it)."""
     server = tuple(line for line in requirements if normalized_name(line) in SERVER_PACKAGES)
     layers: List[PackageLayer] = []
     if conda:
@@ -33,6 +34,9 @@ def server_first(requirements: Sequence[str], python: str, create_venv: bool = F
     if server or create_venv:
         layers.append(PackageLayer(name="inference server" if server else "environment", requirements=server,
                                    create_venv=create_venv, python=python))
-    if len(server) < len(requirements):
+    if from_conda:
+        layers.append(PackageLayer(name="conda section from PyPI", requirements=tuple(server) + tuple(from_conda),
+                                   python=python))
+    if set(requirements) - set(server) - set(from_conda):
         layers.append(PackageLayer(name="pip packages", requirements=tuple(requirements), python=python))
     return tuple(layers)

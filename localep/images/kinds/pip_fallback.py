@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from localep.images import templates
 from localep.images.conda_to_pip import Translation, translate
 from localep.images.kinds.base import ENVIRONMENT_PYTHON, MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
 from localep.images.kinds.layering import server_first
@@ -27,9 +26,10 @@ def recipe(env: Environment, base: BaseImageFacts) -> Recipe:
     conda_env = parse_conda_file(env.conda_file)
     translation = translate(conda_env.conda_packages, conda_env.pip_packages)
     return Recipe(
-        body=templates.render("pip.Dockerfile"),
+        body="",
         warnings=fallback_warnings(env, base, conda_env, translation),
-        layers=server_first(translation.requirements, ENVIRONMENT_PYTHON, create_venv=True),
+        layers=server_first(translation.requirements, ENVIRONMENT_PYTHON, create_venv=True,
+                            from_conda=[pip for _, pip in translation.translated]),
     )
 
 
