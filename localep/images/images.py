@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -23,7 +24,7 @@ from localep.images.kinds.base import BaseImageFacts, ServerSpec
 from localep.images.layerbuild import ensure_layers, finish_image, stop_if_cancelled
 from localep.images.layers import plan_layers
 from localep.images.settings import BuildSettings
-from localep.images.usage import record_use
+from localep.images.usage import known_base_facts, record_use, remember_base_facts
 from localep.progress import Reporter, Stopwatch
 from localep.spec.model import Deployment
 
@@ -198,7 +199,17 @@ def ensure_base_image(
 
 
 def probe_base_image(client: docker.DockerClient, image: str, image_id: str) -> BaseImageFacts:
-    """Run the base image once to learn whether it has conda and which python it ships."""
+    """Run the base image once to learn whether it has conda and which python it ships (remembered by image id,
+    which names the content, so later builds on the same base skip the container)."""
+    known = known_base_facts(image_id)
+    if known is not None:
+        return dataclasses.replace(known, image=image)
+    facts = _probe(client, image, image_id)
+    remember_base_facts(facts)
+    return facts
+
+
+def _probe(client: docker.DockerClient, image: str, image_id: str) -> BaseImageFacts:
     try:
         output = client.containers.run(image_id, entrypoint=["/bin/sh", "-c"], command=[PROBE_SCRIPT],
                                        remove=True, network_disabled=True).decode(errors="replace")

@@ -6,8 +6,9 @@ The side-effect half of `localep images` and `localep prune` (the decisions are 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import docker
 import docker.errors
@@ -16,9 +17,10 @@ from localep.images.cache import IMAGE_REPOSITORY
 from localep.images.images import LABEL_BASE, LABEL_KEY, LABEL_LAYERS
 from localep.images.layers import LAYER_REPOSITORY
 from localep.images.packagecache import CACHE_MOUNT, run_in_cache
-from localep.images.prune import ImageFacts, Removal
+from localep.images.prune import IMAGES_WARN_BYTES, ImageFacts, Removal, format_size, parse_size, total_size
 from localep.images.usage import Index, current_users
 
+WARN_SIZE_VARIABLE = "LOCALEP_IMAGES_WARN_SIZE"
 # Tags built on an environment image, removed with it.
 COMPANION_SUFFIXES = ("-debug", "-context")
 _CACHE_SIZE = f"du -sk {CACHE_MOUNT} | cut -f1"
@@ -88,6 +90,23 @@ def remove_images(client: docker.DockerClient, removals: Sequence[Removal], laye
             if error.status_code != 409:  # 409: a container still uses it (started since we looked): keep it
                 raise
     return removed
+
+
+def prune_reminder(client: docker.DockerClient, index: Index, environ: Mapping[str, str] = os.environ
+                   ) -> Optional[str]:
+    """A sentence for `up` and `build` once this home's images add up to more than the documented size."""
+    try:
+        threshold = parse_size(environ[WARN_SIZE_VARIABLE]) if environ.get(WARN_SIZE_VARIABLE) else IMAGES_WARN_BYTES
+    except ValueError:
+        threshold = IMAGES_WARN_BYTES
+    recorded = [fact for fact in environment_images(client, index) if fact.recorded]
+    total = total_size(recorded)
+    if total <= threshold:
+        return None
+    unused = sum(1 for fact in recorded if not fact.used_by and not fact.in_use)
+    return (f"localep's environment images take {format_size(total)} (more than {format_size(threshold)}); "
+            f"{unused} of {len(recorded)} are used by no deployment file any more: `localep prune` removes them "
+            "(`localep images` lists them)")
 
 
 def maintenance_image(client: docker.DockerClient, candidates: Sequence[str]) -> Optional[str]:

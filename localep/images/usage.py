@@ -17,8 +17,10 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from localep.fileio import atomic_write_json
 from localep.home import home
+from localep.images.kinds.base import BaseImageFacts
 
 INDEX_NAME = "images.json"
+BASE_FACTS_NAME = "base-images.json"
 _THREAD_LOCK = threading.Lock()
 
 try:
@@ -94,3 +96,29 @@ def forget_images(tags: Sequence[str], path: Optional[Path] = None) -> None:
     path = path or index_path()
     with _locked(path):
         atomic_write_json(path, without_images(read_index(path), tags))
+
+
+def known_base_facts(image_id: str, path: Optional[Path] = None) -> Optional[BaseImageFacts]:
+    """What an earlier probe learned about this base image (by id), if anything."""
+    path = path or home() / BASE_FACTS_NAME
+    try:
+        record = json.loads(path.read_text(encoding="utf-8")).get(image_id)
+    except (FileNotFoundError, ValueError, AttributeError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    return BaseImageFacts(image=record.get("image", ""), image_id=image_id, conda=record.get("conda"),
+                          python_version=record.get("python_version"))
+
+
+def remember_base_facts(facts: BaseImageFacts, path: Optional[Path] = None) -> None:
+    path = path or home() / BASE_FACTS_NAME
+    with _locked(path):
+        try:
+            known = json.loads(path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            known = {}
+        if not isinstance(known, dict):
+            known = {}
+        known[facts.image_id] = {"image": facts.image, "conda": facts.conda, "python_version": facts.python_version}
+        atomic_write_json(path, known)

@@ -19,8 +19,10 @@ from docker.models.containers import Container
 from localep.errors import LocalepError
 from localep.gateway.config import SCORING_PATH
 from localep.images.images import BuiltImage, debug_image, ensure_image
+from localep.images.inventory import prune_reminder
 from localep.images.layerbuild import BUILDS_CANCELLED
 from localep.images.settings import BuildSettings
+from localep.images.usage import read_index
 from localep.progress import Reporter, Stopwatch
 from localep.runtime import containers
 from localep.runtime.containers import ContainerGroup
@@ -99,6 +101,10 @@ def build_images(client: docker.DockerClient, project: Project, options: UpOptio
         if image.cached:
             for warning in image.warnings:
                 reporter.warn(warning)
+    if not all(image.cached for image in images):
+        reminder = prune_reminder(client, read_index())
+        if reminder:
+            reporter.warn(reminder)
     return images
 
 
