@@ -31,7 +31,7 @@ _CACHE_CLEAR = f"rm -rf {CACHE_MOUNT}/uv {CACHE_MOUNT}/pip {CACHE_MOUNT}/conda; 
 
 def environment_images(client: docker.DockerClient, index: Index) -> List[ImageFacts]:
     """Every localep environment image on the engine; `recorded` only for those this home's index names."""
-    in_use = {container.attrs.get("Image") for container in client.containers.list(all=True)}
+    in_use = {container.attrs.get("ImageID") for container in client.containers.list(all=True, sparse=True)}
     base_sizes: Dict[str, int] = {}
     facts = []
     for image in client.images.list(filters={"label": LABEL_KEY}):
