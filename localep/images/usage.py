@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from localep.fileio import atomic_write_json
-from localep.home import home
 from localep.images.kinds.base import BaseImageFacts
+from localep.paths import home
 
 INDEX_NAME = "images.json"
 BASE_FACTS_NAME = "base-images.json"

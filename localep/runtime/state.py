@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from localep.fileio import atomic_write_json
-from localep.home import home
+from localep.paths import home
 
 
 def endpoint_dir(endpoint: str) -> Path:

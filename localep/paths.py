@@ -1,4 +1,4 @@
-"""Where localep keeps what must outlive a command: $LOCALEP_HOME, else ~/.localep."""
+"""Where localep keeps what outlives one command ($LOCALEP_HOME, default ~/.localep): endpoint state, generated files."""
 
 from __future__ import annotations
 
