@@ -38,8 +38,8 @@ from localep.runtime.plan import DebugOptions
 @options.json_option
 @handles_errors
 def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Sequence[str], pull: str,
-            ca_bundle: Optional[Path], rebuild: bool, installer: str, port: Optional[int], detach: bool, no_reload: bool,
-            debug: bool, debug_port: int, wait_for_debugger: bool, write_vscode: bool, no_auth: bool,
+            ca_bundle: Optional[Path], rebuild: bool, port: Optional[int], detach: bool, no_reload: bool,
+            installer: str, debug: bool, debug_port: int, wait_for_debugger: bool, write_vscode: bool, no_auth: bool,
             raw_errors: bool, record_path: Optional[Path], ready_timeout: Optional[float], as_json: bool) -> None:
     """Run deployments locally behind their endpoint and wait until it answers, like the cloud would.
 
