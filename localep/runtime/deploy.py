@@ -86,7 +86,8 @@ def build_images(client: docker.DockerClient, project: Project, options: UpOptio
         images = [ensure_image(client, d, options.build, reporter) for d in project.deployments]
     else:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="localep-build") as pool:
-            futures = [pool.submit(ensure_image, client, d, options.build, reporter) for d in project.deployments]
+            futures = [pool.submit(ensure_image, client, d, options.build, reporter.prefixed(d.name))
+                       for d in project.deployments]
             try:
                 images = [future.result() for future in futures]
             except BaseException:

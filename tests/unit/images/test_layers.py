@@ -138,3 +138,15 @@ def test_one_build_per_two_cores():
     assert build_workers(deployments=3, cores=4) == 2
     assert build_workers(deployments=1, cores=16) == 1
     assert build_workers(deployments=5, cores=1) == 1
+
+
+def test_parallel_builds_prefix_their_progress_with_the_deployment():
+    import io
+
+    from localep.progress import Reporter
+
+    stream = io.StringIO()
+    reporter = Reporter(stream=stream)
+    reporter.prefixed("blue").detail("layer 1/2")
+    reporter.prefixed("green").step("building")
+    assert stream.getvalue().splitlines() == ["    blue | layer 1/2", "==> green | building"]
