@@ -25,6 +25,7 @@ from localep.runtime import labels
 from localep.runtime.containers import ContainerGroup
 from localep.runtime.endpoints import EndpointAddress
 from localep.workflows import smoke
+from serving import serving
 
 BODY = {"data": [[1, 2], [3, 4]]}
 
@@ -67,12 +68,8 @@ class ModelHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[ModelServer]:
-    httpd = ModelServer()
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(ModelServer()) as httpd:
+        yield httpd
 
 
 def run(*args: str):
