@@ -34,7 +34,8 @@ def build_options(func: Callable[..., Any]) -> Callable[..., Any]:
         help="What installs the environment's pip packages: uv (fast, same requirement specs) or pip (the cloud's).",
     )(func)
     func = click.option(
-        "--rebuild", is_flag=True, help="Build the environment image from scratch, ignoring every cache.",
+        "--rebuild", is_flag=True,
+        help="Build the environment image and its layers from scratch (downloads still come from the package cache).",
     )(func)
     func = click.option(
         "--pull", type=click.Choice(PULL_POLICIES), default="missing", show_default=True,
