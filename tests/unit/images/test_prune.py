@@ -85,3 +85,18 @@ def test_the_index_file_is_written_whole_and_tolerates_garbage(tmp_path):
     data = json.loads(path.read_text())
     assert data["deployments"] == {str(deployment.resolve()): "env:1"}
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_base_image_probes_are_remembered_by_image_id(tmp_path):
+    from localep.images.kinds.base import BaseImageFacts
+    from localep.images.usage import known_base_facts, remember_base_facts
+
+    path = tmp_path / "base-images.json"
+    assert known_base_facts("sha256:1", path) is None
+    remember_base_facts(BaseImageFacts(image="base:1", image_id="sha256:1", conda=None, python_version="3.11.2"), path)
+    remember_base_facts(BaseImageFacts(image="conda:1", image_id="sha256:2", conda="/opt/conda/bin/conda"), path)
+    assert known_base_facts("sha256:1", path) == BaseImageFacts(image="base:1", image_id="sha256:1",
+                                                                python_version="3.11.2")
+    assert known_base_facts("sha256:2", path).conda == "/opt/conda/bin/conda"
+    path.write_text("[1, 2]")
+    assert known_base_facts("sha256:1", path) is None, "a damaged file means probing again, not a crash"
