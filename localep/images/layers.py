@@ -25,6 +25,7 @@ NETWORK_ERRORS = (
     "dns error|failed to lookup address|error sending request|client error \\(connect\\)|connection refused|"
     "network is unreachable|connection reset|operation timed out|tcp connect error|proxy error|tunnel"
 )
+PIP_FALLBACK_NOTICE = "localep: uv cannot be installed or run in this image; installing with pip instead"
 OFFLINE_NOTICE = "localep: the package index cannot be reached; installing from the package cache only"
 # pip/uv settings the host's environment may carry, as uv spells them.
 UV_EQUIVALENTS = {"PIP_INDEX_URL": "UV_INDEX_URL", "PIP_EXTRA_INDEX_URL": "UV_EXTRA_INDEX_URL",
@@ -45,11 +46,17 @@ if [ ! -x "$UV" ]; then
   echo "localep: fetching uv {UV_VERSION} from the package index into the package cache (once)"
   T=$C/tools/.uv-$$
   rm -rf "$T"
-  if ! PIP_BREAK_SYSTEM_PACKAGES=1 "$HOST_PY" -m pip install -q --target "$T" uv=={UV_VERSION}; then
-    "$HOST_PY" -m venv {WORK_DIR}/bootstrap
-    {WORK_DIR}/bootstrap/bin/python -m pip install -q --target "$T" uv=={UV_VERSION}
+  if PIP_BREAK_SYSTEM_PACKAGES=1 "$HOST_PY" -m pip install -q --target "$T" uv=={UV_VERSION} \
+     || {{ "$HOST_PY" -m venv {WORK_DIR}/bootstrap \
+           && {WORK_DIR}/bootstrap/bin/python -m pip install -q --target "$T" uv=={UV_VERSION}; }}; then
+    if [ -e "$UV_HOME" ]; then rm -rf "$T"; else mv "$T" "$UV_HOME"; fi
+  else
+    rm -rf "$T"
   fi
-  if [ -e "$UV_HOME" ]; then rm -rf "$T"; else mv "$T" "$UV_HOME"; fi
+fi
+if [ ! -x "$UV" ] || ! "$UV" --version >/dev/null 2>&1; then
+  echo "{PIP_FALLBACK_NOTICE}"
+  UV=
 fi
 uv_or_cache() {{
   {{ set +e; "$UV" "$@" 2>&1; echo $? > {WORK_DIR}/status; }} | tee {WORK_DIR}/output
@@ -90,16 +97,17 @@ def install_script(layer: PackageLayer, installer: str) -> str:
         lines.append(_UV_SETUP)
     if layer.conda and layer.conda_file is not None:
         lines.append(f"{shlex.quote(layer.conda)} env create --quiet -p {ENVIRONMENT_PREFIX} -f {WORK_DIR}/conda.yml\n")
+    steps = []
     if layer.create_venv:
-        if installer == "uv":
-            lines.append(f'uv_or_cache venv --clear --seed --python "$HOST_PY" {ENVIRONMENT_PREFIX}\n')
-        else:
-            lines.append(f'"$HOST_PY" -m venv {ENVIRONMENT_PREFIX}\n')
+        steps.append((f'uv_or_cache venv --clear --seed --python "$HOST_PY" {ENVIRONMENT_PREFIX}',
+                      f'"$HOST_PY" -m venv {ENVIRONMENT_PREFIX}'))
     if layer.requirements:
-        if installer == "uv":
-            lines.append(f"uv_or_cache pip install --compile-bytecode --python {python} -r {WORK_DIR}/requirements.txt\n")
-        else:
-            lines.append(f"{python} -m pip install -r {WORK_DIR}/requirements.txt\n")
+        steps.append((f"uv_or_cache pip install --compile-bytecode --python {python} -r {WORK_DIR}/requirements.txt",
+                      f"{python} -m pip install -r {WORK_DIR}/requirements.txt"))
+    for with_uv, with_pip in steps:
+        # pip is uv's fallback where uv cannot be had (an exotic platform, no pip to fetch it with).
+        lines.append(f'if [ -n "$UV" ]; then {with_uv}; else {with_pip}; fi\n' if installer == "uv"
+                     else f"{with_pip}\n")
     lines.append(f"cd / && rm -rf {WORK_DIR}\n")
     return "".join(lines)
 

@@ -64,6 +64,8 @@ def test_uv_scripts_use_the_cache_volume_fall_back_offline_and_clean_up():
     assert f"uv=={UV_VERSION}" in script and "UV_CACHE_DIR=$C/uv" in script
     assert "uv_or_cache pip install --compile-bytecode --python /azureml-envs/localep/bin/python" in script
     assert "UV_OFFLINE=1" in script
+    assert 'else /azureml-envs/localep/bin/python -m pip install -r /tmp/localep/requirements.txt; fi' in script, \
+        "pip takes over where uv cannot be had"
     assert script.rstrip().endswith("rm -rf /tmp/localep"), "nothing of the build stays in the image"
     assert "--no-cache-dir" not in script
 
