@@ -65,7 +65,10 @@ def ensure_image(
         kind = select_kind(env, None)
         return BuiltImage(tag=env.image or "", kind=kind.name, server=kind.server(env), cached=True)
     image, layers = _ensure_image_once(client, deployment, settings, reporter)
-    record_use(image.tag, deployment.file, layers)
+    try:
+        record_use(image.tag, deployment.file, layers)
+    except OSError as error:  # the image is fine; only `localep images`/`prune` lose track of it
+        reporter.warn(f"cannot record that {deployment.file} uses {image.tag}: {error}")
     return image
 
 
