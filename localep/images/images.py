@@ -26,7 +26,7 @@ from localep.images.layers import plan_layers
 from localep.images.settings import BuildSettings
 from localep.images.usage import known_base_facts, record_use, remember_base_facts
 from localep.progress import Reporter, Stopwatch
-from localep.spec.model import Deployment
+from localep.spec.model import BATCH_KIND, DeploymentAssets
 
 SERVER_ADDED_MARKER = "LOCALEP_SERVER_ADDED"
 LABEL_KIND = "localep.kind"
@@ -56,7 +56,7 @@ class BuiltImage:
 
 
 def ensure_image(
-    client: docker.DockerClient, deployment: Deployment, settings: BuildSettings, reporter: Reporter
+    client: docker.DockerClient, deployment: DeploymentAssets, settings: BuildSettings, reporter: Reporter
 ) -> BuiltImage:
     env = deployment.environment
     assert env is not None, "the spec loader guarantees an environment for runnable deployments"
@@ -65,14 +65,15 @@ def ensure_image(
         kind = select_kind(env, None)
         return BuiltImage(tag=env.image or "", kind=kind.name, server=kind.server(env), cached=True)
     image, layers = _ensure_image_once(client, deployment, settings, reporter)
+    deployment_file = deployment.location().file
     try:
-        record_use(image.tag, deployment.file, layers)
+        record_use(image.tag, deployment_file, layers)
     except OSError as error:  # the image is fine; only `localep images`/`prune` lose track of it
-        reporter.warn(f"cannot record that {deployment.file} uses {image.tag}: {error}")
+        reporter.warn(f"cannot record that {deployment_file} uses {image.tag}: {error}")
     return image
 
 
-def _ensure_image_once(client: docker.DockerClient, deployment: Deployment, settings: BuildSettings,
+def _ensure_image_once(client: docker.DockerClient, deployment: DeploymentAssets, settings: BuildSettings,
                        reporter: Reporter) -> Tuple[BuiltImage, List[str]]:
     """Deployments built in parallel that share an environment build it once: the others wait, then reuse it."""
     env = deployment.environment
@@ -85,7 +86,7 @@ def _ensure_image_once(client: docker.DockerClient, deployment: Deployment, sett
         return _ensure_image(client, deployment, settings, reporter, base_id, tag)
 
 
-def _ensure_image(client: docker.DockerClient, deployment: Deployment, settings: BuildSettings, reporter: Reporter,
+def _ensure_image(client: docker.DockerClient, deployment: DeploymentAssets, settings: BuildSettings, reporter: Reporter,
                   base_id: Optional[str], tag: str) -> Tuple[BuiltImage, List[str]]:
     """The image and the package layers under it (recorded for prune)."""
     env = deployment.environment
@@ -95,7 +96,7 @@ def _ensure_image(client: docker.DockerClient, deployment: Deployment, settings:
     if existing is not None:
         kind = kind_named(existing.labels.get(LABEL_KIND, ""))
         warnings = json.loads(existing.labels.get(LABEL_WARNINGS, "[]"))
-        if existing.labels.get(LABEL_SERVER_ADDED):
+        if existing.labels.get(LABEL_SERVER_ADDED) and deployment.kind != BATCH_KIND:
             warnings.append(_server_added_warning(deployment))
         layers = json.loads(existing.labels.get(LABEL_LAYERS, "[]"))
         return BuiltImage(tag=tag, kind=kind.name, server=kind.server(env), cached=True, warnings=warnings), layers
@@ -140,7 +141,7 @@ def _ensure_image(client: docker.DockerClient, deployment: Deployment, settings:
                             settings=settings, labels=labels)
     warnings = list(recipe.warnings)
     server_added = SERVER_ADDED_MARKER in (line.strip() for line in output.splitlines())
-    if server_added:
+    if server_added and deployment.kind != BATCH_KIND:
         warnings.append(_server_added_warning(deployment))
         reporter.warn(warnings[-1])
         _label_server_added(client, tag)
@@ -149,7 +150,7 @@ def _ensure_image(client: docker.DockerClient, deployment: Deployment, settings:
 
 
 def debug_image(client: docker.DockerClient, image: BuiltImage, settings: BuildSettings, reporter: Reporter,
-                deployment: Deployment) -> str:
+                deployment: DeploymentAssets) -> str:
     """The environment image plus debugpy, built once per environment image."""
     tag = f"{image.tag}-debug"
     if _local_image(client, tag) is None:
@@ -161,7 +162,8 @@ def debug_image(client: docker.DockerClient, image: BuiltImage, settings: BuildS
     return tag
 
 
-def _server_added_warning(deployment: Deployment) -> str:
+def _server_added_warning(deployment: DeploymentAssets) -> str:
+    """Online deployments only: batch scoring does not use the inference server."""
     return (
         f"{deployment.location('environment')}: the environment lacks azureml-inference-server-http; localep added "
         "it in a separate layer, but the cloud deployment would fail without it: add it to the conda file's pip list"
@@ -177,7 +179,7 @@ def _label_server_added(client: docker.DockerClient, tag: str) -> None:
 
 
 def ensure_base_image(
-    client: docker.DockerClient, deployment: Deployment, settings: BuildSettings, reporter: Reporter
+    client: docker.DockerClient, deployment: DeploymentAssets, settings: BuildSettings, reporter: Reporter
 ) -> str:
     env = deployment.environment
     assert env is not None and env.image is not None
@@ -246,7 +248,7 @@ def _context_tar(dockerfile: str, files: Dict[str, bytes]) -> io.BytesIO:
     return buffer
 
 
-def _run_build(client: docker.DockerClient, reporter: Reporter, deployment: Deployment, tag: str,
+def _run_build(client: docker.DockerClient, reporter: Reporter, deployment: DeploymentAssets, tag: str,
                settings: BuildSettings, path: Optional[Path] = None, dockerfile: str = "Dockerfile",
                fileobj: Optional[io.BytesIO] = None, labels: Optional[Dict[str, str]] = None) -> str:
     """Stream a classic-builder build; on failure raise with the failing step's own output."""
@@ -259,7 +261,7 @@ def _run_build(client: docker.DockerClient, reporter: Reporter, deployment: Depl
     return _follow_build(stream, reporter, deployment)
 
 
-def _follow_build(stream: Iterable[dict], reporter: Reporter, deployment: Deployment) -> str:
+def _follow_build(stream: Iterable[dict], reporter: Reporter, deployment: DeploymentAssets) -> str:
     step_header = ""
     step_output: List[str] = []
     everything: List[str] = []

@@ -23,7 +23,7 @@ from localep.images.layers import OFFLINE_NOTICE, WORK_DIR, PlannedLayer, build_
 from localep.images.packagecache import cache_mount, ensure_volume
 from localep.images.settings import BuildSettings
 from localep.progress import Reporter
-from localep.spec.model import Deployment
+from localep.spec.model import DeploymentAssets
 
 BUILD_CONTAINER_PREFIX = "localep-build-"
 FAILURE_LINES = 60
@@ -38,7 +38,7 @@ def stop_if_cancelled() -> None:
 
 
 def ensure_layers(client: docker.DockerClient, planned: List[PlannedLayer], parent: str, settings: BuildSettings,
-                  reporter: Reporter, deployment: Deployment) -> str:
+                  reporter: Reporter, deployment: DeploymentAssets) -> str:
     """Reuse or build each layer in turn; the tag of the top one (or `parent` when there are none)."""
     offline = False
     for index, layer in enumerate(planned, 1):
@@ -62,7 +62,7 @@ def _exists(client: docker.DockerClient, tag: str) -> bool:
 
 
 def _build_layer(client: docker.DockerClient, layer: PlannedLayer, parent: str, settings: BuildSettings,
-                 reporter: Reporter, deployment: Deployment, where: str, offline: bool) -> List[str]:
+                 reporter: Reporter, deployment: DeploymentAssets, where: str, offline: bool) -> List[str]:
     parent_config = client.api.inspect_image(parent)["Config"] or {}
     labels = {**(parent_config.get("Labels") or {}), "localep.version": __version__}
     return _run_and_commit(client, parent, layer.script, layer.files, layer.tag, _commit_config(parent_config, labels),
@@ -70,7 +70,7 @@ def _build_layer(client: docker.DockerClient, layer: PlannedLayer, parent: str, 
 
 
 def finish_image(client: docker.DockerClient, parent: str, tag: str, labels: Dict[str, str],
-                 settings: BuildSettings, reporter: Reporter, deployment: Deployment) -> List[str]:
+                 settings: BuildSettings, reporter: Reporter, deployment: DeploymentAssets) -> List[str]:
     """The environment image itself: the server step on top of the layers, committed with the environment's
     bin first on PATH and the image's labels (no Dockerfile build: each of its steps would cost a container)."""
     parent_config = client.api.inspect_image(parent)["Config"] or {}
@@ -89,7 +89,7 @@ def with_environment_path(env: List[str]) -> List[str]:
 
 
 def _run_and_commit(client: docker.DockerClient, parent: str, script: str, files: Dict[str, bytes], tag: str,
-                    config: Dict[str, Any], settings: BuildSettings, reporter: Reporter, deployment: Deployment,
+                    config: Dict[str, Any], settings: BuildSettings, reporter: Reporter, deployment: DeploymentAssets,
                     where: str, offline: bool) -> List[str]:
     """Labels on the container would end up in the image (the engine merges them in), so the container is known
     by its name, and it runs with the committed config's environment (PATH) without adding to it."""

@@ -47,6 +47,7 @@ def start(client: docker.DockerClient, plan: ContainerPlan) -> Container:
         labels=plan.labels,
         nano_cpus=plan.nano_cpus,
         mem_limit=plan.mem_limit,
+        user=plan.user,
         init=True,
         detach=True,
     )

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import List
 
 from localep.spec.diagnostics import ERROR, Diagnostic, raise_first_error
-from localep.spec.model import Deployment
+from localep.spec.model import DeploymentAssets
 from localep.spec.yamlio import Document
 
 
-def reference_diagnostics(deployment: Deployment, severity: str = ERROR) -> List[Diagnostic]:
+def reference_diagnostics(deployment: DeploymentAssets, severity: str = ERROR) -> List[Diagnostic]:
     """`azureml:` assets live in a workspace; a local run needs their files, so say which field to change."""
     problems: List[Diagnostic] = []
     model, environment, code = deployment.model, deployment.environment, deployment.code_configuration
@@ -44,7 +44,7 @@ def reference_diagnostics(deployment: Deployment, severity: str = ERROR) -> List
     return problems
 
 
-def no_code_diagnostics(deployment: Deployment) -> List[Diagnostic]:
+def no_code_diagnostics(deployment: DeploymentAssets) -> List[Diagnostic]:
     """The cloud generates scoring for MLflow and Triton models without code; localep does not (yet), so say so
     up front instead of letting the server die without an entry script."""
     model = deployment.model
@@ -62,13 +62,13 @@ def no_code_diagnostics(deployment: Deployment) -> List[Diagnostic]:
     ]
 
 
-def runnable_diagnostics(deployment: Deployment) -> List[Diagnostic]:
+def runnable_diagnostics(deployment: DeploymentAssets) -> List[Diagnostic]:
     """What keeps this deployment from running here: `azureml:` references, then deployments that rely on
     scoring the cloud generates. `up` raises the first; `validate` reports them all."""
     return reference_diagnostics(deployment) + no_code_diagnostics(deployment)
 
 
-def check_runnable_locally(deployment: Deployment) -> None:
+def check_runnable_locally(deployment: DeploymentAssets) -> None:
     raise_first_error(runnable_diagnostics(deployment))
 
 
@@ -83,7 +83,7 @@ def _missing(document: Document, key: str, path: Path, expect_folder: bool) -> L
     return []
 
 
-def local_file_diagnostics(document: Document, deployment: Deployment) -> List[Diagnostic]:
+def local_file_diagnostics(document: Document, deployment: DeploymentAssets) -> List[Diagnostic]:
     """Every local path the deployment names must exist, so a run fails here and not inside Docker."""
     problems: List[Diagnostic] = []
     code = deployment.code_configuration
