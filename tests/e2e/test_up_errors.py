@@ -101,7 +101,10 @@ def test_failed_build_names_the_step_and_shows_its_output(cli, project, base_ima
     assert "no matching distribution for nosuchpkg" in stderr.split("--- output of the failing step ---")[1]
     assert f"{deployment}:" in stderr
     # No build container is left behind (others' containers may come and go meanwhile on a shared engine).
-    left = {c.id for c in docker_client.containers.list(all=True, sparse=True)} - before
+    # Another developer's deployment (labelled for its own endpoint) is not ours.
+    name = (project / "name").read_text()
+    left = {c.id for c in docker_client.containers.list(all=True, sparse=True)
+            if (c.attrs.get("Labels") or {}).get("localep.endpoint", name) == name} - before
     assert not left, [docker_client.containers.get(c).attrs["Config"] for c in left]
 
 
