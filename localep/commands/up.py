@@ -41,7 +41,7 @@ from localep.runtime.plan import DebugOptions
 @handles_errors
 def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Sequence[str], pull: str,
             ca_bundle: Optional[Path], rebuild: bool, port: Optional[int], detach: bool, no_reload: bool,
-            debug: bool, debug_port: int, wait_for_debugger: bool, write_vscode: bool, no_auth: bool,
+            installer: str, debug: bool, debug_port: int, wait_for_debugger: bool, write_vscode: bool, no_auth: bool,
             raw_errors: bool, record_path: Optional[Path], max_body_mb: int, ready_timeout: Optional[float],
             as_json: bool) -> None:
     """Run deployments locally behind their endpoint and wait until it answers, like the cloud would.
@@ -61,7 +61,7 @@ def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Seq
     client = docker_client()
     debugging = debug or wait_for_debugger
     up_options = UpOptions(
-        build=options.build_settings(pull, ca_bundle, rebuild),
+        build=options.build_settings(pull, ca_bundle, rebuild, installer),
         port=port,
         debug=DebugOptions(port=debug_port, wait_for_client=wait_for_debugger) if debugging else None,
         ready_timeout=ready_timeout,

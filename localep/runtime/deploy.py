@@ -8,6 +8,8 @@ endpoint already runs attaches it to that gateway and leaves the other deploymen
 from __future__ import annotations
 
 import functools
+import os
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional
 
@@ -17,7 +19,10 @@ from docker.models.containers import Container
 from localep.errors import LocalepError
 from localep.gateway.config import DEFAULT_MAX_BODY_BYTES
 from localep.images.images import BuiltImage, debug_image, ensure_image
+from localep.images.inventory import prune_reminder
+from localep.images.layerbuild import BUILDS_CANCELLED
 from localep.images.settings import BuildSettings
+from localep.images.usage import read_index
 from localep.progress import Reporter, Stopwatch
 from localep.protocol import SCORING_PATH
 from localep.runtime import containers
@@ -80,14 +85,38 @@ class RunningEndpoint:
 
 
 def build_images(client: docker.DockerClient, project: Project, options: UpOptions, reporter: Reporter) -> List[BuiltImage]:
-    images = []
-    for deployment in project.deployments:
-        image = ensure_image(client, deployment, options.build, reporter)
+    """Independent deployments build side by side when there are cores to spare; the same environment builds once."""
+    workers = build_workers(len(project.deployments), os.cpu_count() or 1)
+    if workers == 1:
+        images = [ensure_image(client, d, options.build, reporter) for d in project.deployments]
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="localep-build") as pool:
+            futures = [pool.submit(ensure_image, client, d, options.build, reporter.prefixed(d.name))
+                       for d in project.deployments]
+            try:
+                images = [future.result() for future in futures]
+            except BaseException:
+                # Ctrl-C or a failed build: the other builds stop at their next line of output and clean up.
+                BUILDS_CANCELLED.set()
+                for future in futures:
+                    future.cancel()
+                wait(futures)
+                BUILDS_CANCELLED.clear()
+                raise
+    for image in images:
         if image.cached:
             for warning in image.warnings:
                 reporter.warn(warning)
-        images.append(image)
+    if not all(image.cached for image in images):
+        reminder = prune_reminder(client, read_index())
+        if reminder:
+            reporter.warn(reminder)
     return images
+
+
+def build_workers(deployments: int, cores: int) -> int:
+    """One build per two cores (a build keeps about two busy: the installer plus the engine), at least one."""
+    return max(1, min(deployments, cores // 2))
 
 
 def deploy(
