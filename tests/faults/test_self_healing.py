@@ -94,7 +94,7 @@ def test_every_endpoint_comes_back_after_the_engine_restarts(cli, project):
     In CI (.ci/run) the engine is CI's own (.ci/docker-engine started it), so the test runs against it. The bound:
     200 again within ENGINE_RECOVERY_S of the engine answering, no request waiting more than REQUEST_BOUND_S.
     """
-    from engine import restart_engine
+    from faults.engine import restart_engine
 
     name = (project / "name").read_text()
     assert cli.run("up", str(project / "blue-deployment.yml"), "--detach").returncode == 0

@@ -7,9 +7,9 @@ import threading
 import time
 
 from gateway_fixtures import call, make_config, route
-from test_malformed_requests import status_of
 
 from localep.gateway.http1 import Limits
+from security.test_malformed_requests import status_of
 
 
 def trickling_upstream(byte_every_s: float):
