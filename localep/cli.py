@@ -25,6 +25,8 @@ COMMAND_MODULES = [
     "record",
     "az",
     "batch",
+    "images",
+    "prune",
 ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, cast
+from typing import Any, Dict, List, Optional
 
 import click
 import requests
@@ -24,8 +24,7 @@ from localep.commands.keys import endpoint_token, replace_key
 from localep.commands.traffic import apply_shares, parse_shares
 from localep.dockerclient import docker_client
 from localep.errors import LocalepError
-from localep.gateway.config import DeploymentRoute, check_mirror, check_traffic
-from localep.gateway.process import GatewayRejected, GatewayUnreachable, gateway_state
+from localep.gateway.client import GatewayRejected, GatewayUnreachable
 from localep.images.settings import current_settings
 from localep.progress import Reporter
 from localep.runtime import containers, labels
@@ -39,6 +38,7 @@ from localep.runtime.state import read_endpoint_state
 from localep.spec import check_runnable_locally, load_deployment, read_document, read_endpoint
 from localep.spec.diagnostics import raise_first_error
 from localep.spec.model import Deployment, Endpoint, Project
+from localep.spec.traffic import mirror_problems, traffic_problems
 from localep.spec.yamlio import Document, apply_overrides
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -81,7 +81,7 @@ def _gateway_config(name: str) -> Optional[Dict[str, Any]]:
     if gateway is None:
         return None
     try:
-        return gateway_state(gateway.port, timeout_s=PROBE_TIMEOUT_S)
+        return gateway.control.state()
     except (GatewayUnreachable, GatewayRejected):
         return None
 
@@ -174,13 +174,17 @@ def _apply_endpoint_sets(record: EndpointRecord, sets: List[str]) -> None:
 
 
 def _check_shares(record: EndpointRecord, traffic: Dict[str, int], mirror: Dict[str, int]) -> None:
-    """The gateway's (the cloud's) rules, checked against the recorded deployments before anything changes."""
-    deployments = cast(Mapping[str, DeploymentRoute], dict.fromkeys(record.deployments))
-    try:
-        check_traffic(traffic, deployments)
-        check_mirror(mirror, deployments)
-    except ValueError as error:
-        raise AzError(f"endpoint {record.name}: {error}", code="BadArgument") from None
+    """The cloud's rules (the ones `validate` and the gateway apply), checked against the recorded deployments
+    before anything changes."""
+    for what, shares in (("traffic", traffic), ("mirror_traffic", mirror)):
+        unknown = sorted(set(shares) - set(record.deployments))
+        if unknown:
+            known = ", ".join(sorted(record.deployments)) or "none"
+            raise AzError(f"{what} names deployment {unknown[0]!r}, which endpoint {record.name} does not have "
+                          f"(known: {known})", code="BadArgument")
+    problems = traffic_problems(traffic) + mirror_problems(mirror)
+    if problems:
+        raise AzError(f"endpoint {record.name}: {problems[0][1]}", code="BadArgument")
 
 
 def _push_shares(record: EndpointRecord) -> None:

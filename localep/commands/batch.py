@@ -18,6 +18,7 @@ from localep.commands.output import emit_json, handles_errors, info
 from localep.dockerclient import docker_client
 from localep.errors import SpecError
 from localep.exitcodes import ExitCode
+from localep.images.settings import DEFAULT_INSTALLER
 from localep.progress import Reporter
 from localep.spec.batch_loader import load_batch_deployment, load_batch_endpoint, select_deployment
 from localep.spec.batch_model import BatchDeployment
@@ -116,7 +117,7 @@ def _run(deployment: BatchDeployment, argv: List[str], values: Any) -> None:
     if values["detach"]:
         _detach(deployment, argv, values)
         return
-    build = options.build_settings(values["pull"], values["ca_bundle"], values["rebuild"])
+    build = options.build_settings(values["pull"], values["ca_bundle"], values["rebuild"], values["installer"])
     client = docker_client()
     job = prepare_job(deployment, batch_input, values["output_dir"], overrides, values["overwrite"], values["job_name"])
     reporter = Reporter(quiet=as_json)
@@ -136,7 +137,7 @@ def _detach(deployment: BatchDeployment, argv: List[str], values: Any) -> None:
                        values["error_threshold"])
     record = detach_job(argv, name, values["input_text"], values["output_dir"], values["overrides"], job,
                         overwrite=values["overwrite"], rebuild=values["rebuild"], pull=values["pull"],
-                        ca_bundle=values["ca_bundle"])
+                        ca_bundle=values["ca_bundle"], installer=values["installer"])
     if values["as_json"]:
         emit_json(record.to_dict())
     else:
@@ -146,7 +147,8 @@ def _detach(deployment: BatchDeployment, argv: List[str], values: Any) -> None:
 
 def detach_job(argv: Sequence[str], name: str, input_text: str, output_dir: Optional[Path] = None,
                overrides: Sequence[str] = (), job: Optional[JobOverrides] = None, overwrite: bool = False,
-               rebuild: bool = False, pull: str = "missing", ca_bundle: Optional[Path] = None) -> JobRecord:
+               rebuild: bool = False, pull: str = "missing", ca_bundle: Optional[Path] = None,
+               installer: str = DEFAULT_INSTALLER) -> JobRecord:
     """Start `localep batch <argv>` as job `name` in the background; returns its first record at once."""
     job = job or JobOverrides()
     child = [sys.executable, "-m", "localep", "batch", *argv, "--job-name", name, "--input", input_text]
@@ -164,7 +166,7 @@ def detach_job(argv: Sequence[str], name: str, input_text: str, output_dir: Opti
     for key, value in settings.items():
         if value is not None:
             child += [f"--{key.replace('_', '-')}", str(value)]
-    child += ["--pull", pull]
+    child += ["--pull", pull, "--installer", installer]
     return start_detached(child, name)
 
 

@@ -15,7 +15,7 @@ from localep.commands.output import emit_json, handles_errors
 from localep.commands.targets import endpoint_name
 from localep.errors import LocalepError
 from localep.exitcodes import ExitCode
-from localep.gateway.routing import DEPLOYMENT_HEADER
+from localep.protocol import DEPLOYMENT_HEADER
 from localep.runtime.endpoints import EndpointAddress, endpoint_address
 
 
@@ -52,7 +52,7 @@ def command(target: Optional[str], url: Optional[str], request_file: Optional[Pa
     started = time.monotonic()
     response = score(address, body, deployment, headers, timeout)
     latency_ms = (time.monotonic() - started) * 1000
-    answered_by = response.headers.get("azureml-model-deployment")
+    answered_by = response.headers.get(DEPLOYMENT_HEADER)
     if as_json:
         emit_json({
             "status": response.status_code,

@@ -10,7 +10,6 @@ from localep.commands.options import json_option
 from localep.commands.output import emit_json, handles_errors, info
 from localep.commands.targets import endpoint_name
 from localep.gateway.config import Keys
-from localep.gateway.process import control, gateway_state
 from localep.runtime.gateway_link import endpoint_keys, running_gateway
 from localep.runtime.state import update_endpoint_state
 
@@ -57,13 +56,13 @@ def replace_key(name: str, which: str, value: Optional[str] = None) -> Keys:
         keys = endpoint_keys(name)
     gateway = running_gateway(name)
     if gateway is not None:
-        control(gateway.port, "PUT", "keys", {which: getattr(keys, which)})
+        gateway.control.set_keys(**{which: getattr(keys, which)})
     return keys
 
 
 def endpoint_token(name: str) -> Optional[Dict[str, Any]]:
     """A fresh token from a running aml_token endpoint; None for other endpoints."""
     gateway = running_gateway(name)
-    if gateway is None or gateway_state(gateway.port)["config"]["auth_mode"] != "aml_token":
+    if gateway is None or gateway.control.state()["config"]["auth_mode"] != "aml_token":
         return None
-    return control(gateway.port, "POST", "token", {})
+    return gateway.control.issue_token()

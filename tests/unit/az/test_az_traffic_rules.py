@@ -24,9 +24,9 @@ def test_traffic_strings_as_az_takes_them():
 
 @pytest.mark.parametrize("traffic, mirror, message", [
     ({"blue": 60, "green": 50}, {}, "adds up to 110%"),
-    ({"red": 10}, {}, "traffic names deployment 'red', which this endpoint does not have (known: blue, green)"),
+    ({"red": 10}, {}, "traffic names deployment 'red', which endpoint ep does not have (known: blue, green)"),
     ({"blue": 100}, {"green": 60}, "must be at most 50%"),
-    ({"blue": 100}, {"green": 10, "blue": 5}, "at most one"),
+    ({"blue": 100}, {"green": 10, "blue": 5}, "may receive mirrored traffic"),
 ])
 def test_rejected_splits(traffic, mirror, message):
     with pytest.raises(AzError, match=message.replace("(", r"\(").replace(")", r"\)")):
