@@ -20,6 +20,9 @@ MODELS_ROOT = APP_ROOT / "azureml-models"
 AGENT_IN_CONTAINER = "/opt/localep/agent.py"
 PYTHON_IN_CONTAINER = "/opt/localep/python"
 AGENT_ON_HOST = Path(__file__).resolve().parent / "agent" / "agent.py"
+# The agent imports this stdlib-only module from beside itself (no localep package in the container).
+PROCESSES_ON_HOST = Path(__file__).resolve().parents[1] / "processes.py"
+PROCESSES_IN_CONTAINER = "/opt/localep/processes.py"
 DEBUG_TIMEOUT_MS = 24 * 3600 * 1000
 SCORING_TIMEOUT_GRACE_MS = 1000
 
@@ -112,7 +115,7 @@ def plan_container(
     command: List[str] = []
     ports: Dict[str, Tuple[str, Optional[int]]] = {f"{server.port}/tcp": ("127.0.0.1", host_port)}
     if server.managed:
-        mounts.append(Mount(AGENT_ON_HOST, AGENT_IN_CONTAINER))
+        mounts += [Mount(AGENT_ON_HOST, AGENT_IN_CONTAINER), Mount(PROCESSES_ON_HOST, PROCESSES_IN_CONTAINER)]
         command = [PYTHON_IN_CONTAINER, AGENT_IN_CONTAINER, "--port", str(server.port)]
         if keep_alive:
             command.append("--keep-alive")
