@@ -45,26 +45,37 @@ def reference_diagnostics(deployment: Deployment, severity: str = ERROR) -> List
 
 
 def no_code_diagnostics(deployment: Deployment) -> List[Diagnostic]:
-    """The cloud generates scoring for MLflow and Triton models without code; localep does not (yet), so say so
-    up front instead of letting the server die without an entry script."""
+    """MLflow and Triton models get generated serving only when the deployment gives neither a scoring script nor
+    an environment; with just one of the two there is nothing to pair it with, in the cloud as here."""
     model = deployment.model
-    if deployment.code_configuration is not None or model is None or model.reference:
+    if model is None or model.reference or model.type == "custom_model":
         return []
-    if deployment.environment is not None and deployment.environment.inference_config is not None:
-        return []
-    return [
-        Diagnostic(
-            deployment.location("model.type" if model.type != "custom_model" else "model"),
-            ERROR,
-            f"a {model.type} deployment without code_configuration runs in the cloud with generated scoring, which "
-            "localep does not provide: add code_configuration (code folder and scoring_script with init() and run())",
-        )
-    ]
+    code, environment = deployment.code_configuration, deployment.environment
+    generated = "the generated MLflow scoring" if model.type == "mlflow_model" else "the Triton server"
+    if code is not None and environment is None:
+        return [
+            Diagnostic(
+                deployment.location("code_configuration"),
+                ERROR,
+                "a scoring script needs an environment to run in: add environment (image with conda_file, or "
+                f"build), or remove code_configuration to use {generated}",
+            )
+        ]
+    if code is None and environment is not None and environment.inference_config is None:
+        return [
+            Diagnostic(
+                deployment.location("environment"),
+                ERROR,
+                "an environment without code_configuration has no scoring script to run: add code_configuration, "
+                f"or remove environment to use {generated}",
+            )
+        ]
+    return []
 
 
 def check_runnable_locally(deployment: Deployment) -> None:
     """Raise SpecError for the first problem that keeps this deployment from running here: `azureml:` references,
-    then deployments that rely on scoring the cloud generates."""
+    then MLflow/Triton deployments with half of code and environment."""
     raise_first_error(reference_diagnostics(deployment) + no_code_diagnostics(deployment))
 
 
