@@ -34,9 +34,9 @@ from typing import Dict, List, Optional, Tuple
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from localep.gateway.config import DeploymentRoute, GatewayConfig, Keys, Liveness, new_key, save_config  # noqa: E402
-from localep.gateway.process import start_gateway, stop_gateway  # noqa: E402
-from localep.runtime.ports import free_port  # noqa: E402
+from localep.gateway.config import DeploymentRoute, GatewayConfig, Keys, Liveness, new_key, save_config
+from localep.gateway.process import start_gateway, stop_gateway
+from localep.runtime.ports import free_port
 
 BODY = json.dumps({"data": [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]}).encode()
 

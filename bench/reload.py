@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import requests  # noqa: E402
+import requests
 
-from common import cli_env, localep, private_example  # noqa: E402
+from common import cli_env, localep, private_example
 
 SAMPLE = b'{"data": [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]}'
 MARKER = "return (rows @ coefficients + intercept).tolist()"

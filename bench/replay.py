@@ -33,8 +33,8 @@ sys.path.insert(0, str(REPO))
 
 from localep.progress import Reporter  # noqa: E402
 from localep.replay import build_report, load_request_file  # noqa: E402
-from localep.workflows.smoke import SendOptions, send  # noqa: E402
 from localep.runtime.endpoints import endpoint_address  # noqa: E402
+from localep.workflows.smoke import SendOptions, send  # noqa: E402
 
 EXAMPLE = REPO / "examples" / "numpy-regression"
 EXPECTED = [58.0, 41.75]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import cli_env, first_score, localep, private_example, summary  # noqa: E402
+from common import cli_env, first_score, localep, private_example, summary
 
 TARGET_WARM_SECONDS = 2.0
 

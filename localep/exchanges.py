@@ -121,7 +121,7 @@ class Exchange:
         return json.dumps(self.to_dict(), separators=(",", ":")) + "\n"
 
     @classmethod
-    def from_dict(cls, data: Any) -> "Exchange":
+    def from_dict(cls, data: Any) -> Exchange:
         """Inverse of to_dict; raises ValueError naming the field that is wrong."""
         if not isinstance(data, dict):
             raise ValueError("expected a JSON object")

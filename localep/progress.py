@@ -8,12 +8,14 @@ import time
 from dataclasses import dataclass, field
 from typing import TextIO
 
+import click
+
 COLOURS = ("cyan", "magenta", "green", "blue", "yellow")
-ANSI = {"cyan": 36, "magenta": 35, "green": 32, "blue": 34, "yellow": 33, "red": 31, "dim": 2, "bold": 1}
 
 
-def _style(text: str, colour: str, enabled: bool) -> str:
-    return f"\x1b[{ANSI[colour]}m{text}\x1b[0m" if enabled else text
+def warning_prefix(colour: bool) -> str:
+    """The one way a warning starts, for the reporter and for commands that print without one."""
+    return click.style("warning: ", fg="yellow", bold=True) if colour else "warning: "
 
 
 def colour_for(name: str) -> str:
@@ -37,18 +39,18 @@ class Reporter:
 
     def step(self, message: str) -> None:
         if not self.quiet:
-            self._write(_style("==> ", "bold", self.colour) + message)
+            self._write((click.style("==> ", bold=True) if self.colour else "==> ") + message)
 
     def detail(self, message: str) -> None:
         if not self.quiet:
-            self._write(_style("    " + message, "dim", self.colour))
+            self._write(click.style("    " + message, dim=True) if self.colour else "    " + message)
 
     def warn(self, message: str) -> None:
-        self._write(_style("warning: ", "yellow", self.colour) + message)
+        self._write(warning_prefix(self.colour) + message)
 
     def log(self, source: str, line: str) -> None:
         """A container log line, prefixed with the deployment that wrote it."""
-        prefix = _style(f"{source} |", colour_for(source), self.colour)
+        prefix = click.style(f"{source} |", fg=colour_for(source)) if self.colour else f"{source} |"
         self._write(f"{prefix} {line}")
 
 

@@ -46,7 +46,7 @@ def command(target: Optional[str], url: Optional[str], request_file: Optional[Pa
     if not target and not url:
         raise click.UsageError("name an endpoint (or one of its YAML files), or give --url")
     address = EndpointAddress(name="", base_url=url, scoring_path="") if url else \
-        endpoint_address(endpoint_name(target))
+        endpoint_address(endpoint_name(target or ""))
     body = request_file.read_bytes() if request_file else sys.stdin.buffer.read()
     headers = {"Content-Type": "application/json", **address.headers, **headers}
     if deployment:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Dict, Optional
 
 import click
 
@@ -35,7 +35,7 @@ def command(target: str, regenerate: Optional[str], as_json: bool) -> None:
     if regenerate and gateway is not None:
         control(gateway.port, "PUT", "keys", {regenerate: getattr(keys, regenerate)})
         info(f"{regenerate} key of {name} regenerated; the running endpoint uses it now")
-    credentials = {"endpoint": name, "primary": keys.primary, "secondary": keys.secondary}
+    credentials: Dict[str, Any] = {"endpoint": name, "primary": keys.primary, "secondary": keys.secondary}
     if gateway is not None and gateway_state(gateway.port)["config"]["auth_mode"] == "aml_token":
         credentials["token"] = control(gateway.port, "POST", "token", {})
     if as_json:

@@ -12,6 +12,7 @@ import docker.errors
 
 from localep.errors import LocalepError
 from localep.exitcodes import ExitCode
+from localep.progress import Reporter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,10 +34,10 @@ def info(message: str) -> None:
 
 
 def warn(message: str) -> None:
-    click.echo(click.style("warning: ", fg="yellow", bold=True) + message, err=True)
+    Reporter().warn(message)
 
 
-def fail(error: LocalepError) -> "click.exceptions.Exit":
+def fail(error: LocalepError) -> click.exceptions.Exit:
     click.echo(click.style("error: ", fg="red", bold=True) + str(error), err=True)
     if error.detail:
         click.echo(error.detail.rstrip(), err=True)

@@ -30,9 +30,9 @@ from localep.replay import (
     write_json,
     write_junit,
 )
-from localep.workflows.smoke import SendOptions, send
 from localep.replay.sources import DEPLOYMENT_HEADER, SCORING_PATH
 from localep.runtime.endpoints import EndpointAddress, endpoint_address
+from localep.workflows.smoke import SendOptions, send
 
 STDOUT = "-"
 

@@ -8,13 +8,13 @@ the merge splices new text into the original: everything outside the managed ent
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
 from localep.errors import LocalepError, Location
+from localep.fileio import atomic_write
 
 LAUNCH_VERSION = "0.2.0"
 DEFAULT_INDENT = "    "
@@ -60,11 +60,7 @@ def write_attach_configuration(workspace: Path, config: Dict[str, Any]) -> Path:
     original = _read_exactly(path) if path.exists() else ""
     merged = merge_configuration(original, config, path)
     if merged != original:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".localep-tmp")
-        with open(temporary, "w", encoding="utf-8", newline="") as handle:
-            handle.write(merged)
-        os.replace(temporary, path)
+        atomic_write(path, merged)
     return path
 
 
@@ -171,7 +167,7 @@ class _Scalar:
 class _Array:
     start: int
     end: int
-    items: List["_Value"] = field(default_factory=list)
+    items: List[_Value] = field(default_factory=list)
     trailing_comma: Optional[int] = None
 
 
@@ -179,7 +175,7 @@ class _Array:
 class _Member:
     key: str
     key_start: int
-    value: "_Value"
+    value: _Value
 
 
 @dataclass
@@ -189,7 +185,7 @@ class _Object:
     members: List[_Member] = field(default_factory=list)
     trailing_comma: Optional[int] = None
 
-    def get(self, key: str) -> Optional["_Value"]:
+    def get(self, key: str) -> Optional[_Value]:
         return next((member.value for member in self.members if member.key == key), None)
 
 

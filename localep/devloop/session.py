@@ -15,9 +15,9 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from localep.images.images import ensure_image
 from localep.devloop.watch import REBUILD, RELOAD, Change, ChangeWatcher, WatchTarget
 from localep.errors import DeploymentFailed, LocalepError
+from localep.images.images import ensure_image
 from localep.progress import Reporter, Stopwatch
 from localep.runtime.containers import ContainerGroup
 from localep.runtime.deploy import RunningEndpoint, RunningInstance, UpOptions, replace_instances

@@ -61,11 +61,11 @@ def collapse(events: Iterable[tuple]) -> List[Change]:
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, watcher: "ChangeWatcher"):
+    def __init__(self, watcher: ChangeWatcher):
         self.watcher = watcher
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in ("opened", "closed_no_write") or event.is_directory and event.event_type == "modified":
+        if event.event_type in ("opened", "closed_no_write") or (event.is_directory and event.event_type == "modified"):
             return
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if raw:
@@ -106,7 +106,7 @@ class ChangeWatcher:
         if pending:
             self.on_changes(collapse(pending))
 
-    def start(self) -> "ChangeWatcher":
+    def start(self) -> ChangeWatcher:
         folders = {t.path if t.path.is_dir() else t.path.parent for t in self.targets}
         for folder in sorted(_outermost(folders)):
             self._observer.schedule(_Handler(self), str(folder), recursive=True)
@@ -120,7 +120,7 @@ class ChangeWatcher:
         self._observer.stop()
         self._observer.join(timeout=5)
 
-    def __enter__(self) -> "ChangeWatcher":
+    def __enter__(self) -> ChangeWatcher:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -21,7 +21,7 @@ class BackgroundQueue:
     def __init__(self, name: str, handle: Callable[[Any], None], threads: int = 1, capacity: int = 1024) -> None:
         self.name = name
         self._handle = handle
-        self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=capacity)
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=capacity)
         self.dropped = 0
         self.failed = 0
         self._threads: List[threading.Thread] = [

@@ -6,15 +6,13 @@ restarted gateway comes back with the traffic, keys and deployments it had.
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
-import tempfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Union
 
 from localep.errors import Location, SpecError
+from localep.fileio import atomic_write_json
 from localep.jsonfile import read_json
 
 AUTH_MODES = ("key", "aml_token", "aad_token", "none")
@@ -177,15 +175,4 @@ def load_config(path: Union[str, Path]) -> GatewayConfig:
 
 def save_config(config: GatewayConfig, path: Union[str, Path]) -> None:
     """Write atomically so a reader (or a crash) never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=str(path.parent), prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(config.to_dict(), stream, indent=2, sort_keys=True)
-            stream.write("\n")
-        os.chmod(temp_name, 0o600)
-        os.replace(temp_name, path)
-    except BaseException:
-        os.unlink(temp_name)
-        raise
+    atomic_write_json(path, config.to_dict(), private=True)

@@ -33,7 +33,7 @@ def is_loopback(host: str) -> bool:
     return host.startswith("127.") or host in ("::1", "::ffff:127.0.0.1")
 
 
-def handle_control(gateway: "Gateway", method: str, path: str, body: bytes, client_host: str) -> GatewayAnswer:
+def handle_control(gateway: Gateway, method: str, path: str, body: bytes, client_host: str) -> GatewayAnswer:
     if not is_loopback(client_host):
         return error_answer(403, "Forbidden", f"{CONTROL_PREFIX} is reachable only from 127.0.0.1")
     route, _, argument = path[len(CONTROL_PREFIX) :].split("?", 1)[0].partition("/")
@@ -62,26 +62,26 @@ def _object(payload: Any, what: str) -> Dict[str, Any]:
     return payload
 
 
-def _state(gateway: "Gateway", payload: Any, argument: str) -> GatewayAnswer:
+def _state(gateway: Gateway, payload: Any, argument: str) -> GatewayAnswer:
     return json_answer(200, gateway.state())
 
 
-def _changed(gateway: "Gateway", edit: Callable[[GatewayConfig], GatewayConfig]) -> GatewayAnswer:
+def _changed(gateway: Gateway, edit: Callable[[GatewayConfig], GatewayConfig]) -> GatewayAnswer:
     gateway.change(edit)
     return json_answer(200, gateway.state())
 
 
-def _put_traffic(gateway: "Gateway", payload: Any, argument: str) -> GatewayAnswer:
+def _put_traffic(gateway: Gateway, payload: Any, argument: str) -> GatewayAnswer:
     traffic = _object(payload, "traffic")
     return _changed(gateway, lambda config: replace(config, traffic=check_traffic(traffic, config.deployments)))
 
 
-def _put_mirror(gateway: "Gateway", payload: Any, argument: str) -> GatewayAnswer:
+def _put_mirror(gateway: Gateway, payload: Any, argument: str) -> GatewayAnswer:
     mirror = _object(payload, "mirror traffic")
     return _changed(gateway, lambda config: replace(config, mirror_traffic=check_mirror(mirror, config.deployments)))
 
 
-def _put_deployment(gateway: "Gateway", payload: Any, argument: str) -> GatewayAnswer:
+def _put_deployment(gateway: Gateway, payload: Any, argument: str) -> GatewayAnswer:
     entry = dict(_object(payload, "deployment"))
     name = entry.pop("name", None) or argument
     if not isinstance(name, str) or not name:
@@ -90,7 +90,7 @@ def _put_deployment(gateway: "Gateway", payload: Any, argument: str) -> GatewayA
     return _changed(gateway, lambda config: replace(config, deployments={**config.deployments, name: route}))
 
 
-def _delete_deployment(gateway: "Gateway", payload: Any, argument: str) -> GatewayAnswer:
+def _delete_deployment(gateway: Gateway, payload: Any, argument: str) -> GatewayAnswer:
     if argument not in gateway.table.config.deployments:
         known = ", ".join(sorted(gateway.table.config.deployments)) or "none"
         return error_answer(404, "DeploymentNotFound", f"no deployment {argument!r} (known: {known})")
@@ -106,14 +106,14 @@ def _delete_deployment(gateway: "Gateway", payload: Any, argument: str) -> Gatew
     return _changed(gateway, without)
 
 
-def _put_record(gateway: "Gateway", payload: Any, argument: str) -> GatewayAnswer:
+def _put_record(gateway: Gateway, payload: Any, argument: str) -> GatewayAnswer:
     path: Optional[str] = _object(payload, "record").get("path")
     if path is not None and (not isinstance(path, str) or not path):
         raise ValueError("'path' must be a file path or null")
     return _changed(gateway, lambda config: replace(config, record_path=path))
 
 
-def _put_keys(gateway: "Gateway", payload: Any, argument: str) -> GatewayAnswer:
+def _put_keys(gateway: Gateway, payload: Any, argument: str) -> GatewayAnswer:
     given = _object(payload, "keys")
     unknown = set(given) - {"primary", "secondary"}
     if unknown:
@@ -124,7 +124,7 @@ def _put_keys(gateway: "Gateway", payload: Any, argument: str) -> GatewayAnswer:
     return _changed(gateway, lambda config: replace(config, keys=Keys(**{**vars(config.keys), **given})))
 
 
-def _post_token(gateway: "Gateway", payload: Any, argument: str) -> GatewayAnswer:
+def _post_token(gateway: Gateway, payload: Any, argument: str) -> GatewayAnswer:
     config = gateway.table.config
     if config.auth_mode not in ("aml_token", "aad_token"):
         return error_answer(

@@ -11,8 +11,8 @@ import socket
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
-from localep.gateway.pool import DeploymentPool
 from localep.gateway.http1 import BadMessage, Headers
+from localep.gateway.pool import DeploymentPool
 from localep.gateway.upstream import UpstreamAnswer, end_to_end, exchange
 
 MODEL_ERROR_STATUS_HEADER = "ms-azureml-model-error-statuscode"

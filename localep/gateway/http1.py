@@ -8,7 +8,7 @@ line, the headers and the body framing (Content-Length, chunked, or until close)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import BinaryIO, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Protocol, Tuple
 
 Headers = List[Tuple[str, str]]
 
@@ -30,7 +30,15 @@ class Message:
         return self.lookup.get(name, default)
 
 
-def read_head(stream: BinaryIO) -> Optional[Message]:
+class ByteStream(Protocol):
+    """What the parser needs of a socket file: a buffered reader (`socket.makefile("rb")` or a handler's rfile)."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+    def readline(self, size: int = ..., /) -> bytes: ...
+
+
+def read_head(stream: ByteStream) -> Optional[Message]:
     """The start line and headers; None when the peer closed the connection before sending anything."""
     line = stream.readline(MAX_LINE + 1)
     while line in (b"\r\n", b"\n"):  # tolerated before a request (RFC 9112 2.2)
@@ -58,7 +66,7 @@ def read_head(stream: BinaryIO) -> Optional[Message]:
     return Message(line.decode("latin-1").rstrip("\r\n"), headers, lookup)
 
 
-def read_body(stream: BinaryIO, head: Message, until_close: bool) -> bytes:
+def read_body(stream: ByteStream, head: Message, until_close: bool) -> bytes:
     """The body framed by `head`; `until_close` for responses without length (read to EOF)."""
     if "chunked" in head.lookup.get("transfer-encoding", "").lower():
         return read_chunked(stream)
@@ -77,7 +85,7 @@ def read_body(stream: BinaryIO, head: Message, until_close: bool) -> bytes:
     return stream.read() if until_close else b""
 
 
-def read_chunked(stream: BinaryIO) -> bytes:
+def read_chunked(stream: ByteStream) -> bytes:
     chunks = []
     while True:
         line = stream.readline(MAX_LINE + 1)

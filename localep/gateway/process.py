@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Union
 
 import localep
-from localep.errors import Location, LocalepError, PortInUse
+from localep.errors import LocalepError, Location, PortInUse
 from localep.exitcodes import ExitCode
 from localep.gateway.config import load_config
 from localep.gateway.control import CONTROL_PREFIX

@@ -113,7 +113,7 @@ class Gateway:
     def serve_forever(self) -> None:
         self.httpd.serve_forever(poll_interval=0.05)
 
-    def start(self) -> "Gateway":
+    def start(self) -> Gateway:
         """Serve from a daemon thread, leaving the caller's thread free (signal handling, tests)."""
         threading.Thread(target=self.serve_forever, name=f"gateway-{self.port}", daemon=True).start()
         return self
@@ -297,7 +297,7 @@ def parse_request_line(line: str) -> Tuple[str, str, str]:
 
 
 def keeps_alive(version: str, head: Message) -> bool:
-    connection = head.get("connection", "").lower()
+    connection = (head.get("connection") or "").lower()
     if version == "HTTP/1.0":
         return "keep-alive" in connection
     return "close" not in connection
@@ -334,7 +334,7 @@ class ClientConnection(socketserver.StreamRequestHandler):
             if head is None:
                 return False
             method, path, version = parse_request_line(head.start_line)
-            if head.get("expect", "").lower() == "100-continue":
+            if (head.get("expect") or "").lower() == "100-continue":
                 self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             body = read_body(self.rfile, head, until_close=False)
         except BadMessage as error:

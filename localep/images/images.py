@@ -14,12 +14,12 @@ import docker
 import docker.errors
 
 from localep import __version__
+from localep.errors import BuildError
 from localep.images import templates
 from localep.images.cache import environment_key, image_tag
 from localep.images.kinds import kind_named, needs_base_facts, select_kind
 from localep.images.kinds.base import BaseImageFacts, ServerSpec
 from localep.images.settings import BuildSettings
-from localep.errors import BuildError
 from localep.progress import Reporter, Stopwatch
 from localep.spec.model import Deployment
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Mapping, Optional
 
-from localep.images.templates import BUILD_ARGS
 from localep.errors import BuildError
+from localep.images.templates import BUILD_ARGS
 
 CA_BUNDLE_VARIABLES = ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 CA_IN_IMAGE = "/tmp/localep/ca.crt"

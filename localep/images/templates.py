@@ -4,7 +4,7 @@ so that installed copies (wheels, pre-commit's environments) carry the templates
 from __future__ import annotations
 
 import string
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Dict
 
@@ -29,7 +29,7 @@ BUILD_ARGS = (
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "_templates"
 
 
-@lru_cache(maxsize=None)
+@cache
 def template_text(name: str) -> str:
     return (TEMPLATES_DIR / name).read_text(encoding="utf-8")
 

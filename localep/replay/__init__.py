@@ -9,7 +9,6 @@ Typical use (what `localep replay` does):
     raise SystemExit(report.exit_code)
 """
 
-from localep.replay.compare import Difference, InvalidIgnorePath, body_kind, compare, parse_ignore
 from localep.exchanges import (
     REDACTED,
     Exchange,
@@ -23,6 +22,7 @@ from localep.exchanges import (
     redact_headers,
     utc_timestamp,
 )
+from localep.replay.compare import Difference, InvalidIgnorePath, body_kind, compare, parse_ignore
 from localep.replay.report import (
     CaseOutcome,
     LatencySummary,

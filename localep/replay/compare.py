@@ -27,11 +27,11 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from localep.errors import LocalepError
-from localep.exitcodes import ExitCode
 from localep.exchanges import Response, header_value, is_textual_content_type
+from localep.exitcodes import ExitCode
 
 PathSegment = Union[str, int]
 JsonPath = Tuple[PathSegment, ...]
@@ -243,27 +243,32 @@ def _walk(want: Any, got: Any, path: JsonPath, tolerance: _Tolerance, out: List[
     if _json_type(want) != _json_type(got):
         out.append(Difference(here, want, got, f"type differs: expected {_json_type(want)}, got {_json_type(got)}"))
     elif isinstance(want, dict):
-        for key in want:
-            if key not in got and not tolerance.ignores(path + (key,)):
-                out.append(Difference(format_path(path + (key,)), want[key], None, "missing key"))
-        for key in got:
-            if key not in want and not tolerance.ignores(path + (key,)):
-                out.append(Difference(format_path(path + (key,)), None, got[key], "unexpected key"))
-        for key in want:
-            if key in got:
-                _walk(want[key], got[key], path + (key,), tolerance, out)
+        _walk_object(want, got, path, tolerance, out)
     elif isinstance(want, list):
         if len(want) != len(got):
             reason = f"array length differs: expected {len(want)}, got {len(got)}"
             out.append(Difference(here, len(want), len(got), reason))
         else:
             for index, (item_want, item_got) in enumerate(zip(want, got)):
-                _walk(item_want, item_got, path + (index,), tolerance, out)
+                _walk(item_want, item_got, (*path, index), tolerance, out)
     elif _json_type(want) == "number":
         if not _numbers_close(want, got, tolerance.rtol, tolerance.atol):
             out.append(Difference(here, want, got, _number_reason(want, got, tolerance)))
     elif want != got:
         out.append(Difference(here, want, got, f"{_json_type(want)} differs"))
+
+
+def _walk_object(want: Dict[str, Any], got: Dict[str, Any], path: JsonPath, tolerance: _Tolerance,
+                 out: List[Difference]) -> None:
+    for key in want:
+        if key not in got and not tolerance.ignores((*path, key)):
+            out.append(Difference(format_path((*path, key)), want[key], None, "missing key"))
+    for key in got:
+        if key not in want and not tolerance.ignores((*path, key)):
+            out.append(Difference(format_path((*path, key)), None, got[key], "unexpected key"))
+    for key in want:
+        if key in got:
+            _walk(want[key], got[key], (*path, key), tolerance, out)
 
 
 def _json_type(value: Any) -> str:
@@ -281,9 +286,9 @@ def _json_type(value: Any) -> str:
 
 
 def _numbers_close(want: Union[int, float], got: Union[int, float], rtol: float, atol: float) -> bool:
-    if isinstance(want, float) and math.isnan(want) or isinstance(got, float) and math.isnan(got):
+    if (isinstance(want, float) and math.isnan(want)) or (isinstance(got, float) and math.isnan(got)):
         return isinstance(want, float) and isinstance(got, float) and math.isnan(want) and math.isnan(got)
-    if isinstance(want, float) and math.isinf(want) or isinstance(got, float) and math.isinf(got):
+    if (isinstance(want, float) and math.isinf(want)) or (isinstance(got, float) and math.isinf(got)):
         return want == got
     return abs(got - want) <= atol + rtol * abs(want)
 

@@ -158,8 +158,8 @@ def render_table(report: ReplayReport, value_width: int = VALUE_WIDTH) -> str:
     lines: List[str] = []
     if rows:
         header = ("CASE", "PATH", "REASON", "EXPECTED", "ACTUAL")
-        widths = [max(len(row[column]) for row in rows + [header]) for column in range(len(header))]
-        for row in [header] + rows:
+        widths = [max(len(row[column]) for row in [*rows, header]) for column in range(len(header))]
+        for row in [header, *rows]:
             lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
         lines.append("")
     lines.append(_latency_line(report.latency))

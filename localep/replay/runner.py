@@ -13,7 +13,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 from urllib.parse import urlsplit
 
 import requests
@@ -141,7 +141,8 @@ class _Sender:
         self.headers = headers
         self.timeout = timeout
         # A local endpoint must not be sent through a corporate proxy taken from the environment.
-        self.proxies = {"http": None, "https": None, "all": None} if _is_loopback(base_url) else None
+        # requests treats a None value as "no proxy for this scheme" (its stubs say str only).
+        self.proxies: Optional[Dict[str, Any]] = {"http": None, "https": None, "all": None} if _is_loopback(base_url) else None
         self._local = threading.local()
         self._sessions: List[requests.Session] = []
         self._lock = threading.Lock()

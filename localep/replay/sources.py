@@ -23,16 +23,11 @@ from __future__ import annotations
 import base64
 import json
 import mimetypes
-import os
-import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 from localep.errors import Location
-from localep.jsonfile import read_json
-from localep.replay.compare import BODY_BINARY, BODY_JSON, BODY_TEXT, body_kind
 from localep.exchanges import (
     Exchange,
     ReplayFileError,
@@ -42,6 +37,9 @@ from localep.exchanges import (
     iter_exchanges,
     utc_timestamp,
 )
+from localep.fileio import atomic_write
+from localep.jsonfile import read_json
+from localep.replay.compare import BODY_BINARY, BODY_JSON, BODY_TEXT, body_kind
 
 if TYPE_CHECKING:
     from localep.replay.runner import ReplayResult
@@ -178,7 +176,7 @@ def expected_document(response: Response) -> Dict[str, Any]:
     return {"status": response.status, "base64": base64.b64encode(response.body).decode("ascii")}
 
 
-def update_expectations(results: Sequence["ReplayResult"]) -> List[Path]:
+def update_expectations(results: Sequence[ReplayResult]) -> List[Path]:
     """Make each result's response its case's new expectation; returns the files written.
 
     Results without an HTTP response (connection error, timeout) leave their expectation as it was.
@@ -196,7 +194,7 @@ def update_expectations(results: Sequence["ReplayResult"]) -> List[Path]:
             )
         elif case.expected_file is not None:
             text = json.dumps(expected_document(result.response), indent=2, ensure_ascii=False) + "\n"
-            _replace_file(case.expected_file, text)
+            atomic_write(case.expected_file, text)
             written.append(case.expected_file)
     for path, replacements in recordings.items():
         _rewrite_recording(path, replacements)
@@ -242,18 +240,4 @@ def _rewrite_recording(path: Path, replacements: Dict[int, Exchange]) -> None:
         replacements[number].to_json_line() if number in replacements else line
         for number, line in enumerate(lines, start=1)
     ]
-    _replace_file(path, "".join(rewritten))
-
-
-def _replace_file(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so an interrupted update never leaves half a file."""
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
-    try:
-        os.chmod(temporary, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    atomic_write(path, "".join(rewritten))

@@ -153,7 +153,7 @@ class ContainerGroup:
             remove_quietly(container)
         self.containers.clear()
 
-    def __enter__(self) -> "ContainerGroup":
+    def __enter__(self) -> ContainerGroup:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -7,16 +7,17 @@ endpoint already runs attaches it to that gateway and leaves the other deploymen
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional
 
 import docker
 from docker.models.containers import Container
 
-from localep.images.images import BuiltImage, debug_image, ensure_image
-from localep.images.settings import BuildSettings
 from localep.errors import LocalepError
 from localep.gateway.config import SCORING_PATH
+from localep.images.images import BuiltImage, debug_image, ensure_image
+from localep.images.settings import BuildSettings
 from localep.progress import Reporter, Stopwatch
 from localep.runtime import containers
 from localep.runtime.containers import ContainerGroup
@@ -115,7 +116,7 @@ def deploy(
     # Undoing this `up` takes its deployments off the gateway; the gateway goes with the last one, even when
     # another `up` attached more deployments meanwhile.
     for deployment in project.deployments:
-        group.defer(lambda name=deployment.name: detach_deployment(endpoint.name, name))
+        group.defer(functools.partial(detach_deployment, endpoint.name, deployment.name))
     reporter.step(f"{endpoint.name} is ready in {watch}: {running.scoring_uri}")
     return running
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 import docker.errors
 from docker.models.containers import Container
@@ -20,7 +20,7 @@ def source_name(container: Container) -> str:
 
 def stream_lines(container: Container, follow: bool, tail: Optional[int] = None, since: Optional[float] = None) -> Iterable[str]:
     """Log lines as they arrive, split correctly across chunk boundaries."""
-    kwargs = {"stream": True, "follow": follow, "tail": tail if tail is not None else "all"}
+    kwargs: Dict[str, Any] = {"stream": True, "follow": follow, "tail": tail if tail is not None else "all"}
     if since is not None:
         kwargs["since"] = since
     pending = b""

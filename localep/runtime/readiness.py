@@ -62,7 +62,7 @@ def _exited(container: Container, deployment: Deployment) -> DeploymentFailed:
     line = script_line(traceback, script.name) if script else None
     return DeploymentFailed(
         f"deployment {deployment.name} failed to start: the server exited with code {exit_code}"
-        + (f"; the error is in {script.name}" if line else ""),
+        + (f"; the error is in {script.name}" if script and line else ""),
         Location(script, line) if script and line else deployment.location(),
         detail=traceback or _tail(logs),
     )

@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Any, Dict, List
 
+from localep.fileio import atomic_write_json
+
 
 def home() -> Path:
     return Path(os.environ.get("LOCALEP_HOME") or Path.home() / ".localep")
@@ -33,10 +35,5 @@ def update_endpoint_state(endpoint: str, **values: Any) -> Dict[str, Any]:
     """Merge `values` into the endpoint's state file, written atomically."""
     state = read_endpoint_state(endpoint)
     state.update(values)
-    folder = endpoint_dir(endpoint)
-    folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / "state.json.tmp"
-    temporary.write_text(json.dumps(state, indent=2, sort_keys=True))
-    os.chmod(temporary, 0o600)
-    temporary.replace(folder / "state.json")
+    atomic_write_json(endpoint_dir(endpoint) / "state.json", state, private=True)
     return state

@@ -52,7 +52,7 @@ def parse_conda_file(path: Path) -> CondaEnvironment:
     problems = check_field(document, document.data, CONDA_FILE, "")
     raise_first_error(problems)
     data = document.data
-    lines = {key: document.lines[key] for key in ("name", "channels", "dependencies") if key in document.lines}
+    lines: Dict[str, int] = {key: document.lines[key] for key in ("name", "channels", "dependencies") if key in document.lines}
     python_version: Optional[str] = None
     conda_packages: List[str] = []
     pip_packages: List[str] = []

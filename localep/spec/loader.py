@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from localep.errors import Location, SpecError
-from localep.spec.diagnostics import Diagnostic, errors_of, raise_first_error
+from localep.spec.diagnostics import ERROR, Diagnostic, errors_of, raise_first_error
 from localep.spec.model import (
     BuildContext,
     CodeConfiguration,
@@ -229,8 +229,8 @@ def load_project(
             "no deployment or endpoint file given (a deployment YAML has endpoint_name)",
             Location(paths[0]) if paths else None,
         )
-    _reject_duplicate_names(deployments)
-    endpoint_path = endpoint_paths[0] if endpoint_paths else _endpoint_beside(deployments[0].file)
+    raise_first_error(duplicate_name_diagnostics(deployments))
+    endpoint_path = endpoint_paths[0] if endpoint_paths else endpoint_beside(deployments[0].file)
     if endpoint_path is None:
         endpoint = synthesise_endpoint(deployments)
     else:
@@ -245,20 +245,40 @@ def _same_file_listed(path: Path, listed: Sequence[Path]) -> bool:
     return any(os.path.abspath(path) == os.path.abspath(other) for other in listed)
 
 
-def _endpoint_beside(deployment_file: Path) -> Optional[Path]:
+ENDPOINT_FOUND = "found beside the deployment"
+
+
+def endpoint_beside(deployment_file: Path) -> Optional[Path]:
     folder = deployment_file.parent
     return next((folder / name for name in ENDPOINT_FILE_NAMES if (folder / name).is_file()), None)
 
 
-def _reject_duplicate_names(deployments: Sequence[Deployment]) -> None:
-    first_by_name: Dict[str, Deployment] = {}
+def duplicate_name_diagnostics(deployments: Sequence[Deployment]) -> List[Diagnostic]:
+    """Two deployments of one endpoint under one name: the second would replace the first."""
+    problems: List[Diagnostic] = []
+    first_by_name: Dict[Tuple[str, str], Deployment] = {}
     for deployment in deployments:
-        earlier = first_by_name.setdefault(deployment.name, deployment)
-        if earlier is not deployment:
-            raise SpecError(
-                f"deployment name '{deployment.name}' is also used by {earlier.location('name')}",
+        earlier = first_by_name.setdefault((deployment.endpoint_name, deployment.name), deployment)
+        if earlier is not deployment and not _same_file_listed(deployment.file, [earlier.file]):
+            problems.append(Diagnostic(
                 deployment.location("name"),
-            )
+                ERROR,
+                f"deployment name '{deployment.name}' is also used by {earlier.location('name')}",
+            ))
+    return problems
+
+
+def endpoint_mismatch_diagnostics(endpoint: Endpoint, deployments: Sequence[Deployment], how: str) -> List[Diagnostic]:
+    return [
+        Diagnostic(
+            deployment.location("endpoint_name"),
+            ERROR,
+            f"endpoint_name '{deployment.endpoint_name}' does not match the endpoint {how}: "
+            f"name '{endpoint.name}' in {endpoint.location('name')}",
+        )
+        for deployment in deployments
+        if deployment.endpoint_name != endpoint.name
+    ]
 
 
 def default_traffic(deployments: Sequence[Deployment]) -> Dict[str, int]:
@@ -280,14 +300,7 @@ def synthesise_endpoint(deployments: Sequence[Deployment]) -> Endpoint:
 
 
 def _endpoint_for(endpoint: Endpoint, deployments: Sequence[Deployment], found: bool) -> Endpoint:
-    how = "found beside the deployment" if found else "given"
-    for deployment in deployments:
-        if deployment.endpoint_name != endpoint.name:
-            raise SpecError(
-                f"endpoint_name '{deployment.endpoint_name}' does not match the endpoint {how}: "
-                f"name '{endpoint.name}' in {endpoint.location('name')}",
-                deployment.location("endpoint_name"),
-            )
+    raise_first_error(endpoint_mismatch_diagnostics(endpoint, deployments, ENDPOINT_FOUND if found else "given"))
     if "traffic" not in endpoint.lines and deployments:
         return replace(endpoint, traffic=default_traffic(deployments))
     return endpoint

@@ -73,10 +73,14 @@ def no_code_diagnostics(deployment: Deployment) -> List[Diagnostic]:
     return []
 
 
+def runnable_diagnostics(deployment: Deployment) -> List[Diagnostic]:
+    """What keeps this deployment from running here: `azureml:` references, then deployments that rely on
+    scoring the cloud generates. `up` raises the first; `validate` reports them all."""
+    return reference_diagnostics(deployment) + no_code_diagnostics(deployment)
+
+
 def check_runnable_locally(deployment: Deployment) -> None:
-    """Raise SpecError for the first problem that keeps this deployment from running here: `azureml:` references,
-    then MLflow/Triton deployments with half of code and environment."""
-    raise_first_error(reference_diagnostics(deployment) + no_code_diagnostics(deployment))
+    raise_first_error(runnable_diagnostics(deployment))
 
 
 def _missing(document: Document, key: str, path: Path, expect_folder: bool) -> List[Diagnostic]:

@@ -48,8 +48,8 @@ AZUREML_PREFIX = "azureml:"
 @dataclass(frozen=True)
 class Field:
     kind: str
-    fields: Mapping[str, "Field"] = field(default_factory=dict)
-    values: Optional["Field"] = None
+    fields: Mapping[str, Field] = field(default_factory=dict)
+    values: Optional[Field] = None
     required: bool = False
     reference: bool = False  # an `azureml:` string may stand in place of the mapping
     choices: Tuple[str, ...] = ()  # compared ignoring case and underscores, as the cloud does
@@ -180,6 +180,12 @@ def _check_value(document: Document, value: Any, spec: Field, path: str) -> List
 
 
 def _mapping(required: bool = False, reference: bool = False, hints: Optional[Dict[str, str]] = None, **fields: Field) -> Field:
+    return _mapping_of(fields, required=required, reference=reference, hints=hints)
+
+
+def _mapping_of(fields: Dict[str, Field], required: bool = False, reference: bool = False,
+                hints: Optional[Dict[str, str]] = None) -> Field:
+    """For field names that are not Python identifiers (`$schema`, `nvidia.com/gpu`) or shared field sets."""
     return Field(MAPPING, fields=fields, required=required, reference=reference, hints=hints or {})
 
 
@@ -245,12 +251,12 @@ DATA_COLLECTOR = _mapping(
     sampling_rate=Field(NUMBER, minimum=0, maximum=1),
     request_logging=_mapping(capture_headers=Field(LIST, values=_STRING)),
 )
-RESOURCE_SETTINGS = _mapping(
-    cpu=Field(TEXT, parse=parse_cpu),
-    memory=Field(TEXT, parse=parse_memory),
-    gpu=Field(TEXT, parse=parse_gpu),
-    **{"nvidia.com/gpu": Field(TEXT, parse=parse_gpu)},
-)
+RESOURCE_SETTINGS = _mapping_of({
+    "cpu": Field(TEXT, parse=parse_cpu),
+    "memory": Field(TEXT, parse=parse_memory),
+    "gpu": Field(TEXT, parse=parse_gpu),
+    "nvidia.com/gpu": Field(TEXT, parse=parse_gpu),
+})
 RESOURCES = _mapping(requests=RESOURCE_SETTINGS, limits=RESOURCE_SETTINGS)
 
 _DEPLOYMENT_FIELDS: Dict[str, Field] = {
@@ -276,25 +282,26 @@ _DEPLOYMENT_FIELDS: Dict[str, Field] = {
     "model_mount_path": _STRING,
 }
 
-MANAGED_DEPLOYMENT = _mapping(
+MANAGED_DEPLOYMENT = _mapping_of(
+    {
+        "egress_public_network_access": Field(STRING, choices=("enabled", "disabled")),
+        "private_network_connection": Field(BOOLEAN),
+        **_DEPLOYMENT_FIELDS,
+    },
     hints={"resources": "only Kubernetes deployments (type: kubernetes) take resources; managed ones use instance_type"},
-    egress_public_network_access=Field(STRING, choices=("enabled", "disabled")),
-    private_network_connection=Field(BOOLEAN),
-    **_DEPLOYMENT_FIELDS,
 )
-KUBERNETES_DEPLOYMENT = _mapping(
+KUBERNETES_DEPLOYMENT = _mapping_of(
+    {"resources": RESOURCES, **_DEPLOYMENT_FIELDS},
     hints={
         "egress_public_network_access": "only managed deployments take it",
         "private_network_connection": "only managed deployments take it",
     },
-    resources=RESOURCES,
-    **_DEPLOYMENT_FIELDS,
 )
 
 AUTH_MODES = ("key", "aml_token", "aad_token")
 _TRAFFIC = Field(MAP, values=Field(INTEGER, minimum=0, maximum=100))
-ONLINE_ENDPOINT = _mapping(
-    **{
+ONLINE_ENDPOINT = _mapping_of(
+    {
         "$schema": _ANY,
         "name": Field(STRING, required=True, pattern=NAME_PATTERN),
         "auth_mode": Field(STRING, choices=AUTH_MODES),

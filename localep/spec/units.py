@@ -59,7 +59,7 @@ def parse_memory(value: Any) -> int:
     if not match:
         raise problem
     number, exponent, unit = match.groups()
-    return int(round(float(number) * 10 ** int(exponent or 0) * _MEMORY_MULTIPLIERS[unit or ""]))
+    return round(float(number) * 10 ** int(exponent or 0) * _MEMORY_MULTIPLIERS[unit or ""])
 
 
 def parse_gpu(value: Any) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from localep.errors import Location, SpecError
 from localep.spec.conda import parse_conda_file
@@ -20,14 +20,18 @@ from localep.spec.loader import (
     BATCH_ENDPOINT,
     CONDA_ENVIRONMENT,
     DEPLOYMENT,
+    ENDPOINT_FOUND,
     classify,
+    duplicate_name_diagnostics,
+    endpoint_beside,
+    endpoint_mismatch_diagnostics,
     expand_paths,
     looks_like_online_endpoint,
     read_deployment,
     read_endpoint,
 )
 from localep.spec.model import Deployment, Endpoint
-from localep.spec.runnable import reference_diagnostics
+from localep.spec.runnable import runnable_diagnostics
 from localep.spec.yamlio import Document, read_document
 from localep.validate.checks import (
     KnownDeployment,
@@ -76,6 +80,7 @@ def validate_paths(paths: Sequence[Path]) -> ValidationReport:
     """Check every YAML file in `paths` (folders: the files directly inside) and return all problems."""
     report = ValidationReport()
     deployments: List[KnownDeployment] = []
+    loaded: List[Deployment] = []
     endpoints: List[Endpoint] = []
     for path in expand_paths(paths):
         try:
@@ -90,9 +95,11 @@ def validate_paths(paths: Sequence[Path]) -> ValidationReport:
         kind = classify(document.data)
         if kind == DEPLOYMENT:
             report.checked.append(path)
-            known, problems = validate_deployment(document)
+            known, deployment, problems = validate_deployment(document)
             report.diagnostics += problems
             deployments += known
+            if deployment is not None:
+                loaded.append(deployment)
         elif kind in (BATCH_DEPLOYMENT, BATCH_ENDPOINT):
             report.checked.append(path)
             report.diagnostics.append(
@@ -111,19 +118,37 @@ def validate_paths(paths: Sequence[Path]) -> ValidationReport:
         known = _deduplicated(deployments + _deployments_beside(endpoint))
         if known:
             report.diagnostics += check_traffic_targets(endpoint, known)
+    report.diagnostics += duplicate_name_diagnostics(loaded) + _endpoint_mismatches(loaded)
     report.diagnostics = list(dict.fromkeys(report.diagnostics))
     return report
 
 
-def validate_deployment(document: Document) -> Tuple[List[KnownDeployment], List[Diagnostic]]:
-    """Loader problems plus the checks that need the deployment's files: script, conda, instance type."""
+def validate_deployment(document: Document) -> Tuple[List[KnownDeployment], Optional[Deployment], List[Diagnostic]]:
+    """The checks `up` makes (loader, local files, runnable here), plus those that need the deployment's files:
+    script, conda, instance type."""
     deployment, problems = read_deployment(document)
     known = _known(document)
     if deployment is None:
-        return known, problems
-    problems += check_instance_type(deployment) + reference_diagnostics(deployment, WARNING)
+        return known, None, problems
+    problems += check_instance_type(deployment) + runnable_diagnostics(deployment)
     problems += _script_problems(deployment) + _conda_problems(deployment) + check_model_files(deployment)
-    return known, problems
+    return known, deployment, problems
+
+
+def _endpoint_mismatches(deployments: Sequence[Deployment]) -> List[Diagnostic]:
+    """`up DEPLOYMENT.yml` joins the endpoint file beside it, so a different name there fails `up`."""
+    problems: List[Diagnostic] = []
+    for deployment in deployments:
+        path = endpoint_beside(deployment.file)
+        if path is None:
+            continue
+        try:
+            endpoint, _ = read_endpoint(read_document(path))
+        except SpecError:
+            continue  # reported when that file is validated itself
+        if endpoint is not None:
+            problems += endpoint_mismatch_diagnostics(endpoint, [deployment], ENDPOINT_FOUND)
+    return problems
 
 
 def _script_problems(deployment: Deployment) -> List[Diagnostic]:

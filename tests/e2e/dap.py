@@ -84,7 +84,7 @@ class DapClient:
 
     @classmethod
     def connect(cls, host: str, port: int, label: str, timeout: float = 30.0,
-                give_up: Callable[[], Optional[str]] = lambda: None) -> "DapClient":
+                give_up: Callable[[], Optional[str]] = lambda: None) -> DapClient:
         """Connect and complete `initialize`, retrying until `timeout` or until `give_up()` returns a reason.
 
         Docker publishes the port before debugpy listens, and its proxy accepts a connection only to close it when

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-
 from dap import DapClient, DapError, Session, Stop, attach, evaluate, top_frame
+
 from localep.runtime.ports import free_port
 
 REMOTE_CODE_DIR = "/var/azureml-app/onlinescoring"

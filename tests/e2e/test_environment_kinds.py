@@ -133,5 +133,5 @@ def test_pull_never_with_a_missing_base_image_names_the_field(cli, project):
     assert result.returncode == 4
     stderr = result.stderr.decode()
     assert "localep-test/absent:1" in stderr and "--pull never" in stderr
-    line = next(i for i, l in enumerate(deployment.read_text().splitlines(), 1) if "localep-test/absent" in l)
+    line = next(i for i, text in enumerate(deployment.read_text().splitlines(), 1) if "localep-test/absent" in text)
     assert f"blue-deployment.yml:{line}:" in stderr

@@ -8,7 +8,7 @@ from localep.images.kinds import byoc, conda, docker_context, pip_fallback, preb
 from localep.images.kinds.base import BaseImageFacts, EnvironmentKind
 from localep.spec.model import Environment
 
-KINDS: List[EnvironmentKind] = [docker_context, triton, byoc, conda, pip_fallback, prebuilt]  # type: ignore[list-item]
+KINDS: List[EnvironmentKind] = [docker_context, triton, byoc, conda, pip_fallback, prebuilt]
 
 
 def select_kind(env: Environment, base: Optional[BaseImageFacts]) -> EnvironmentKind:

@@ -66,7 +66,7 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import IO, Callable, Deque, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import IO, Callable, Deque, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 STATUS_PREFIX = b"localep-agent: "
 POLL_SECONDS = 0.05
@@ -145,7 +145,7 @@ def _traceback_blocks(lines: Sequence[str]) -> List[_TracebackBlock]:
 
 
 def unavailable_body(failure: Failure, exit_code: int) -> bytes:
-    answer = {"error": FALLBACK_ERROR, "detail": failure.detail}
+    answer: Dict[str, object] = {"error": FALLBACK_ERROR, "detail": failure.detail}
     if failure.location:
         answer["location"] = failure.location
     answer.update({"exit_code": exit_code, "hint": FALLBACK_HINT})
@@ -332,7 +332,7 @@ UNAVAILABLE_HEADER = "X-Localep-Unavailable"
 
 
 class _UnavailableHandler(BaseHTTPRequestHandler):
-    server: "FallbackServer"
+    server: FallbackServer
 
     def __getattr__(self, name: str) -> Callable[[], None]:
         """Every HTTP method (`do_GET`, `do_POST`, ...) gets the same 503."""
@@ -440,9 +440,9 @@ class Agent:
                 if exit_code is not None:
                     return exit_code
             while self.signals:
-                signum = self.signals.popleft()
-                if signum != signal.SIGHUP:
-                    return self._stop(signum)
+                received = self.signals.popleft()
+                if received != signal.SIGHUP:
+                    return self._stop(received)
                 self._reload()
             if self.probe is not None and self.probe.answered.is_set():
                 self._answered()

@@ -35,7 +35,7 @@ def serve_worker(listener: socket.socket, app_dir: str) -> None:
     print(f"Booting worker with pid: {os.getpid()}", flush=True)
     try:
         sys.path.insert(0, app_dir)
-        import score  # noqa: PLC0415 - imported per worker, after the fork, so every worker sees the saved code
+        import score
 
         score.init()
     except BaseException:

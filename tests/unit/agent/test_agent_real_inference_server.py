@@ -1,6 +1,7 @@
 """The agent against the real azureml-inference-server-http (gunicorn), when a Python that has it is around.
 
-Skipped otherwise. The server binds 0.0.0.0 (it has no host flag); the agent's own fallback binds 127.0.0.1 here.
+Skipped otherwise, except where every component is required (LOCALEP_REQUIRE_DOCKER=1, as .ci/run sets it, and
+.ci/run provides the server's Python as LOCALEP_SERVER_PYTHON): there a missing server fails. The server binds 0.0.0.0 (it has no host flag); the agent's own fallback binds 127.0.0.1 here.
 Run with `-s` to see the measured reload times.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -18,7 +20,7 @@ from typing import Optional
 import pytest
 from agent_harness import free_port, request, save, scored
 
-CANDIDATE_PYTHONS = (sys.executable, "/tmp/aml/venv/bin/python")
+CANDIDATE_PYTHONS = (sys.executable, os.environ.get("LOCALEP_SERVER_PYTHON", ""), "/tmp/aml/venv/bin/python")
 
 SCORE = "def init():\n    pass\n\n\ndef run(data):\n    return {version!r}\n"
 SYNTAX_ERROR = "def init():\n    pass\n\n\ndef run(data:\n    return 'never'\n"
@@ -28,7 +30,7 @@ def inference_server_python() -> Optional[str]:
     if importlib.util.find_spec("azureml_inference_server_http") is not None:
         return sys.executable
     for python in CANDIDATE_PYTHONS[1:]:
-        if Path(python).exists():
+        if python and Path(python).exists():
             found = subprocess.run([python, "-c", "import azureml_inference_server_http"], capture_output=True)
             if found.returncode == 0:
                 return python
@@ -36,6 +38,9 @@ def inference_server_python() -> Optional[str]:
 
 
 SERVER_PYTHON = inference_server_python()
+if SERVER_PYTHON is None and os.environ.get("LOCALEP_REQUIRE_DOCKER") == "1":
+    raise RuntimeError("LOCALEP_REQUIRE_DOCKER=1 but no Python with azureml-inference-server-http was found "
+                       "(set LOCALEP_SERVER_PYTHON, as .ci/run does)")
 pytestmark = pytest.mark.skipif(SERVER_PYTHON is None, reason="azureml-inference-server-http is not installed")
 
 

@@ -28,7 +28,7 @@ def blue_green(upstreams, gateways, tmp_path):
 
 
 def test_traffic_change_applies_at_once_and_is_persisted(blue_green):
-    gateway, path, blue, green = blue_green
+    gateway, path, _blue, _green = blue_green
     status, state = _put(gateway.port, "traffic", {"blue": 0, "green": 100})
     assert status == 200 and state["config"]["traffic"] == {"blue": 0, "green": 100}
     assert call(gateway.port)[1]["azureml-model-deployment"] == "green"
@@ -66,7 +66,7 @@ def test_unknown_control_routes_and_methods_say_what_exists(blue_green):
 
 
 def test_deployment_can_be_attached_pinned_and_removed_live(upstreams, blue_green):
-    gateway, path, blue, green = blue_green
+    gateway, path, _blue, _green = blue_green
     red = upstreams("red")
     entry = {"name": "red", "upstreams": [red.url], "request_timeout_ms": 900}
     status, state = _put(gateway.port, "deployments", entry)

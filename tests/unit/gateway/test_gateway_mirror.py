@@ -13,7 +13,7 @@ def _send(port: int, count: int, headers=None):
     answers = []
     for _ in range(count):
         started = time.perf_counter()
-        status, response_headers, body = client.call(body={"data": 1}, headers=headers)
+        status, response_headers, _body = client.call(body={"data": 1}, headers=headers)
         answers.append((status, response_headers["azureml-model-deployment"], time.perf_counter() - started))
     client.close()
     return answers

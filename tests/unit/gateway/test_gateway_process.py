@@ -70,5 +70,5 @@ def test_daemon_that_cannot_bind_fails_with_its_log(upstreams, tmp_path):
 
 def test_daemon_with_a_broken_config_fails_before_starting(tmp_path):
     (tmp_path / "gateway.json").write_text(json.dumps({"endpoint": "ep", "port": 1, "traffic": {"x": 10}}))
-    with pytest.raises(LocalepError, match="gateway.json.*'x'"):
+    with pytest.raises(LocalepError, match=r"gateway\.json.*'x'"):
         start_gateway(tmp_path / "gateway.json", tmp_path / "gateway.log")

@@ -128,7 +128,7 @@ def test_traffic_rules_follow_the_cloud():
     assert check_traffic({"blue": 60, "green": 40}, DEPLOYMENTS) == {"blue": 60, "green": 40}
     with pytest.raises(ValueError, match="110%"):
         check_traffic({"blue": 60, "green": 50}, DEPLOYMENTS)
-    with pytest.raises(ValueError, match="'red'.*known: blue, green"):
+    with pytest.raises(ValueError, match=r"'red'.*known: blue, green"):
         check_traffic({"red": 10}, DEPLOYMENTS)
     with pytest.raises(ValueError, match="whole percentage"):
         check_traffic({"blue": 10.5}, DEPLOYMENTS)

@@ -62,7 +62,7 @@ def test_instances_of_a_deployment_take_turns(upstreams, gateways):
 def test_request_reaches_the_container_as_sent_minus_credentials(upstreams, gateways):
     blue = upstreams("blue")
     gateway = gateways(make_config({"blue": route(blue.url)}, {"blue": 100}))
-    status, _, body = call(
+    status, _, _body = call(
         gateway.port,
         "POST",
         "/score?verbose=1",

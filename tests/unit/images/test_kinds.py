@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from localep.images import templates
-from localep.images.kinds import byoc, conda, docker_context, pip_fallback, prebuilt, select_kind, needs_base_facts
+from localep.images.kinds import byoc, conda, docker_context, needs_base_facts, pip_fallback, prebuilt, select_kind
 from localep.images.kinds.base import BaseImageFacts
 from localep.spec.model import BuildContext, Environment, InferenceConfig, Route
 

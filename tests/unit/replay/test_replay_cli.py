@@ -11,20 +11,21 @@ import time
 import xml.etree.ElementTree as ElementTree
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 import pytest
-from click_runner import all_output, cli_runner
 
+from click_runner import all_output, cli_runner
 from localep.commands.replay import command as replay_command
 from localep.errors import DeploymentFailed, Location
 from localep.exitcodes import ExitCode
 from localep.progress import Reporter
 from localep.replay import Exchange, ExchangeLog, ReplayCase, Request
-from localep.workflows import smoke
 from localep.runtime import labels
 from localep.runtime.containers import ContainerGroup
 from localep.runtime.endpoints import EndpointAddress
+from localep.workflows import smoke
+from serving import serving
 
 BODY = {"data": [[1, 2], [3, 4]]}
 
@@ -67,12 +68,8 @@ class ModelHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[ModelServer]:
-    httpd = ModelServer()
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(ModelServer()) as httpd:
+        yield httpd
 
 
 def run(*args: str):
@@ -269,7 +266,7 @@ class FakeContainers:
         self.removed: List[str] = []
         self.existing: List[FakeContainer] = []
 
-    def list(self, all: bool = False, filters: Dict[str, List[str]] = None) -> List[FakeContainer]:
+    def list(self, all: bool = False, filters: Optional[Dict[str, List[str]]] = None) -> List[FakeContainer]:
         wanted = {f.split("=", 1)[1] for f in (filters or {}).get("label", []) if f.startswith(labels.ENDPOINT)}
         return [c for c in self.existing if c.labels[labels.ENDPOINT] in wanted and c.name not in self.removed]
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from localep.exchanges import Response
 from localep.replay.compare import (
     BODY_BINARY,
     BODY_JSON,
@@ -16,7 +17,6 @@ from localep.replay.compare import (
     parse_ignore,
     path_matches,
 )
-from localep.exchanges import Response
 
 
 def json_response(value: Any, status: int = 200) -> Response:

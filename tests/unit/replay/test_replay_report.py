@@ -8,9 +8,9 @@ from typing import Optional
 import pytest
 
 from localep.errors import Location
+from localep.exchanges import Request, Response
 from localep.exitcodes import ExitCode
 from localep.replay.compare import InvalidIgnorePath
-from localep.exchanges import Request, Response
 from localep.replay.report import (
     build_report,
     json_report,

@@ -19,6 +19,7 @@ from localep.exchanges import Request, Response
 from localep.replay.report import build_report, junit_xml
 from localep.replay.runner import TokenBucket, replay, replayed_headers
 from localep.replay.sources import ReplayCase
+from serving import serving
 
 
 class ScoringServer(ThreadingHTTPServer):
@@ -67,12 +68,8 @@ class ScoringHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[ScoringServer]:
-    httpd = ScoringServer()
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(ScoringServer()) as httpd:
+        yield httpd
 
 
 def case(

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from localep.replay.compare import compare
 from localep.exchanges import Exchange, ExchangeLog, ReplayFileError, Response, read_exchanges
+from localep.replay.compare import compare
 from localep.replay.runner import ReplayResult
 from localep.replay.sources import (
     expected_document,
@@ -87,7 +87,7 @@ def test_malformed_expected_file_names_file_and_line(samples: Path):
 
 def test_request_files_sharing_an_expected_file_are_rejected(samples: Path):
     write_json(samples / "c.json", {})
-    with pytest.raises(ReplayFileError, match="c.csv and c.json would share c.expected.json"):
+    with pytest.raises(ReplayFileError, match=r"c\.csv and c\.json would share c\.expected\.json"):
         load_cases(samples)
 
 

@@ -92,15 +92,15 @@ def test_malformed_conda_file_is_reported(tree):
     ]
 
 
-def test_references_are_warnings(write):
+def test_references_are_errors_as_they_are_for_up(write):
     path = write(
         "managed/refs.yml",
         "name: refs\nendpoint_name: my-endpoint\nmodel: azureml:m:1\nenvironment: azureml:e@latest\n"
         "code_configuration:\n  code: ../model-1/onlinescoring\n  scoring_script: score.py\ninstance_type: x\n",
     )
     report = validate_paths([path])
-    assert report.errors == []
-    assert [(line, message.split(";")[0]) for _, line, message in messages(report, "warning")] == [
+    assert report.warnings == []
+    assert [(line, message.split(";")[0]) for _, line, message in messages(report, "error")] == [
         (3, "model: azureml:m:1 is a cloud reference"),
         (4, "environment: azureml:e@latest is a cloud reference"),
     ]

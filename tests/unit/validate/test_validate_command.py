@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 
 from click_runner import all_output, cli_runner
-
 from localep.commands.validate import command
 from localep.exitcodes import ExitCode
 

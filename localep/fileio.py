@@ -1,0 +1,55 @@
+"""The one way localep replaces a file: a reader or a crash never sees half of it, and a secret is never readable.
+
+The temporary file has a unique name beside the target (so concurrent writers and a crash leave no clash), is
+created 0600 by `mkstemp` (so a private file is never world-readable, not even for a moment), is flushed to disk
+before the rename, and is removed again when anything fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import Any, Union
+
+PRIVATE_MODE = 0o600
+
+
+def _default_mode(path: Path) -> int:
+    """Keep an existing file's mode; a new file gets what `open()` would give it under the current umask."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def atomic_write(path: Union[str, Path], data: Union[str, bytes], *, private: bool = False) -> None:
+    """Replace `path` with `data` (text is written as UTF-8, line endings untouched); `private` makes it 0600."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    mode = PRIVATE_MODE if private else _default_mode(path)
+    handle, temporary = tempfile.mkstemp(dir=str(path.parent), prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if mode != PRIVATE_MODE:
+            os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_json(path: Union[str, Path], value: Any, *, private: bool = False) -> None:
+    """`value` as indented, key-sorted JSON with a final newline (stable diffs, easy to read)."""
+    atomic_write(path, json.dumps(value, indent=2, sort_keys=True) + "\n", private=private)

@@ -1,0 +1,89 @@
+"""The one atomic writer: private files are 0600 from the first byte, temporaries are unique and never left behind."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from localep import fileio
+from localep.fileio import atomic_write, atomic_write_json
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_private_file_is_never_visible_with_a_wider_mode(tmp_path, monkeypatch):
+    seen_modes = []
+    real_replace = os.replace
+
+    def spying_replace(source, target):
+        seen_modes.append(stat.S_IMODE(os.stat(source).st_mode))
+        real_replace(source, target)
+
+    monkeypatch.setattr(fileio.os, "replace", spying_replace)
+    atomic_write(tmp_path / "keys.json", "secret", private=True)
+    assert seen_modes == [0o600]
+    assert mode_of(tmp_path / "keys.json") == 0o600
+
+
+def test_a_public_file_keeps_the_mode_it_had(tmp_path):
+    target = tmp_path / "launch.json"
+    target.write_text("{}")
+    os.chmod(target, 0o640)
+    atomic_write(target, "{\r\n}\r\n")
+    assert mode_of(target) == 0o640
+    assert target.read_bytes() == b"{\r\n}\r\n"
+
+
+def test_a_new_public_file_follows_the_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        atomic_write(tmp_path / "new.txt", "x")
+    finally:
+        os.umask(old)
+    assert mode_of(tmp_path / "new.txt") == 0o640
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    target = tmp_path / "state.json"
+    target.write_text("old")
+
+    def failing_replace(source, target):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(fileio.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(target, "new")
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+
+
+def test_concurrent_writers_never_clash_or_tear(tmp_path):
+    target = tmp_path / "config.json"
+    errors = []
+
+    def write(n: int) -> None:
+        try:
+            for _ in range(50):
+                atomic_write_json(target, {"writer": n, "padding": "x" * 4096})
+        except Exception as error:  # any failure is the test's failure
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert target.read_text().startswith('{\n  "padding"')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json"]
+
+
+def test_folders_are_created(tmp_path):
+    atomic_write_json(tmp_path / "a" / "b" / "c.json", [1])
+    assert (tmp_path / "a" / "b" / "c.json").read_text() == "[\n  1\n]\n"
