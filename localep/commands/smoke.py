@@ -40,7 +40,8 @@ from localep.workflows.smoke import SendOptions, run_smoke
 @report_options
 @handles_errors
 def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Sequence[str], pull: str,
-            ca_bundle: Optional[Path], rebuild: bool, triton_image: Optional[str], request_sources: Sequence[Path], ready_timeout: Optional[float],
+            ca_bundle: Optional[Path], rebuild: bool, triton_image: Optional[str], request_sources: Sequence[Path],
+            ready_timeout: Optional[float],
             concurrency: int, rate: Optional[float], timeout: float, rtol: float, atol: float,
             ignore: Sequence[str], check_headers: Sequence[str], junit: Optional[Path],
             json_target: Optional[Path]) -> None:

@@ -87,6 +87,7 @@ def complete_no_code(deployment: Deployment, images: NoCodeImages) -> Tuple[Depl
     if not is_no_code(deployment) or deployment.model is None or deployment.model.path is None:
         return deployment, []
     model = deployment.model
+    assert model.path is not None
     if not model.path.exists():
         return deployment, []  # the loader already reports the missing model.path
     if model.type == MLFLOW_MODEL:

@@ -58,12 +58,12 @@ def deployment_yaml(name: str, endpoint: str, model_path: str) -> str:
 def mlflow_models(tmp_path_factory) -> Dict[str, object]:
     """Three tiny sklearn models saved by mlflow with signatures: columns (split orientation), an unnamed tensor
     (lists) and named tensors (dict of lists, with a `scale` param). Same requirements, so one image serves all."""
-    mlflow = pytest.importorskip("mlflow")
-    pd = pytest.importorskip("pandas")
-    np = pytest.importorskip("numpy")
-    sklearn = pytest.importorskip("sklearn")
+    pytest.importorskip("mlflow")
     import mlflow.pyfunc
     import mlflow.sklearn
+    import numpy as np
+    import pandas as pd
+    import sklearn
     from mlflow.models import infer_signature
     from mlflow.types import ParamSchema, ParamSpec, Schema, TensorSpec
     from sklearn.linear_model import LinearRegression

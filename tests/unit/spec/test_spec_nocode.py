@@ -139,7 +139,7 @@ def test_half_of_code_and_environment_is_refused_with_what_to_do(tmp_path):
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "score.py").write_text("def init(): pass\ndef run(data): return data\n")
     file = write_deployment(tmp_path, "mlflow_model", extra="code_configuration:\n  code: src\n  scoring_script: score.py\n")
-    with pytest.raises(SpecError, match="a scoring script needs an environment.*generated MLflow scoring"):
+    with pytest.raises(SpecError, match=r"a scoring script needs an environment.*generated MLflow scoring"):
         load_project([file])
 
 
