@@ -15,10 +15,11 @@ import shlex
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import yaml
 
+from localep.errors import Location
 from localep.spec.diagnostics import ERROR, Diagnostic
 from localep.spec.model import (
     CodeConfiguration,
@@ -44,6 +45,7 @@ DEFAULT_TRITON_IMAGE = "nvcr.io/nvidia/tritonserver:24.10-py3"
 MLMODEL = "MLmodel"
 PYFUNC_FLAVOR = "python_function"
 MLFLOW_SCORING_SCRIPT = "mlflow_score_script.py"
+MLFLOW_BATCH_DRIVER = "mlflow_batch_driver.py"
 MLFLOW_RESOURCES = Path(__file__).resolve().parents[1] / "_templates" / "mlflow_resources"
 MLFLOW_MODEL_FOLDER = "MLFLOW_MODEL_FOLDER"
 
@@ -148,18 +150,28 @@ def read_mlflow_model(folder: Path) -> Tuple[Optional[MlflowModelFolder], List[s
     return found, problems
 
 
-def _mlflow_deployment(
-    deployment: Deployment, model: Model, images: NoCodeImages
-) -> Tuple[Deployment, List[Diagnostic]]:
+@dataclass(frozen=True)
+class MlflowServing:
+    """What a no-code MLflow model runs with: the model's environment, localep's script, the model folder's name."""
+
+    environment: Environment
+    code_configuration: CodeConfiguration
+    variables: Dict[str, str]
+
+
+def mlflow_serving(
+    model: Model, where: Location, images: NoCodeImages, script: str = MLFLOW_SCORING_SCRIPT
+) -> Tuple[Optional[MlflowServing], List[Diagnostic]]:
+    """The generated serving for an MLflow model folder (online: the scoring script; batch: the batch driver), or
+    why the cloud could not serve it."""
     assert model.path is not None
-    where = deployment.location("model.path")
     found, problems = read_mlflow_model(model.path)
     if found is not None and not (found.conda_file or found.python_env_file or found.requirements_file):
         problems.append(f"{model.path} has no conda.yaml, python_env.yaml or requirements.txt: the model's "
                         "environment is unknown (save the model with mlflow, which writes them, or give the "
                         "deployment an environment and a scoring script)")
     if found is None or problems:
-        return deployment, [Diagnostic(where, ERROR, problem) for problem in problems]
+        return None, [Diagnostic(where, ERROR, problem) for problem in problems]
     environment = Environment(
         image=images.mlflow_base,
         conda_file=mlflow_conda_file(found),
@@ -167,9 +179,20 @@ def _mlflow_deployment(
         source=where,
         generated_for=MLFLOW_MODEL,
     )
-    code = CodeConfiguration(code=MLFLOW_RESOURCES, scoring_script=MLFLOW_SCORING_SCRIPT, source=where)
-    variables = {MLFLOW_MODEL_FOLDER: model.path.name, **deployment.environment_variables}
-    return replace(deployment, environment=environment, code_configuration=code, environment_variables=variables), []
+    code = CodeConfiguration(code=MLFLOW_RESOURCES, scoring_script=script, source=where)
+    return MlflowServing(environment, code, {MLFLOW_MODEL_FOLDER: model.path.name}), []
+
+
+def _mlflow_deployment(
+    deployment: Deployment, model: Model, images: NoCodeImages
+) -> Tuple[Deployment, List[Diagnostic]]:
+    serving, problems = mlflow_serving(model, deployment.location("model.path"), images)
+    if serving is None:
+        return deployment, problems
+    variables = {**serving.variables, **deployment.environment_variables}
+    completed = replace(deployment, environment=serving.environment, code_configuration=serving.code_configuration,
+                        environment_variables=variables)
+    return completed, []
 
 
 def mlflow_conda_file(found: MlflowModelFolder) -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from localep.spec.nocode import MLFLOW_RESOURCES
+from localep.spec.nocode import MLFLOW_BATCH_DRIVER, MLFLOW_RESOURCES
 
 pd = pytest.importorskip("pandas", reason="the MLflow tests need the test extra (pandas, mlflow-skinny, sklearn)")
 np = pytest.importorskip("numpy")
@@ -26,7 +26,7 @@ def load_driver(monkeypatch, model_dir: Path, folder: str = ""):
         monkeypatch.setenv("MLFLOW_MODEL_FOLDER", folder)
     else:
         monkeypatch.delenv("MLFLOW_MODEL_FOLDER", raising=False)
-    spec = importlib.util.spec_from_file_location("mlflow_batch_driver", MLFLOW_RESOURCES / "mlflow_batch_driver.py")
+    spec = importlib.util.spec_from_file_location("mlflow_batch_driver", MLFLOW_RESOURCES / MLFLOW_BATCH_DRIVER)
     assert spec is not None and spec.loader is not None
     driver = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(driver)
