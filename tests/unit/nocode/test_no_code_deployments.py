@@ -1,4 +1,4 @@
-"""No-code MLflow and Triton deployments become typed environments (and scoring) at load time (no Docker)."""
+"""No-code MLflow and Triton deployments: typed environments and scoring at load time, the Triton container (no Docker)."""
 
 from __future__ import annotations
 
@@ -224,3 +224,60 @@ def test_a_triton_repository_without_config_pbtxt_is_fine(tmp_path):
     triton_repository(tmp_path)
     deployment = load_deployment(write_deployment(tmp_path, "triton_model", path="models"))
     assert deployment.environment is not None and deployment.environment.generated_for == "triton_model"
+
+
+class FakeContainers:
+    def __init__(self):
+        self.created = {}
+
+    def get(self, name):
+        import docker.errors
+
+        raise docker.errors.NotFound(name)
+
+    def create(self, image, **kwargs):
+        self.created = kwargs
+        return FakeContainer()
+
+
+class FakeContainer:
+    def start(self):
+        pass
+
+    def reload(self):
+        pass
+
+
+class FakeEngine:
+    def __init__(self, info):
+        self._info = info
+        self.containers = FakeContainers()
+
+    def info(self):
+        return self._info
+
+
+def test_the_engine_has_a_gpu_when_the_nvidia_runtime_is_registered():
+    from localep.runtime.containers import engine_has_gpu
+
+    assert engine_has_gpu(FakeEngine({"Runtimes": {"runc": {}, "nvidia": {"path": "nvidia-container-runtime"}}}))
+    assert engine_has_gpu(FakeEngine({"Runtimes": {"runc": {}}, "DefaultRuntime": "nvidia"}))
+    assert not engine_has_gpu(FakeEngine({"Runtimes": {"runc": {}}, "DefaultRuntime": "runc"}))
+
+
+def test_a_planned_gpu_count_is_a_docker_device_request(tmp_path):
+    from localep.runtime.containers import start
+
+    triton_repository(tmp_path)
+    file = write_deployment(tmp_path, "triton_model", path="models")
+    file.write_text(file.read_text().replace("Standard_DS3_v2", "Standard_NC4as_T4_v3"))
+    deployment = load_deployment(file)
+    environment = deployment.environment
+    assert environment is not None
+    server = select_kind(environment, None).server(environment)
+    engine = FakeEngine({})
+    start(engine, plan_container(deployment, "img", server, host_port=1, engine_has_gpu=True))  # type: ignore[arg-type]
+    [request] = engine.containers.created["device_requests"]
+    assert (request["Count"], request["Capabilities"]) == (ALL_GPUS, [["gpu"]])
+    start(engine, plan_container(deployment, "img", server, host_port=1, engine_has_gpu=False))  # type: ignore[arg-type]
+    assert engine.containers.created["device_requests"] is None
