@@ -188,3 +188,39 @@ def test_swagger_lists_the_signature_columns(mlflow_endpoint):
     assert example["columns"] == ["a", "b"]
     schema = body["definitions"]["ServiceInput"]["properties"]["input_data"]
     assert schema["format"] == "pandas.DataFrame:split"
+
+
+def test_saving_a_new_model_reloads_the_deployment(cli, mlflow_models, mlflow_image, tmp_path):
+    """The dev loop works for generated scoring too: re-saving the model changes the answers, no rebuild."""
+    import pickle
+    import shutil
+    import signal
+    import time
+
+    from sklearn.linear_model import LinearRegression
+
+    model = tmp_path / "columns"
+    shutil.copytree(mlflow_models["root"] / "columns", model)
+    name = f"t-mlflow-reload-{uuid.uuid4().hex[:6]}"
+    deployment = tmp_path / "blue.yml"
+    deployment.write_text(deployment_yaml("blue", name, "columns"))
+    process = cli.popen("up", str(deployment), "--no-auth")
+    try:
+        uri = process.stdout.readline().decode().strip()
+        assert uri.startswith("http://"), process.stderr.read().decode() if process.poll() is not None else uri
+        request = {"input_data": {"columns": ["a", "b"], "index": [0], "data": [[1.0, 1.0]]}}
+        assert requests.post(uri, json=request, timeout=30).json() == pytest.approx([6.0])
+        frame = mlflow_models["frame"]
+        replacement = LinearRegression().fit(frame, frame.a * 100)
+        (model / "model.pkl").write_bytes(pickle.dumps(replacement))
+        deadline = time.monotonic() + 60
+        answer = None
+        while time.monotonic() < deadline:
+            answer = requests.post(uri, json=request, timeout=30)
+            if answer.status_code == 200 and answer.json() == pytest.approx([100.0]):
+                break
+            time.sleep(0.2)
+        assert answer is not None and answer.json() == pytest.approx([100.0]), answer.text if answer else None
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
