@@ -63,14 +63,17 @@ def mlflow_models(tmp_path_factory) -> Dict[str, object]:
     import mlflow.sklearn
     import numpy as np
     import pandas as pd
+    import pyarrow
     import sklearn
     from mlflow.models import infer_signature
     from mlflow.types import ParamSchema, ParamSpec, Schema, TensorSpec
     from sklearn.linear_model import LinearRegression
 
     root = tmp_path_factory.mktemp("mlflow-models")
+    # pyarrow: the batch driver reads Parquet with it (the cloud's MLflow batch image has it; here the model's
+    # environment must).
     requirements = [f"mlflow-skinny=={mlflow.__version__}", f"scikit-learn=={sklearn.__version__}",
-                    f"pandas=={pd.__version__}"]
+                    f"pandas=={pd.__version__}", f"pyarrow=={pyarrow.__version__}"]
     frame = pd.DataFrame(FEATURES)
     target = frame.a * 2 + frame.b * 3 + 1
     columns = LinearRegression().fit(frame, target)
