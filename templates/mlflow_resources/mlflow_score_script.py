@@ -9,6 +9,7 @@ DataFrames, lists for arrays.
 """
 
 import inspect
+import io
 import json
 import logging
 import os
@@ -92,7 +93,8 @@ def example_sample(meta):
         with open(os.path.join(MODEL_PATH, info["artifact_path"])) as file:
             loaded = json.load(file)
         if info.get("type") == "dataframe" and pd is not None:
-            return pd.read_json(json.dumps(loaded), orient="split" if "columns" in loaded else "values", dtype=False)
+            return pd.read_json(io.StringIO(json.dumps(loaded)), orient="split" if "columns" in loaded else "values",
+                                dtype=False)
         if info.get("type") == "ndarray":
             inputs = loaded["inputs"]
             if isinstance(inputs, dict):
@@ -157,7 +159,7 @@ def model_input(input_data):
     if isinstance(input_data, list):
         return np.asarray(input_data)
     if isinstance(input_data, dict) and {"columns", "index", "data"} <= input_data.keys() and pd is not None:
-        return pd.read_json(json.dumps(input_data), orient="split", dtype=False)
+        return pd.read_json(io.StringIO(json.dumps(input_data)), orient="split", dtype=False)
     if isinstance(input_data, dict):
         return {name: np.asarray(value) for name, value in input_data.items()}
     return input_data
