@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Dict, List
 
 from localep.fileio import atomic_write_json
-
-
-def home() -> Path:
-    return Path(os.environ.get("LOCALEP_HOME") or Path.home() / ".localep")
+from localep.paths import home
 
 
 def endpoint_dir(endpoint: str) -> Path:

@@ -9,10 +9,8 @@ need no special cases.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shlex
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
@@ -20,6 +18,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import yaml
 
 from localep.errors import Location
+from localep.fileio import atomic_write
+from localep.paths import home
 from localep.spec.diagnostics import ERROR, Diagnostic
 from localep.spec.model import (
     CodeConfiguration,
@@ -231,15 +231,15 @@ def _expand_requirement(entry: str, folder: Path) -> List[str]:
 
 
 def _generated_conda_file(text: str) -> Path:
-    """Content-addressed, so the image cache key (which hashes the file's bytes) is stable across runs."""
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    folder = Path(tempfile.gettempdir()) / "localep-generated"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"mlflow-conda-{digest}.yml"
-    if not path.is_file():
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
+    """Under $LOCALEP_HOME (not a shared temp folder others could write), named by content so the image cache key,
+    which hashes the file's bytes, is stable across runs; rewritten whenever its bytes differ."""
+    path = home() / "generated" / f"mlflow-conda-{hashlib.sha256(text.encode()).hexdigest()[:16]}.yml"
+    try:
+        current: Optional[str] = path.read_text(encoding="utf-8")
+    except OSError:
+        current = None
+    if current != text:
+        atomic_write(path, text)
     return path
 
 
