@@ -130,10 +130,12 @@ def parameter_type(sample, orient):
 
 META = Model.load(MODEL_PATH)
 SIGNATURE = META.signature
+# Language-model flavors take text: strings, lists of strings and lists of dicts go to predict() as they came.
+TEXT_MODEL = bool({"transformers", "langchain", "openai"} & set(META.flavors))
 if SIGNATURE is None:
     logger.warning("the model has no signature: /swagger.json describes no inputs and requests are not checked")
-INPUT_SAMPLE = example_sample(META)
-if INPUT_SAMPLE is None and SIGNATURE is not None:
+INPUT_SAMPLE = None if TEXT_MODEL else example_sample(META)
+if INPUT_SAMPLE is None and SIGNATURE is not None and not TEXT_MODEL:
     INPUT_SAMPLE = schema_sample(SIGNATURE.inputs)
 OUTPUT_SAMPLE = schema_sample(SIGNATURE.outputs) if SIGNATURE is not None and SIGNATURE.outputs else None
 PARAMS_SAMPLE = params_sample(SIGNATURE)
@@ -153,7 +155,10 @@ def init():
 
 def model_input(input_data):
     """What an unchecked `input_data` means: a list is an array, split-oriented columns a DataFrame, any other
-    dict named tensors."""
+    dict named tensors. Text models also take a plain string, a list of strings and a list of dicts."""
+    if TEXT_MODEL and (isinstance(input_data, (str, bytes)) or (
+            isinstance(input_data, list) and all(isinstance(item, (str, dict)) for item in input_data))):
+        return input_data
     if isinstance(input_data, str):
         input_data = json.loads(input_data)
     if isinstance(input_data, list):

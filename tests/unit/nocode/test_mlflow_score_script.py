@@ -73,3 +73,15 @@ def test_the_model_folder_variable_is_required(monkeypatch, tmp_path):
     assert spec is not None and spec.loader is not None
     with pytest.raises(RuntimeError, match="MLFLOW_MODEL_FOLDER is not set"):
         spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+def test_text_models_take_strings_and_lists_of_them_as_they_came(monkeypatch, tmp_path):
+    mlflow_sklearn.save_model(REGRESSION, str(tmp_path / "text"), serialization_format="pickle")
+    mlmodel = tmp_path / "text" / "MLmodel"
+    mlmodel.write_text(mlmodel.read_text().replace("flavors:\n", "flavors:\n  transformers:\n    task: text-generation\n", 1))
+    script = load_script(monkeypatch, tmp_path, "text")
+    assert script.TEXT_MODEL
+    assert script.model_input("hello there") == "hello there"
+    assert script.model_input(["a", "b"]) == ["a", "b"]
+    assert script.model_input([{"role": "user", "content": "hi"}]) == [{"role": "user", "content": "hi"}]
+    assert isinstance(script.model_input([[1, 2]]), np.ndarray)
