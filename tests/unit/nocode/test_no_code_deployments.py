@@ -284,3 +284,16 @@ def test_a_planned_gpu_count_is_a_docker_device_request(tmp_path):
     assert (request["Count"], request["Capabilities"]) == (ALL_GPUS, [["gpu"]])
     start(engine, plan_container(deployment, "img", server, host_port=1, engine_has_gpu=False))  # type: ignore[arg-type]
     assert engine.containers.created["device_requests"] is None
+
+
+def test_a_model_saved_with_another_python_minor_gets_the_mismatch_warning(tmp_path):
+    mlflow_folder(tmp_path, conda_yaml=CONDA.replace("python=3.11.7", "python=3.12.1"))
+    environment = load_deployment(write_deployment(tmp_path, "mlflow_model")).environment
+    assert environment is not None
+    debian = BaseImageFacts(image="base:1", image_id="sha256:1", python_version="3.11.2")
+    recipe = select_kind(environment, debian).recipe(environment, debian)
+    assert recipe is not None
+    assert "python mismatch: the conda file asks for 3.12.1, the image has 3.11.2" in recipe.warnings[0]
+    same_minor = BaseImageFacts(image="base:1", image_id="sha256:1", python_version="3.12.0")
+    recipe = select_kind(environment, same_minor).recipe(environment, same_minor)
+    assert recipe is not None and "python mismatch" not in recipe.warnings[0]
