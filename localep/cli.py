@@ -23,13 +23,14 @@ COMMAND_MODULES = [
     "traffic",
     "stats",
     "record",
+    "batch",
 ]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="localep")
 def cli() -> None:
-    """Run Azure ML online endpoints on this machine, in Docker, from the YAML the cloud uses.
+    """Run Azure ML online endpoints and batch deployments on this machine, in Docker, from the YAML the cloud uses.
 
     \b
     Example:

@@ -17,4 +17,7 @@ class ExitCode(enum.IntEnum):
     HTTP_ERROR = 8
     MISMATCH = 9
     TIMEOUT = 10
+    BATCH_JOB_FAILED = 11
+    BATCH_NO_SUCCESS = 12
+    BATCH_INIT_FAILED = 13
     INTERRUPTED = 130

@@ -21,7 +21,7 @@ from localep.images.kinds import kind_named, needs_base_facts, select_kind
 from localep.images.kinds.base import BaseImageFacts, ServerSpec
 from localep.images.settings import BuildSettings
 from localep.progress import Reporter, Stopwatch
-from localep.spec.model import Deployment
+from localep.spec.model import BATCH_KIND, DeploymentAssets
 
 SERVER_ADDED_MARKER = "LOCALEP_SERVER_ADDED"
 LABEL_KIND = "localep.kind"
@@ -46,7 +46,7 @@ class BuiltImage:
 
 
 def ensure_image(
-    client: docker.DockerClient, deployment: Deployment, settings: BuildSettings, reporter: Reporter
+    client: docker.DockerClient, deployment: DeploymentAssets, settings: BuildSettings, reporter: Reporter
 ) -> BuiltImage:
     env = deployment.environment
     assert env is not None, "the spec loader guarantees an environment for runnable deployments"
@@ -62,7 +62,7 @@ def ensure_image(
     if existing is not None:
         kind = kind_named(existing.labels.get(LABEL_KIND, ""))
         warnings = json.loads(existing.labels.get(LABEL_WARNINGS, "[]"))
-        if existing.labels.get(LABEL_SERVER_ADDED):
+        if existing.labels.get(LABEL_SERVER_ADDED) and deployment.kind != BATCH_KIND:
             warnings.append(_server_added_warning(deployment))
         return BuiltImage(tag=tag, kind=kind.name, server=kind.server(env), cached=True, warnings=warnings)
     if needs_base_facts(env):
@@ -100,7 +100,7 @@ def ensure_image(
     )
     warnings = list(recipe.warnings)
     server_added = SERVER_ADDED_MARKER in (line.strip() for line in output.splitlines())
-    if server_added:
+    if server_added and deployment.kind != BATCH_KIND:
         warnings.append(_server_added_warning(deployment))
         reporter.warn(warnings[-1])
         _label_server_added(client, tag)
@@ -109,7 +109,7 @@ def ensure_image(
 
 
 def debug_image(client: docker.DockerClient, image: BuiltImage, settings: BuildSettings, reporter: Reporter,
-                deployment: Deployment) -> str:
+                deployment: DeploymentAssets) -> str:
     """The environment image plus debugpy, built once per environment image."""
     tag = f"{image.tag}-debug"
     if _local_image(client, tag) is None:
@@ -121,7 +121,8 @@ def debug_image(client: docker.DockerClient, image: BuiltImage, settings: BuildS
     return tag
 
 
-def _server_added_warning(deployment: Deployment) -> str:
+def _server_added_warning(deployment: DeploymentAssets) -> str:
+    """Online deployments only: batch scoring does not use the inference server."""
     env = deployment.environment
     if env is not None and env.generated_for is not None:
         return (
@@ -143,7 +144,7 @@ def _label_server_added(client: docker.DockerClient, tag: str) -> None:
 
 
 def ensure_base_image(
-    client: docker.DockerClient, deployment: Deployment, settings: BuildSettings, reporter: Reporter
+    client: docker.DockerClient, deployment: DeploymentAssets, settings: BuildSettings, reporter: Reporter
 ) -> str:
     env = deployment.environment
     assert env is not None and env.image is not None
@@ -208,7 +209,7 @@ def _context_tar(dockerfile: str, files: Dict[str, bytes]) -> io.BytesIO:
     return buffer
 
 
-def _run_build(client: docker.DockerClient, reporter: Reporter, deployment: Deployment, tag: str,
+def _run_build(client: docker.DockerClient, reporter: Reporter, deployment: DeploymentAssets, tag: str,
                settings: BuildSettings, path: Optional[Path] = None, dockerfile: str = "Dockerfile",
                fileobj: Optional[io.BytesIO] = None, labels: Optional[Dict[str, str]] = None) -> str:
     """Stream a classic-builder build; on failure raise with the failing step's own output."""
@@ -221,7 +222,7 @@ def _run_build(client: docker.DockerClient, reporter: Reporter, deployment: Depl
     return _follow_build(stream, reporter, deployment)
 
 
-def _follow_build(stream: Iterable[dict], reporter: Reporter, deployment: Deployment) -> str:
+def _follow_build(stream: Iterable[dict], reporter: Reporter, deployment: DeploymentAssets) -> str:
     step_header = ""
     step_output: List[str] = []
     everything: List[str] = []

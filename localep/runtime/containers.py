@@ -49,6 +49,7 @@ def start(client: docker.DockerClient, plan: ContainerPlan) -> Container:
         nano_cpus=plan.nano_cpus,
         mem_limit=plan.mem_limit,
         device_requests=[DeviceRequest(count=plan.gpus, capabilities=[["gpu"]])] if plan.gpus else None,
+        user=plan.user,
         init=True,
         detach=True,
     )

@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Tuple
 from localep import __version__
 from localep.images.kinds.base import ServerSpec
 from localep.runtime import labels
-from localep.spec.model import Deployment
+from localep.spec.model import CodeConfiguration, Deployment, Model
 
 APP_ROOT = PurePosixPath("/var/azureml-app")
 MODELS_ROOT = APP_ROOT / "azureml-models"
@@ -52,6 +52,7 @@ class ContainerPlan:
     server: ServerSpec
     nano_cpus: Optional[int] = None
     mem_limit: Optional[int] = None
+    user: Optional[str] = None  # "uid:gid" to run as; None keeps the image's user
     remote_code_dir: Optional[str] = None
     extra: Dict[str, str] = field(default_factory=dict)
     gpus: int = 0  # Docker device request count; ALL_GPUS for every GPU, 0 for none
@@ -77,6 +78,18 @@ def safe_segment(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "-", value)
 
 
+def code_mount(code: CodeConfiguration) -> Mount:
+    """The code folder, read-only under /var/azureml-app/<folder name>, as the cloud places it."""
+    return Mount(code.code, str(APP_ROOT / code.code.name))
+
+
+def model_mount(model: Model, mount_path: Optional[str] = None) -> Tuple[str, Mount]:
+    """AZUREML_MODEL_DIR and the model's mount: the model folder sits one level below that directory."""
+    assert model.path is not None
+    model_dir = mount_path or str(MODELS_ROOT / safe_segment(model.mount_name) / model.mount_version)
+    return model_dir, Mount(model.path, str(PurePosixPath(model_dir) / model.path.name))
+
+
 def plan_container(
     deployment: Deployment,
     image: str,
@@ -93,15 +106,16 @@ def plan_container(
     remote_code_dir = None
     code = deployment.code_configuration
     if code is not None:
-        remote_code_dir = str(APP_ROOT / code.code.name)
+        code_in_container = code_mount(code)
+        remote_code_dir = code_in_container.target
         script = PurePosixPath(code.scoring_script)
-        mounts.append(Mount(code.code, remote_code_dir))
+        mounts.append(code_in_container)
         env["AML_APP_ROOT"] = str(PurePosixPath(remote_code_dir) / script.parent)
         env["AZUREML_ENTRY_SCRIPT"] = script.name
     model = deployment.model
     if model is not None and model.path is not None:
-        model_dir = deployment.model_mount_path or str(MODELS_ROOT / safe_segment(model.mount_name) / model.mount_version)
-        mounts.append(Mount(model.path, str(PurePosixPath(model_dir) / model.path.name)))
+        model_dir, model_in_container = model_mount(model, deployment.model_mount_path)
+        mounts.append(model_in_container)
         env["AZUREML_MODEL_DIR"] = model_dir
     # The endpoint answers 408 at request_timeout_ms; the server's own alarm, a moment later, frees the worker
     # (were it first, its 500 would reach the client as a 424 instead of the cloud's 408).

@@ -49,6 +49,9 @@ BATCH_ENDPOINT = "batch endpoint"
 CONDA_ENVIRONMENT = "conda environment"
 
 YAML_SUFFIXES = (".yml", ".yaml")
+# Top-level keys only a (legacy, flat) batch deployment has: they tell it from an online deployment.
+BATCH_ONLY_KEYS = {"compute", "mini_batch_size", "max_concurrency_per_instance", "output_action", "output_file_name",
+                   "retry_settings", "error_threshold", "logging_level"}
 ENDPOINT_FILE_NAMES = ("endpoint.yml", "endpoint.yaml")
 
 
@@ -60,6 +63,7 @@ def classify(data: Dict[str, Any]) -> str:
         "batchdeployment" in schema
         or kind in ("model", "pipeline")
         or ("compute" in data and "mini_batch_size" in data)
+        or ("endpoint_name" in data and data.keys() & BATCH_ONLY_KEYS)
     ):
         return BATCH_DEPLOYMENT
     if "endpoint_name" in data:

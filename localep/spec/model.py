@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Protocol, Tuple
 
 from localep.errors import Location
 
@@ -156,6 +156,30 @@ class Deployment:
 
     def location(self, dotted_key: str = "") -> Location:
         return locate(self.file, self.lines, dotted_key)
+
+
+BATCH_KIND = "batch"  # Deployment.kind is "managed" or "kubernetes"; BatchDeployment.kind is this
+
+
+class DeploymentAssets(Protocol):
+    """What image builds, mounts and local-file checks need, shared by online and batch deployments."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def model(self) -> Optional[Model]: ...
+
+    @property
+    def code_configuration(self) -> Optional[CodeConfiguration]: ...
+
+    @property
+    def environment(self) -> Optional[Environment]: ...
+
+    def location(self, dotted_key: str = "") -> Location: ...
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,12 @@ import yaml
 from localep.errors import Location
 from localep.fileio import atomic_write
 from localep.paths import home
+from localep.spec.batch_model import BatchDeployment
 from localep.spec.diagnostics import ERROR, Diagnostic
 from localep.spec.model import (
     CodeConfiguration,
     Deployment,
+    DeploymentAssets,
     Environment,
     GeneratedServer,
     InferenceConfig,
@@ -71,7 +73,7 @@ def no_code_images(environ: Mapping[str, str], triton_image: Optional[str] = Non
     )
 
 
-def is_no_code(deployment: Deployment) -> bool:
+def is_no_code(deployment: DeploymentAssets) -> bool:
     """The cloud generates the serving only when the deployment gives neither scoring script nor environment."""
     model = deployment.model
     return (
@@ -241,6 +243,26 @@ def _generated_conda_file(text: str) -> Path:
     if current != text:
         atomic_write(path, text)
     return path
+
+
+def complete_batch_no_code(
+    deployment: BatchDeployment, images: NoCodeImages
+) -> Tuple[BatchDeployment, List[Diagnostic]]:
+    """A batch `mlflow_model` without code and environment runs the built-in batch driver in the model's own
+    environment, as the cloud does (Triton models have no batch driver: no_code_diagnostics says so)."""
+    model = deployment.model
+    if not is_no_code(deployment) or model is None or model.type != MLFLOW_MODEL:
+        return deployment, []
+    if model.path is None or not model.path.exists():
+        return deployment, []  # the loader already reports the missing model.path
+    serving, problems = mlflow_serving(model, deployment.location("model.path"), images, MLFLOW_BATCH_DRIVER)
+    if serving is None:
+        return deployment, problems
+    variables = {**serving.variables, **deployment.settings.environment_variables}
+    settings = replace(deployment.settings, environment_variables=variables)
+    completed = replace(deployment, environment=serving.environment, code_configuration=serving.code_configuration,
+                        settings=settings)
+    return completed, []
 
 
 # --- Triton -----------------------------------------------------------------------------------------------------

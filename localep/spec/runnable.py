@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import List
 
 from localep.spec.diagnostics import ERROR, Diagnostic, raise_first_error
-from localep.spec.model import Deployment
+from localep.spec.model import BATCH_KIND, DeploymentAssets
 from localep.spec.yamlio import Document
 
 
-def reference_diagnostics(deployment: Deployment, severity: str = ERROR) -> List[Diagnostic]:
+def reference_diagnostics(deployment: DeploymentAssets, severity: str = ERROR) -> List[Diagnostic]:
     """`azureml:` assets live in a workspace; a local run needs their files, so say which field to change."""
     problems: List[Diagnostic] = []
     model, environment, code = deployment.model, deployment.environment, deployment.code_configuration
@@ -44,13 +44,22 @@ def reference_diagnostics(deployment: Deployment, severity: str = ERROR) -> List
     return problems
 
 
-def no_code_diagnostics(deployment: Deployment) -> List[Diagnostic]:
+def no_code_diagnostics(deployment: DeploymentAssets) -> List[Diagnostic]:
     """MLflow and Triton models get generated serving only when the deployment gives neither a scoring script nor
     an environment; with just one of the two there is nothing to pair it with, in the cloud as here."""
     model = deployment.model
     if model is None or model.reference or model.type == "custom_model":
         return []
     code, environment = deployment.code_configuration, deployment.environment
+    if code is None and environment is None and deployment.kind == BATCH_KIND and model.type != "mlflow_model":
+        return [
+            Diagnostic(
+                deployment.location("model.type"),
+                ERROR,
+                f"a batch deployment of a {model.type} needs code_configuration and environment: only MLflow "
+                "models have a built-in batch driver, in the cloud as here",
+            )
+        ]
     generated = "the generated MLflow scoring" if model.type == "mlflow_model" else "the Triton server"
     if code is not None and environment is None:
         return [
@@ -73,13 +82,13 @@ def no_code_diagnostics(deployment: Deployment) -> List[Diagnostic]:
     return []
 
 
-def runnable_diagnostics(deployment: Deployment) -> List[Diagnostic]:
+def runnable_diagnostics(deployment: DeploymentAssets) -> List[Diagnostic]:
     """What keeps this deployment from running here: `azureml:` references, then deployments that rely on
     scoring the cloud generates. `up` raises the first; `validate` reports them all."""
     return reference_diagnostics(deployment) + no_code_diagnostics(deployment)
 
 
-def check_runnable_locally(deployment: Deployment) -> None:
+def check_runnable_locally(deployment: DeploymentAssets) -> None:
     raise_first_error(runnable_diagnostics(deployment))
 
 
@@ -94,7 +103,7 @@ def _missing(document: Document, key: str, path: Path, expect_folder: bool) -> L
     return []
 
 
-def local_file_diagnostics(document: Document, deployment: Deployment) -> List[Diagnostic]:
+def local_file_diagnostics(document: Document, deployment: DeploymentAssets) -> List[Diagnostic]:
     """Every local path the deployment names must exist, so a run fails here and not inside Docker."""
     problems: List[Diagnostic] = []
     code = deployment.code_configuration

@@ -42,8 +42,14 @@ def _top_level_names(statements: Iterable[ast.stmt]) -> Dict[str, ast.stmt]:
     return names
 
 
-def check_scoring_script(script: Path) -> List[Diagnostic]:
+ONLINE_CALLS = {"init": "init() once at start", "run": "run(data) for every request", "argument": "run(data) with the request"}
+BATCH_CALLS = {"init": "init() once in every worker process", "run": "run(mini_batch) for every mini-batch",
+               "argument": "run(mini_batch) with the mini-batch's file paths"}
+
+
+def check_scoring_script(script: Path, batch: bool = False) -> List[Diagnostic]:
     """The script must parse and define init() and run(data); read with `ast`, never imported."""
+    caller, calls = ("the batch driver", BATCH_CALLS) if batch else ("the inference server", ONLINE_CALLS)
     try:
         source = script.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -57,10 +63,10 @@ def check_scoring_script(script: Path) -> List[Diagnostic]:
         Diagnostic(
             Location(script),
             ERROR,
-            f"the scoring script defines no {name}() function; the inference server calls {purpose}",
+            f"the scoring script defines no {name}() function; {caller} calls {purpose}",
         )
-        for name, purpose in (("init", "init() once at start"), ("run", "run(data) for every request"))
-        if name not in names
+        for name, purpose in calls.items()
+        if name in ("init", "run") and name not in names
     ]
     run = names.get("run")
     if isinstance(run, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -70,7 +76,7 @@ def check_scoring_script(script: Path) -> List[Diagnostic]:
                 Diagnostic(
                     Location(script, run.lineno),
                     ERROR,
-                    "run() takes no argument; the inference server calls run(data) with the request",
+                    f"run() takes no argument; {caller} calls {calls['argument']}",
                 )
             )
     return problems

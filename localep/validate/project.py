@@ -33,6 +33,7 @@ from localep.spec.loader import (
 from localep.spec.model import Deployment, Endpoint
 from localep.spec.runnable import runnable_diagnostics
 from localep.spec.yamlio import Document, read_document
+from localep.validate.batch import validate_batch_file
 from localep.validate.checks import (
     KnownDeployment,
     check_inference_server,
@@ -102,9 +103,7 @@ def validate_paths(paths: Sequence[Path]) -> ValidationReport:
                 loaded.append(deployment)
         elif kind in (BATCH_DEPLOYMENT, BATCH_ENDPOINT):
             report.checked.append(path)
-            report.diagnostics.append(
-                Diagnostic(document.location(), WARNING, f"{kind}: not checked by this command (online endpoints only)")
-            )
+            report.diagnostics += validate_batch_file(document, kind)
         elif kind != CONDA_ENVIRONMENT and looks_like_online_endpoint(document):
             report.checked.append(path)
             endpoint, problems = read_endpoint(document)

@@ -148,15 +148,16 @@ def test_traffic_values_must_be_integers(write):
     ]
 
 
-def test_other_yaml_is_skipped_and_batch_warned(tree, write):
+def test_other_yaml_is_skipped_and_batch_checked(tree, write):
     workflow = write("ci/workflow.yml", "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n")
     helm = write("ci/template.yaml", "replicas: {{ .Values.count }\n")
     report = validate_paths([workflow, helm, tree / "model-1" / "environment" / "conda.yml", tree / "batch"])
     assert report.skipped == [workflow, helm, tree / "model-1" / "environment" / "conda.yml"]
-    assert messages(report, "warning") == [
-        ("deployment.yml", None, "batch deployment: not checked by this command (online endpoints only)")
+    assert messages(report) == [
+        ("deployment.yml", 4, "model: azureml:mnist:1 is a cloud reference; a local run needs the files: "
+         "set model.path to the local folder")
     ]
-    assert report.errors == []
+    assert messages(report, "warning") == []
 
 
 def test_syntax_error_in_a_spec_is_an_error(write):

@@ -26,9 +26,16 @@ def test_errors_print_file_line_message_and_exit_spec(tree):
 
 
 def test_warnings_alone_exit_zero(tree):
-    result = run(str(tree / "batch" / "deployment.yml"))
-    assert result.exit_code == ExitCode.OK
-    assert "warning: batch deployment: not checked by this command" in all_output(result)
+    batch = tree / "batch" / "deployment.yml"
+    batch.write_text("name: scorer\nendpoint_name: e\nmini_batch_size: 2\nmodel: azureml:mnist:1\n")
+    result = run(str(batch))
+    assert result.exit_code == ExitCode.SPEC  # the azureml: model keeps it from running here
+    (tree / "batch" / "score.py").write_text("def init():\n    pass\n\n\ndef run(mini_batch):\n    return mini_batch\n")
+    batch.write_text("name: scorer\nendpoint_name: e\nmini_batch_size: 2\ncode_configuration:\n  code: .\n"
+                     "  scoring_script: score.py\nenvironment:\n  image: python:3.11\n")
+    result = run(str(batch))
+    assert result.exit_code == ExitCode.OK, all_output(result)
+    assert f"{batch}: warning: missing compute: the cloud requires it" in all_output(result)
 
 
 def test_json_report_shape(tree):

@@ -1,0 +1,25 @@
+"""`localep validate` for batch deployment and batch endpoint files: the batch loader's problems plus the script."""
+
+from __future__ import annotations
+
+from typing import List
+
+from localep.spec.batch_loader import read_batch_deployment, read_batch_endpoint
+from localep.spec.diagnostics import Diagnostic
+from localep.spec.loader import BATCH_DEPLOYMENT
+from localep.spec.runnable import runnable_diagnostics
+from localep.spec.yamlio import Document
+from localep.validate.checks import check_scoring_script
+
+
+def validate_batch_file(document: Document, kind: str) -> List[Diagnostic]:
+    if kind != BATCH_DEPLOYMENT:
+        return read_batch_endpoint(document)[1]
+    deployment, problems = read_batch_deployment(document)
+    if deployment is None:
+        return problems
+    problems += runnable_diagnostics(deployment)
+    code = deployment.code_configuration
+    if code is not None and not code.reference and code.script_path.is_file():
+        problems += check_scoring_script(code.script_path, batch=True)
+    return problems
