@@ -227,3 +227,52 @@ def test_saving_a_new_model_reloads_the_deployment(cli, mlflow_models, mlflow_im
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
+
+
+def batch_deployment_yaml(endpoint: str, model_path: Path) -> str:
+    return textwrap.dedent(f"""\
+        $schema: https://azuremlschemas.azureedge.net/latest/modelBatchDeployment.schema.json
+        name: mlflow-batch
+        endpoint_name: {endpoint}
+        type: model
+        model:
+          name: columns-model
+          version: 1
+          path: {model_path}
+          type: mlflow_model
+        compute: azureml:batch-cluster
+        resources:
+          instance_count: 1
+        settings:
+          mini_batch_size: 2
+          output_action: append_row
+          error_threshold: -1
+        """)
+
+
+def test_mlflow_batch_without_code_predicts_csv_and_parquet_files(cli, mlflow_models, mlflow_image, tmp_path):
+    import csv
+
+    frame = mlflow_models["frame"]
+    data = tmp_path / "data"
+    data.mkdir()
+    frame.to_csv(data / "first.csv", index=False)
+    frame.iloc[1:3].to_parquet(data / "second.parquet")
+    (data / "third.avro").write_bytes(b"Obj\x01")
+    deployment = tmp_path / "batch.yml"
+    deployment.write_text(batch_deployment_yaml(f"bt-mlflow-{uuid.uuid4().hex[:6]}", mlflow_models["root"] / "columns"))
+    out = tmp_path / "out"
+    result = cli.run("batch", "run", str(deployment), "--input", str(data), "--output", str(out), "--json", timeout=600)
+    assert result.returncode == 0, result.stderr.decode()
+    summary = json.loads(result.stdout)
+    assert (summary["items"], summary["succeeded"], summary["failed"]) == (3, 2, 1), summary
+    expected = mlflow_models["columns"].predict(frame)
+    rows = sorted(tuple(row) for row in csv.reader((out / "predictions.csv").read_text().splitlines()))
+    wanted = sorted([(str(index), "first.csv") for index in range(len(frame))]
+                    + [(str(index), "second.parquet") for index in range(2)])
+    assert sorted((row[0], row[2]) for row in rows) == wanted
+    by_key = {(row[2], int(row[0])): float(row[1]) for row in rows}
+    assert [by_key[("first.csv", index)] for index in range(len(frame))] == pytest.approx(expected)
+    assert [by_key[("second.parquet", index)] for index in range(2)] == pytest.approx(expected[1:3])
+    logs = "".join(path.read_text() for path in (out / "logs").rglob("*.txt"))
+    assert "Error processing input file: '" in logs and "File type 'avro' is not supported" in logs
