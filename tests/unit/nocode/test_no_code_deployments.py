@@ -297,3 +297,44 @@ def test_a_model_saved_with_another_python_minor_gets_the_mismatch_warning(tmp_p
     same_minor = BaseImageFacts(image="base:1", image_id="sha256:1", python_version="3.12.0")
     recipe = select_kind(environment, same_minor).recipe(environment, same_minor)
     assert recipe is not None and "python mismatch" not in recipe.warnings[0]
+
+
+BATCH = """\
+name: scorer
+endpoint_name: batch-ep
+type: model
+model:
+  name: sk
+  version: 1
+  path: model
+  type: {model_type}
+compute: azureml:cpu
+settings:
+  mini_batch_size: 2
+  environment_variables:
+    EXTRA: "1"
+"""
+
+
+def test_a_batch_mlflow_model_without_code_runs_the_built_in_driver(tmp_path):
+    from localep.spec.batch_loader import load_batch_deployment
+    from localep.spec.nocode import MLFLOW_BATCH_DRIVER
+
+    folder = mlflow_folder(tmp_path, conda_yaml=CONDA)
+    file = tmp_path / "batch.yml"
+    file.write_text(BATCH.format(model_type="mlflow_model"))
+    deployment = load_batch_deployment(file)
+    assert deployment.code_configuration is not None
+    assert deployment.code_configuration.script_path == MLFLOW_RESOURCES / MLFLOW_BATCH_DRIVER
+    assert deployment.environment is not None and deployment.environment.conda_file == folder / "conda.yaml"
+    assert deployment.environment_variables == {"MLFLOW_MODEL_FOLDER": "model", "EXTRA": "1"}
+
+
+def test_a_batch_triton_model_without_code_is_refused(tmp_path):
+    from localep.spec.batch_loader import load_batch_deployment
+
+    triton_repository(tmp_path)
+    file = tmp_path / "batch.yml"
+    file.write_text(BATCH.format(model_type="triton_model").replace("path: model", "path: models"))
+    with pytest.raises(SpecError, match="only MLflow models have a built-in batch driver"):
+        load_batch_deployment(file)
