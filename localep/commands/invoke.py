@@ -64,6 +64,8 @@ def command(target: Optional[str], url: Optional[str], request_file: Optional[Pa
         emit_json({
             "status": response.status_code,
             "body": _json_or_text(response),
+            # The answer exactly as sent (`body` re-encodes JSON), for editors that show it unchanged.
+            "body_text": response.text,
             "headers": dict(response.headers),
             "deployment": answered_by,
             "latency_ms": round(latency_ms, 2),

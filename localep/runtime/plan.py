@@ -145,7 +145,8 @@ def plan_container(
         labels.ENDPOINT: deployment.endpoint_name,
         labels.DEPLOYMENT: deployment.name,
         labels.INSTANCE: str(instance),
-        labels.SPEC_FILE: str(deployment.file),
+        # Absolute, so `ps --json` readers (the VS Code extension) need not know the folder `up` ran in.
+        labels.SPEC_FILE: str(deployment.file.resolve()),
         labels.SCORING_PATH: server.scoring_path,
         labels.LIVENESS_PATH: server.liveness_path,
         labels.SERVER_PORT: str(server.port),
@@ -153,7 +154,7 @@ def plan_container(
         labels.VERSION: __version__,
     }
     if code is not None and remote_code_dir is not None:
-        container_labels[labels.CODE_DIR] = str(code.code)
+        container_labels[labels.CODE_DIR] = str(code.code.resolve())
         container_labels[labels.REMOTE_CODE_DIR] = remote_code_dir
     if debug is not None:
         container_labels[labels.DEBUG_PORT] = str(debug.port)

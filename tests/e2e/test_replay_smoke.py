@@ -28,8 +28,10 @@ def smoke_leftovers(docker_client, name):
     """Containers of the endpoint's private smoke copies; none may survive a smoke run."""
 
     def find() -> List[str]:
-        managed = docker_client.containers.list(all=True, filters={"label": "localep.managed=true"})
-        return [c.name for c in managed if c.labels.get("localep.endpoint", "").startswith(f"{name}-smoke-")]
+        # sparse: no per-container inspect, so a container someone else removes meanwhile is no 404 here
+        managed = docker_client.containers.list(all=True, sparse=True, filters={"label": "localep.managed=true"})
+        return [c.attrs["Names"][0].lstrip("/") for c in managed
+                if (c.attrs.get("Labels") or {}).get("localep.endpoint", "").startswith(f"{name}-smoke-")]
 
     yield find
     for container_name in find():

@@ -1,6 +1,6 @@
 /**
  * The debugpy attach configuration for one running deployment, built in memory so attaching needs
- * no launch.json. Its name matches the entry `localep vscode` writes, so both paths look the same.
+ * no launch.json. Its default name matches the entry `localep vscode` writes, so both paths look the same.
  */
 
 import { LocalDeployment } from "./psModel";
@@ -13,6 +13,15 @@ export interface DebugpyAttachConfiguration {
   pathMappings: { localRoot: string; remoteRoot: string }[];
   subProcess: boolean;
   justMyCode: boolean;
+}
+
+/** A `localep` launch.json entry: the deployment YAML to debug (started with --debug when needed). */
+export interface LocalepDebugConfiguration {
+  type: "localep";
+  request: "attach";
+  name: string;
+  deployment: string;
+  justMyCode?: boolean;
 }
 
 /** Why a deployment cannot be attached to, or null when it can. */
@@ -34,13 +43,16 @@ export function attachConfigurationName(endpoint: string, deployment: string): s
   return `localep: attach ${endpoint}/${deployment}`;
 }
 
-export function buildAttachConfiguration(deployment: LocalDeployment): DebugpyAttachConfiguration {
+export function buildAttachConfiguration(
+  deployment: LocalDeployment,
+  options: { name?: string; justMyCode?: boolean } = {},
+): DebugpyAttachConfiguration {
   const reason = whyNotAttachable(deployment);
   if (reason !== null) {
     throw new Error(`cannot attach the debugger: ${reason}`);
   }
   return {
-    name: attachConfigurationName(deployment.endpoint, deployment.deployment),
+    name: options.name ?? attachConfigurationName(deployment.endpoint, deployment.deployment),
     type: "debugpy",
     request: "attach",
     // The port is published under the same number outside as inside, which debugpy's
@@ -48,6 +60,19 @@ export function buildAttachConfiguration(deployment: LocalDeployment): DebugpyAt
     connect: { host: "127.0.0.1", port: deployment.debugPort! },
     pathMappings: [{ localRoot: deployment.codeDir!, remoteRoot: deployment.remoteCodeDir! }],
     subProcess: true,
-    justMyCode: false,
+    justMyCode: options.justMyCode ?? false,
   };
+}
+
+/** The launch.json entry for a deployment YAML, as the snippet and "Add Configuration..." write it. */
+export function localepConfiguration(deploymentFile: string, label: string): LocalepDebugConfiguration {
+  return { type: "localep", request: "attach", name: `localep: debug ${label}`, deployment: deploymentFile };
+}
+
+/** The one running, debuggable row started from `specFile`: the first replica, as `localep up --debug` serves. */
+export function debuggableRow(rows: LocalDeployment[], specFile: string): LocalDeployment | undefined {
+  const own = rows.filter((row) => row.specFile === specFile && row.status === "running");
+  return own
+    .filter((row) => whyNotAttachable(row) === null)
+    .sort((a, b) => (a.instance ?? 0) - (b.instance ?? 0))[0];
 }

@@ -1,6 +1,6 @@
 /**
  * The localep command lines the extension runs, as argument lists (never shell strings), so paths
- * with spaces or quotes reach the CLI intact whether it runs in a terminal or through execFile.
+ * with spaces or quotes reach the CLI intact whether it runs in a terminal or as a child process.
  */
 
 export interface Target {
@@ -9,16 +9,23 @@ export interface Target {
   deployment: string | null;
 }
 
+/** A `localep replay`/`smoke` report on stdout (`--json -`); the table goes to stderr, the log. */
+const JSON_REPORT = ["--json", "-"];
+
 function deploymentOption(target: Target): string[] {
   return target.deployment === null ? [] : ["--deployment", target.deployment];
+}
+
+export function versionArgs(): string[] {
+  return ["--version"];
 }
 
 export function psArgs(): string[] {
   return ["ps", "--json"];
 }
 
-export function upArgs(specFile: string): string[] {
-  return ["up", specFile, "--detach", "--debug"];
+export function upArgs(specFiles: string[], debug: boolean): string[] {
+  return ["up", ...specFiles, "--detach", ...(debug ? ["--debug"] : [])];
 }
 
 export function downArgs(target: Target): string[] {
@@ -33,20 +40,31 @@ export function invokeArgs(target: Target, requestFile: string): string[] {
   return ["invoke", target.endpoint, ...deploymentOption(target), "--request-file", requestFile, "--json"];
 }
 
-export function launchConfigArgs(specFile: string): string[] {
-  return ["vscode", specFile];
+export function replayArgs(target: Target, sources: string[]): string[] {
+  return ["replay", ...sources, "--endpoint", target.endpoint, ...deploymentOption(target), ...JSON_REPORT];
 }
 
-/** Pretty-print `localep invoke --json` output; anything that is not JSON is shown as it came. */
-export function formatInvokeOutput(stdout: string): string {
-  try {
-    return JSON.stringify(JSON.parse(stdout), null, 2);
-  } catch {
-    return stdout;
-  }
+export function smokeArgs(specFiles: string[], requests: string[]): string[] {
+  return ["smoke", ...specFiles, ...requests.flatMap((source) => ["--requests", source]), ...JSON_REPORT];
 }
 
-/** A one-line title for a terminal or output block, e.g. "localep logs -f my-ep --deployment blue". */
+export function trafficSetArgs(endpoint: string, shares: Record<string, number>): string[] {
+  return ["traffic", "set", endpoint, ...Object.entries(shares).map(([name, share]) => `${name}=${share}`), "--json"];
+}
+
+export function keysArgs(endpoint: string): string[] {
+  return ["keys", endpoint, "--json"];
+}
+
+export function batchRunArgs(specFile: string, input: string, output: string): string[] {
+  return ["batch", "run", specFile, "--input", input, "--output", output];
+}
+
+export function launchConfigArgs(specFile: string, workspace: string): string[] {
+  return ["vscode", specFile, "--workspace", workspace, "--json"];
+}
+
+/** A one-line title for a terminal, notification or log entry, e.g. "localep logs -f my-ep --deployment blue". */
 export function commandTitle(args: string[]): string {
   return ["localep", ...args.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg)))].join(" ");
 }

@@ -1,12 +1,12 @@
 /**
  * The Local Endpoints view: endpoints -> deployments from the last `localep ps --json`.
- * It keeps the last good snapshot so commands can offer a quick pick when run from the palette.
+ * It keeps the last good snapshot so commands can offer a quick pick when run from the palette,
+ * and the last error so they can say why there is nothing to pick.
  */
 
 import * as vscode from "vscode";
-import { psArgs } from "./cliArgs";
-import { failureMessage, runLocalep } from "./localepCli";
-import { groupByEndpoint, LocalDeployment, LocalEndpoint, parsePsOutput } from "./psModel";
+import { LocalepCli } from "./localepCli";
+import { groupByEndpoint, LocalDeployment, LocalEndpoint } from "./psModel";
 import { deploymentPresentation, endpointPresentation, errorPresentation, RowPresentation } from "./treeModel";
 
 export type EndpointNode =
@@ -14,16 +14,15 @@ export type EndpointNode =
   | { kind: "deployment"; deployment: LocalDeployment }
   | { kind: "error"; message: string };
 
-const PS_TIMEOUT_MS = 30_000;
-
 export class EndpointsTreeProvider implements vscode.TreeDataProvider<EndpointNode> {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   private endpoints: LocalEndpoint[] = [];
-  private error: string | null = null;
+  private failure: string | null = null;
   private inFlight: Promise<void> | null = null;
+  private again = false;
 
-  constructor(private readonly cliPath: () => string, private readonly cwd: () => string | undefined) {}
+  constructor(private readonly cli: LocalepCli) {}
 
   get deployments(): LocalDeployment[] {
     return this.endpoints.flatMap((endpoint) => endpoint.deployments);
@@ -33,35 +32,44 @@ export class EndpointsTreeProvider implements vscode.TreeDataProvider<EndpointNo
     return this.endpoints;
   }
 
-  /** Re-read `localep ps --json`; overlapping calls (timer plus a command) share one run. */
+  /** Why the last `localep ps` failed, or null when it worked. */
+  get error(): string | null {
+    return this.failure;
+  }
+
+  /** Re-read `localep ps --json`. A call during a run waits for one more run, so it sees the newest state. */
   refresh(): Promise<void> {
-    if (this.inFlight === null) {
-      this.inFlight = this.load().finally(() => {
-        this.inFlight = null;
-      });
+    if (this.inFlight !== null) {
+      this.again = true;
+      return this.inFlight;
     }
+    this.inFlight = (async () => {
+      do {
+        this.again = false;
+        await this.load();
+      } while (this.again);
+    })().finally(() => {
+      this.inFlight = null;
+    });
     return this.inFlight;
   }
 
   private async load(): Promise<void> {
     try {
-      const result = await runLocalep(this.cliPath(), psArgs(), { cwd: this.cwd(), timeoutMs: PS_TIMEOUT_MS });
-      if (result.exitCode !== 0) {
-        throw new Error(failureMessage(psArgs(), result));
-      }
-      this.endpoints = groupByEndpoint(parsePsOutput(result.stdout));
-      this.error = null;
+      this.endpoints = groupByEndpoint(await this.cli.ps());
+      this.failure = null;
     } catch (error) {
       this.endpoints = [];
-      this.error = (error as Error).message;
+      this.failure = (error as Error).message;
     }
+    void vscode.commands.executeCommand("setContext", "localep.hasEndpoints", this.endpoints.length > 0);
     this.changed.fire();
   }
 
   getChildren(node?: EndpointNode): EndpointNode[] {
     if (node === undefined) {
-      if (this.error !== null) {
-        return [{ kind: "error", message: this.error }];
+      if (this.failure !== null) {
+        return [{ kind: "error", message: this.failure }];
       }
       return this.endpoints.map((endpoint) => ({ kind: "endpoint", endpoint }));
     }

@@ -1,7 +1,8 @@
 /**
  * The one place that reads `localep ps --json`. Everything else in the extension works with
  * LocalDeployment, so a change in the CLI's output touches only this file. Unknown fields are
- * ignored on purpose: newer CLIs may add fields without breaking older extensions.
+ * ignored on purpose: newer CLIs may add fields without breaking older extensions, and fields
+ * that older CLIs do not print (`restarts`) read as null.
  */
 
 export interface LocalDeployment {
@@ -12,9 +13,17 @@ export interface LocalDeployment {
   container: string | null;
   status: string;
   health: string | null;
+  /** The endpoint's scoring URL (through its gateway) and port; null while no gateway runs. */
   url: string | null;
   port: number | null;
+  /** The container's own scoring URL, bypassing the gateway. */
+  directUrl: string | null;
   debugPort: number | null;
+  /** Percent of the endpoint's live traffic (and mirrored traffic) this deployment gets; null without a gateway. */
+  traffic: number | null;
+  mirrorTraffic: number | null;
+  /** How often the gateway restarted this container; null when the CLI does not say. */
+  restarts: number | null;
   image: string | null;
   codeDir: string | null;
   remoteCodeDir: string | null;
@@ -53,18 +62,21 @@ function parseRow(row: unknown, index: number): LocalDeployment {
   if (typeof row !== "object" || row === null || Array.isArray(row)) {
     throw new PsOutputError(`item ${index} should be an object, got ${describe(row)}`);
   }
-  const fields = row as Row;
-  const read = new FieldReader(fields, index);
+  const read = new FieldReader(row as Row, index);
   return {
     endpoint: read.requiredString("endpoint"),
     deployment: read.requiredString("deployment"),
-    instance: read.optionalInstance("instance"),
+    instance: read.optionalCount("instance"),
     container: read.optionalString("container"),
     status: read.optionalString("status") ?? "unknown",
     health: read.optionalString("health"),
     url: read.optionalString("url"),
     port: read.optionalPort("port"),
+    directUrl: read.optionalString("direct_url"),
     debugPort: read.optionalPort("debug_port"),
+    traffic: read.optionalPercent("traffic"),
+    mirrorTraffic: read.optionalPercent("mirror_traffic"),
+    restarts: read.optionalCount("restarts"),
     image: read.optionalString("image"),
     codeDir: read.optionalString("code_dir"),
     remoteCodeDir: read.optionalString("remote_code_dir"),
@@ -84,36 +96,39 @@ class FieldReader {
   }
 
   optionalString(key: string): string | null {
-    const value = this.fields[key];
-    if (value === undefined || value === null) {
-      return null;
-    }
-    if (typeof value !== "string") {
+    const value = this.present(key);
+    if (value !== null && typeof value !== "string") {
       throw this.wrongType(key, "a string", value);
     }
-    return value;
+    return value as string | null;
   }
 
   optionalPort(key: string): number | null {
-    const value = this.fields[key];
-    if (value === undefined || value === null) {
+    return this.integer(key, "a port number", 1, 65535);
+  }
+
+  optionalCount(key: string): number | null {
+    return this.integer(key, "a count", 0, Number.MAX_SAFE_INTEGER);
+  }
+
+  optionalPercent(key: string): number | null {
+    return this.integer(key, "a percentage", 0, 100);
+  }
+
+  private integer(key: string, expected: string, min: number, max: number): number | null {
+    const value = this.present(key);
+    if (value === null) {
       return null;
     }
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 65535) {
-      throw this.wrongType(key, "a port number", value);
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+      throw this.wrongType(key, expected, value);
     }
     return value;
   }
 
-  optionalInstance(key: string): number | null {
+  private present(key: string): unknown {
     const value = this.fields[key];
-    if (value === undefined || value === null) {
-      return null;
-    }
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
-      throw this.wrongType(key, "a replica number", value);
-    }
-    return value;
+    return value === undefined ? null : value;
   }
 
   private wrongType(key: string, expected: string, value: unknown): PsOutputError {
@@ -146,4 +161,9 @@ export function groupByEndpoint(deployments: LocalDeployment[]): LocalEndpoint[]
       .slice()
       .sort((a, b) => a.deployment.localeCompare(b.deployment) || (a.instance ?? 0) - (b.instance ?? 0)),
   }));
+}
+
+/** The running rows started from `specFile` (an absolute path), e.g. to find the debug port of a YAML file. */
+export function deploymentsOf(deployments: LocalDeployment[], specFile: string): LocalDeployment[] {
+  return deployments.filter((deployment) => deployment.specFile === specFile);
 }

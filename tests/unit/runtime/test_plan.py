@@ -66,3 +66,13 @@ def test_byoc_keeps_the_images_own_command_and_port(tmp_path):
     assert plan.command == []
     assert plan.ports == {"8080/tcp": ("127.0.0.1", 31000)}
     assert plan.labels["localep.scoring-path"] == "/predict"
+
+
+def test_labels_name_the_spec_file_and_code_folder_absolutely(tmp_path, monkeypatch):
+    """`ps --json` reads these labels from any folder; a path relative to where `up` ran would be wrong there."""
+    monkeypatch.chdir(tmp_path)
+    relative = deployment(Path("."), file=Path("blue.yml"),
+                          code_configuration=CodeConfiguration(code=Path("src"), scoring_script="score.py"))
+    plan = plan_container(relative, "img", MANAGED_SERVER, host_port=31000)
+    assert plan.labels["localep.spec-file"] == str(tmp_path / "blue.yml")
+    assert plan.labels["localep.code-dir"] == str(tmp_path / "src")

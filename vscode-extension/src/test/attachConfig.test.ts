@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { attachConfigurationName, buildAttachConfiguration, whyNotAttachable } from "../attachConfig";
+import { attachConfigurationName, buildAttachConfiguration, debuggableRow, localepConfiguration, whyNotAttachable } from "../attachConfig";
 import { deployment } from "./fixtures";
 
 describe("buildAttachConfiguration", () => {
@@ -37,5 +37,37 @@ describe("buildAttachConfiguration", () => {
 
   it("accepts a running deployment whose health is still starting", () => {
     assert.equal(whyNotAttachable(deployment({ health: "starting" })), null);
+  });
+});
+
+describe("buildAttachConfiguration options", () => {
+  it("takes the launch.json entry's name and justMyCode", () => {
+    const config = buildAttachConfiguration(deployment(), { name: "mine", justMyCode: true });
+    assert.deepEqual([config.name, config.justMyCode, config.subProcess], ["mine", true, true]);
+  });
+});
+
+describe("debuggableRow", () => {
+  it("picks the running first replica with a debug port started from the file", () => {
+    const rows = [
+      deployment({ instance: 1 }),
+      deployment({ instance: 0 }),
+      deployment({ deployment: "green", specFile: "/abs/green.yml" }),
+    ];
+    assert.equal(debuggableRow(rows, "/abs/blue.yml")?.instance, 0);
+  });
+
+  it("finds nothing when the deployment runs without --debug or is stopped", () => {
+    assert.equal(debuggableRow([deployment({ debugPort: null })], "/abs/blue.yml"), undefined);
+    assert.equal(debuggableRow([deployment({ status: "exited" })], "/abs/blue.yml"), undefined);
+    assert.equal(debuggableRow([deployment()], "/elsewhere/blue.yml"), undefined);
+  });
+});
+
+describe("localepConfiguration", () => {
+  it("is the launch.json entry of the localep debug type", () => {
+    assert.deepEqual(localepConfiguration("${workspaceFolder}/blue.yml", "blue.yml"), {
+      type: "localep", request: "attach", name: "localep: debug blue.yml", deployment: "${workspaceFolder}/blue.yml",
+    });
   });
 });

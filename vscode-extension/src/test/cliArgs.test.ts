@@ -1,14 +1,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  batchRunArgs,
   commandTitle,
   downArgs,
-  formatInvokeOutput,
   invokeArgs,
+  keysArgs,
   launchConfigArgs,
   logsArgs,
   psArgs,
+  replayArgs,
+  smokeArgs,
+  trafficSetArgs,
   upArgs,
+  versionArgs,
 } from "../cliArgs";
 
 const endpoint = { endpoint: "my-ep", deployment: null };
@@ -16,8 +21,10 @@ const blue = { endpoint: "my-ep", deployment: "blue" };
 
 describe("command lines", () => {
   it("builds each localep invocation as an argument list", () => {
+    assert.deepEqual(versionArgs(), ["--version"]);
     assert.deepEqual(psArgs(), ["ps", "--json"]);
-    assert.deepEqual(upArgs("/w/my dir/blue.yml"), ["up", "/w/my dir/blue.yml", "--detach", "--debug"]);
+    assert.deepEqual(upArgs(["/w/my dir/blue.yml"], true), ["up", "/w/my dir/blue.yml", "--detach", "--debug"]);
+    assert.deepEqual(upArgs(["/w/endpoint.yml", "/w/blue.yml"], false), ["up", "/w/endpoint.yml", "/w/blue.yml", "--detach"]);
     assert.deepEqual(downArgs(endpoint), ["down", "my-ep"]);
     assert.deepEqual(downArgs(blue), ["down", "my-ep", "--deployment", "blue"]);
     assert.deepEqual(logsArgs(endpoint), ["logs", "-f", "my-ep"]);
@@ -25,21 +32,28 @@ describe("command lines", () => {
     assert.deepEqual(invokeArgs(blue, "/w/req.json"), [
       "invoke", "my-ep", "--deployment", "blue", "--request-file", "/w/req.json", "--json",
     ]);
-    assert.deepEqual(launchConfigArgs("/w/blue.yml"), ["vscode", "/w/blue.yml"]);
+    assert.deepEqual(launchConfigArgs("/w/blue.yml", "/w"), ["vscode", "/w/blue.yml", "--workspace", "/w", "--json"]);
+  });
+
+  it("asks replay and smoke for their JSON report on stdout", () => {
+    assert.deepEqual(replayArgs(blue, ["/w/t.jsonl", "/w/req"]), [
+      "replay", "/w/t.jsonl", "/w/req", "--endpoint", "my-ep", "--deployment", "blue", "--json", "-",
+    ]);
+    assert.deepEqual(smokeArgs(["/w/blue.yml"], ["/w/a.json", "/w/b.jsonl"]), [
+      "smoke", "/w/blue.yml", "--requests", "/w/a.json", "--requests", "/w/b.jsonl", "--json", "-",
+    ]);
+  });
+
+  it("passes traffic shares, keys and batch runs the way the CLI reads them", () => {
+    assert.deepEqual(trafficSetArgs("my-ep", { blue: 90, green: 10 }), ["traffic", "set", "my-ep", "blue=90", "green=10", "--json"]);
+    assert.deepEqual(keysArgs("my-ep"), ["keys", "my-ep", "--json"]);
+    assert.deepEqual(batchRunArgs("/w/batch.yml", "/w/in", "/w/out"), [
+      "batch", "run", "/w/batch.yml", "--input", "/w/in", "--output", "/w/out",
+    ]);
   });
 
   it("quotes only the arguments that need it in titles", () => {
     assert.equal(commandTitle(["up", "/w/my dir/blue.yml", "--detach"]), 'localep up "/w/my dir/blue.yml" --detach');
     assert.equal(commandTitle(logsArgs(blue)), "localep logs -f my-ep --deployment blue");
-  });
-});
-
-describe("formatInvokeOutput", () => {
-  it("pretty-prints JSON", () => {
-    assert.equal(formatInvokeOutput('{"status":200,"body":[1]}'), '{\n  "status": 200,\n  "body": [\n    1\n  ]\n}');
-  });
-
-  it("passes anything else through", () => {
-    assert.equal(formatInvokeOutput("plain text answer"), "plain text answer");
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { groupByEndpoint, parsePsOutput, PsOutputError } from "../psModel";
+import { deploymentsOf, groupByEndpoint, parsePsOutput, PsOutputError } from "../psModel";
 import { deployment, PS_ROW } from "./fixtures";
 
 describe("parsePsOutput", () => {
@@ -13,7 +13,7 @@ describe("parsePsOutput", () => {
   });
 
   it("ignores fields it does not know", () => {
-    const row = { ...PS_ROW, traffic: 100, labels: { a: "b" } };
+    const row = { ...PS_ROW, stats: { requests: 3 }, labels: { a: "b" } };
     assert.deepEqual(parsePsOutput(JSON.stringify([row])), [deployment()]);
   });
 
@@ -21,6 +21,17 @@ describe("parsePsOutput", () => {
     const { image: _image, code_dir: _code, ...rest } = PS_ROW;
     const parsed = parsePsOutput(JSON.stringify([{ ...rest, debug_port: null, health: null }]));
     assert.deepEqual(parsed, [deployment({ debugPort: null, health: null, image: null, codeDir: null })]);
+  });
+
+  it("reads restarts when the CLI reports them and null when an older one does not", () => {
+    const { restarts: _restarts, ...older } = PS_ROW;
+    assert.equal(parsePsOutput(JSON.stringify([{ ...PS_ROW, restarts: 4 }]))[0].restarts, 4);
+    assert.equal(parsePsOutput(JSON.stringify([older]))[0].restarts, null);
+  });
+
+  it("reads no traffic (no gateway) as null", () => {
+    const [row] = parsePsOutput(JSON.stringify([{ ...PS_ROW, traffic: null, mirror_traffic: null }]));
+    assert.deepEqual([row.traffic, row.mirrorTraffic], [null, null]);
   });
 
   it("defaults a missing status to unknown", () => {
@@ -48,7 +59,8 @@ describe("parsePsOutput", () => {
     assert.throws(() => parsePsOutput(JSON.stringify([{ ...PS_ROW, port: "31234" }])), /item 0 "port" should be a port number, got "31234"/);
     assert.throws(() => parsePsOutput(JSON.stringify([{ ...PS_ROW, debug_port: 70000 }])), /"debug_port" should be a port number/);
     assert.throws(() => parsePsOutput(JSON.stringify([{ ...PS_ROW, status: 1 }])), /"status" should be a string, got 1/);
-    assert.throws(() => parsePsOutput(JSON.stringify([{ ...PS_ROW, instance: -1 }])), /"instance" should be a replica number, got -1/);
+    assert.throws(() => parsePsOutput(JSON.stringify([{ ...PS_ROW, instance: -1 }])), /"instance" should be a count, got -1/);
+    assert.throws(() => parsePsOutput(JSON.stringify([{ ...PS_ROW, traffic: 120 }])), /"traffic" should be a percentage, got 120/);
     assert.throws(() => parsePsOutput("[3]"), /item 0 should be an object, got 3/);
   });
 });
@@ -77,5 +89,13 @@ describe("groupByEndpoint", () => {
 
   it("returns nothing for no deployments", () => {
     assert.deepEqual(groupByEndpoint([]), []);
+  });
+});
+
+describe("deploymentsOf", () => {
+  it("finds the rows started from one YAML file by its absolute path", () => {
+    const rows = [deployment(), deployment({ deployment: "green", specFile: "/abs/green.yml" })];
+    assert.deepEqual(deploymentsOf(rows, "/abs/green.yml").map((d) => d.deployment), ["green"]);
+    assert.deepEqual(deploymentsOf(rows, "blue.yml"), []);
   });
 });
