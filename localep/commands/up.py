@@ -53,6 +53,7 @@ def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Seq
       localep up examples/numpy-regression/blue-deployment.yml
       localep up endpoint.yml blue.yml green.yml --detach
       localep up blue-deployment.yml --debug --vscode
+      localep up triton-deployment.yml --triton-image my-tritonserver:24.10
     """
     reporter = Reporter(quiet=as_json)
     project = options.load(files, endpoint_file, overrides, triton_image)
