@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -34,8 +35,10 @@ from typing import Dict, List, Optional, Tuple
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from localep.gateway.client import ControlClient
 from localep.gateway.config import DeploymentRoute, GatewayConfig, Keys, Liveness, new_key, save_config
 from localep.gateway.process import start_gateway, stop_gateway
+from localep.protocol import SCORING_PATH
 from localep.runtime.ports import free_port
 
 BODY = json.dumps({"data": [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]}).encode()
@@ -100,7 +103,7 @@ def run_load(port: int, requests: int, concurrency: int, headers: Dict[str, str]
         mine = []
         for _ in range(per_thread):
             start = time.perf_counter()
-            connection.request("POST", "/score", body=BODY, headers=headers)
+            connection.request("POST", SCORING_PATH, body=BODY, headers=headers)
             response = connection.getresponse()
             response.read()
             mine.append((time.perf_counter() - start) * 1000)
@@ -196,13 +199,15 @@ def simulated(args: argparse.Namespace) -> None:
             )
         },
     )
+    config = replace(config, control_socket=str(workdir / "control.sock"))
     save_config(config, workdir / "gateway.json")
     pid = None
     try:
         wait_for_port(upstream_port)
         pid = start_gateway(workdir / "gateway.json", workdir / "gateway.log")
+        serving_pid = int(ControlClient(workdir / "control.sock").state()["pid"])
         print(f"upstream: {args.workers} pre-forked sync workers, {args.work_ms} ms CPU per request, Connection: close")
-        measure(upstream_port, config.port, key, pid, args.requests, args.rounds)
+        measure(upstream_port, config.port, key, serving_pid, args.requests, args.rounds)
     finally:
         if pid is not None:
             stop_gateway(pid)
@@ -227,8 +232,9 @@ def real(args: argparse.Namespace) -> None:
         key = json.loads(localep(["keys", name, "--json"], env).stdout)["primary"]
         direct_port = int(summary["deployments"][0]["direct_url"].rsplit(":", 1)[1])
         state = json.loads((Path(env["LOCALEP_HOME"]) / "endpoints" / name / "state.json").read_text())
+        serving_pid = int(ControlClient(state["gateway"]["control"]).state()["pid"])
         print("upstream: the bundled example (real azureml-inference-server-http, gunicorn, 1 worker) in Docker")
-        measure(direct_port, summary["port"], key, int(state["gateway"]["pid"]), args.requests, args.rounds)
+        measure(direct_port, summary["port"], key, serving_pid, args.requests, args.rounds)
     finally:
         localep(["down", name], env)
 

@@ -24,6 +24,8 @@ COMMAND_MODULES = [
     "stats",
     "record",
     "batch",
+    "images",
+    "prune",
 ]
 
 

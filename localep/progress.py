@@ -27,6 +27,11 @@ class Reporter:
     stream: TextIO = field(default_factory=lambda: sys.stderr)
     quiet: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    prefix: str = ""  # e.g. the deployment, when several builds report at once
+
+    def prefixed(self, source: str) -> Reporter:
+        """The same stream and lock, each progress line starting with `source`."""
+        return Reporter(stream=self.stream, quiet=self.quiet, _lock=self._lock, prefix=f"{source} | ")
 
     @property
     def colour(self) -> bool:
@@ -39,11 +44,12 @@ class Reporter:
 
     def step(self, message: str) -> None:
         if not self.quiet:
-            self._write((click.style("==> ", bold=True) if self.colour else "==> ") + message)
+            self._write((click.style("==> ", bold=True) if self.colour else "==> ") + self.prefix + message)
 
     def detail(self, message: str) -> None:
         if not self.quiet:
-            self._write(click.style("    " + message, dim=True) if self.colour else "    " + message)
+            line = "    " + self.prefix + message
+            self._write(click.style(line, dim=True) if self.colour else line)
 
     def warn(self, message: str) -> None:
         self._write(warning_prefix(self.colour) + message)

@@ -116,7 +116,7 @@ def _run(deployment: BatchDeployment, argv: List[str], values: Any) -> None:
     if values["detach"]:
         _detach(deployment, argv, values)
         return
-    build = options.build_settings(values["pull"], values["ca_bundle"], values["rebuild"])
+    build = options.build_settings(values["pull"], values["ca_bundle"], values["rebuild"], values["installer"])
     client = docker_client()
     job = prepare_job(deployment, batch_input, values["output_dir"], overrides, values["overwrite"], values["job_name"])
     reporter = Reporter(quiet=as_json)
@@ -143,7 +143,7 @@ def _detach(deployment: BatchDeployment, argv: List[str], values: Any) -> None:
     for key in ("mini_batch_size", "instance_count", "output_file_name", "error_threshold", "ca_bundle"):
         if values[key] is not None:
             child += [f"--{key.replace('_', '-')}", str(values[key])]
-    child += ["--pull", values["pull"]]
+    child += ["--pull", values["pull"], "--installer", values["installer"]]
     record = start_detached(child, name)
     if values["as_json"]:
         emit_json(record.to_dict())

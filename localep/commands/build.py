@@ -20,7 +20,7 @@ from localep.runtime.deploy import UpOptions, build_images
 @options.json_option
 @handles_errors
 def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Sequence[str], pull: str,
-            ca_bundle: Optional[Path], rebuild: bool, as_json: bool) -> None:
+            ca_bundle: Optional[Path], rebuild: bool, installer: str, as_json: bool) -> None:
     """Build the environment image of each deployment (cached by content; code and model are not baked in).
 
     \b
@@ -29,7 +29,7 @@ def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Seq
       localep build blue-deployment.yml --pull never --json
     """
     project = options.load(files, endpoint_file, overrides)
-    up_options = UpOptions(build=options.build_settings(pull, ca_bundle, rebuild))
+    up_options = UpOptions(build=options.build_settings(pull, ca_bundle, rebuild, installer))
     images = build_images(docker_client(), project, up_options, Reporter(quiet=as_json))
     rows = [
         {"deployment": d.name, "image": i.tag, "kind": i.kind, "cached": i.cached, "warnings": i.warnings}

@@ -15,6 +15,7 @@ from localep.commands.output import emit_json, handles_errors
 from localep.commands.targets import endpoint_name
 from localep.errors import LocalepError
 from localep.exitcodes import ExitCode
+from localep.protocol import DEPLOYMENT_HEADER
 from localep.runtime.endpoints import EndpointAddress, endpoint_address
 
 
@@ -50,7 +51,7 @@ def command(target: Optional[str], url: Optional[str], request_file: Optional[Pa
     body = request_file.read_bytes() if request_file else sys.stdin.buffer.read()
     headers = {"Content-Type": "application/json", **address.headers, **headers}
     if deployment:
-        headers["azureml-model-deployment"] = deployment
+        headers[DEPLOYMENT_HEADER] = deployment
     started = time.monotonic()
     try:
         response = requests.post(address.scoring_uri, data=body, headers=headers, timeout=timeout)
@@ -59,7 +60,7 @@ def command(target: Optional[str], url: Optional[str], request_file: Optional[Pa
     except requests.ConnectionError as error:
         raise LocalepError(f"cannot connect to {address.scoring_uri}: {error}") from None
     latency_ms = (time.monotonic() - started) * 1000
-    answered_by = response.headers.get("azureml-model-deployment")
+    answered_by = response.headers.get(DEPLOYMENT_HEADER)
     if as_json:
         emit_json({
             "status": response.status_code,

@@ -9,7 +9,6 @@ import click
 from localep.commands.options import json_option
 from localep.commands.output import emit_json, handles_errors, info
 from localep.commands.targets import endpoint_name
-from localep.gateway.process import control, gateway_state
 from localep.runtime.gateway_link import endpoint_keys, running_gateway
 
 
@@ -33,11 +32,11 @@ def command(target: str, regenerate: Optional[str], as_json: bool) -> None:
     keys = endpoint_keys(name, regenerate=[regenerate] if regenerate else [])
     gateway = running_gateway(name)
     if regenerate and gateway is not None:
-        control(gateway.port, "PUT", "keys", {regenerate: getattr(keys, regenerate)})
+        gateway.control.set_keys(**{regenerate: getattr(keys, regenerate)})
         info(f"{regenerate} key of {name} regenerated; the running endpoint uses it now")
     credentials: Dict[str, Any] = {"endpoint": name, "primary": keys.primary, "secondary": keys.secondary}
-    if gateway is not None and gateway_state(gateway.port)["config"]["auth_mode"] == "aml_token":
-        credentials["token"] = control(gateway.port, "POST", "token", {})
+    if gateway is not None and gateway.control.state()["config"]["auth_mode"] == "aml_token":
+        credentials["token"] = gateway.control.issue_token()
     if as_json:
         emit_json(credentials)
         return

@@ -8,7 +8,7 @@ from typing import Any, Callable, Dict, Optional, Sequence
 
 import click
 
-from localep.images.settings import PULL_POLICIES, BuildSettings, current_settings
+from localep.images.settings import DEFAULT_INSTALLER, INSTALLERS, PULL_POLICIES, BuildSettings, current_settings
 from localep.spec import load_project
 from localep.spec.model import Project
 from localep.spec.nocode import TRITON_IMAGE_VARIABLE, no_code_images
@@ -32,7 +32,12 @@ def spec_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def build_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option(
-        "--rebuild", is_flag=True, help="Build the environment image from scratch, ignoring every cache.",
+        "--installer", type=click.Choice(INSTALLERS), default=DEFAULT_INSTALLER, show_default=True,
+        help="What installs the environment's pip packages: uv (fast, same requirement specs) or pip (the cloud's).",
+    )(func)
+    func = click.option(
+        "--rebuild", is_flag=True,
+        help="Build the environment image and its layers from scratch (downloads still come from the package cache).",
     )(func)
     func = click.option(
         "--pull", type=click.Choice(PULL_POLICIES), default="missing", show_default=True,
@@ -80,5 +85,6 @@ def load(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Sequen
                         images=no_code_images(os.environ, triton_image))
 
 
-def build_settings(pull: str, ca_bundle: Optional[Path], rebuild: bool) -> BuildSettings:
-    return current_settings(ca_bundle=ca_bundle, pull=pull, rebuild=rebuild)
+def build_settings(pull: str, ca_bundle: Optional[Path], rebuild: bool, installer: str = DEFAULT_INSTALLER
+                   ) -> BuildSettings:
+    return current_settings(ca_bundle=ca_bundle, pull=pull, rebuild=rebuild, installer=installer)

@@ -10,7 +10,8 @@ from localep.commands.options import json_option
 from localep.commands.output import emit_json, handles_errors, print_table
 from localep.commands.targets import endpoint_name
 from localep.dockerclient import docker_client
-from localep.gateway.process import GatewayRejected, GatewayUnreachable, gateway_state
+from localep.gateway.client import GatewayRejected, GatewayUnreachable
+from localep.protocol import SCORING_PATH
 from localep.runtime import containers, labels
 from localep.runtime.containers import RunningContainer
 from localep.runtime.gateway_link import running_gateway
@@ -43,7 +44,7 @@ def _gateway(endpoint: str) -> Optional[Dict[str, Any]]:
     if gateway is None:
         return None
     try:
-        return gateway_state(gateway.port, timeout_s=2.0)
+        return gateway.control.state()
     except (GatewayUnreachable, GatewayRejected):
         return None
 
@@ -55,7 +56,7 @@ def ps_row(row: RunningContainer, gateway: Optional[Dict[str, Any]]) -> Dict[str
         "instance": row.instance,
         "container": row.name,
         "status": row.status,
-        "direct_url": f"http://127.0.0.1:{row.host_port}{row.labels.get(labels.SCORING_PATH, '/score')}"
+        "direct_url": f"http://127.0.0.1:{row.host_port}{row.labels.get(labels.SCORING_PATH, SCORING_PATH)}"
         if row.host_port else None,
         "debug_port": row.debug_port,
         "image": row.image,
@@ -68,20 +69,27 @@ def ps_row(row: RunningContainer, gateway: Optional[Dict[str, Any]]) -> Dict[str
         "traffic": None,
         "mirror_traffic": None,
         "stats": None,
+        "restarts": 0,  # restarts by the endpoint's instance keeper (crashes, kills, engine restarts)
+        "exit_reason": None,  # why the container last stopped, while it is being restarted
     }
     if gateway is None:
         return record
     config = gateway["config"]
-    record.update(url=f"{gateway['url']}/score", port=config["port"], auth_mode=config["auth_mode"],
+    record.update(url=gateway['url'] + SCORING_PATH, port=config["port"], auth_mode=config["auth_mode"],
                   traffic=config["traffic"].get(row.deployment, 0),
                   mirror_traffic=config["mirror_traffic"].get(row.deployment, 0))
     deployment = gateway["deployments"].get(row.deployment)
     if deployment is not None:
         record["stats"] = deployment["stats"]
         instance = next((i for i in deployment["instances"] if i["container"] == row.name), None)
-        if instance is not None and row.status == "running":
-            record["health"] = "healthy" if instance["healthy"] else "unhealthy"
+        if instance is not None:
             record["restarts"] = instance["restarts"]
+            record["exit_reason"] = instance.get("exit_reason")
+            if instance.get("restarting"):
+                record["status"] = "crash-looping" if instance.get("crash_looping") else "restarting"
+                record["health"] = "unavailable"
+            elif row.status == "running":
+                record["health"] = "healthy" if instance["healthy"] else "unhealthy"
     return record
 
 

@@ -10,7 +10,6 @@ import click
 from localep.commands.output import handles_errors, info
 from localep.commands.targets import endpoint_name
 from localep.errors import LocalepError
-from localep.gateway.process import control
 from localep.runtime.gateway_link import running_gateway
 
 
@@ -33,12 +32,12 @@ def command(target: str, output: Path) -> None:
     if gateway is None:
         raise LocalepError(f"no running local endpoint {name!r} (see `localep ps`)")
     path = str(output.resolve())
-    control(gateway.port, "PUT", "record", {"path": path})
+    gateway.control.set_record(path)
     info(f"recording {name} to {path}; Ctrl-C stops")
     try:
         while running_gateway(name) is not None:
             time.sleep(0.5)
         raise LocalepError(f"endpoint {name} stopped; recording ended")
     except KeyboardInterrupt:
-        control(gateway.port, "PUT", "record", {"path": None})
+        gateway.control.set_record(None)
         info(f"stopped recording {name}")

@@ -16,6 +16,7 @@ from localep.commands.targets import endpoint_name
 from localep.errors import LocalepError
 from localep.exitcodes import ExitCode
 from localep.progress import Reporter
+from localep.protocol import DEPLOYMENT_HEADER, SCORING_PATH
 from localep.replay import (
     ReplayCase,
     ReplayReport,
@@ -30,7 +31,6 @@ from localep.replay import (
     write_json,
     write_junit,
 )
-from localep.replay.sources import DEPLOYMENT_HEADER, SCORING_PATH
 from localep.runtime.endpoints import EndpointAddress, endpoint_address
 from localep.workflows.smoke import SendOptions, send
 

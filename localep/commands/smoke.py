@@ -43,7 +43,7 @@ def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Seq
             ca_bundle: Optional[Path], rebuild: bool, triton_image: Optional[str], request_sources: Sequence[Path],
             ready_timeout: Optional[float],
             concurrency: int, rate: Optional[float], timeout: float, rtol: float, atol: float,
-            ignore: Sequence[str], check_headers: Sequence[str], junit: Optional[Path],
+            installer: str, ignore: Sequence[str], check_headers: Sequence[str], junit: Optional[Path],
             json_target: Optional[Path]) -> None:
     """Start a private copy of the endpoint, replay requests against it, and remove it again.
 
@@ -64,7 +64,7 @@ def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Seq
         docker_client(),
         project,
         cases,
-        options.build_settings(pull, ca_bundle, rebuild),
+        options.build_settings(pull, ca_bundle, rebuild, installer),
         SendOptions(concurrency, rate, timeout),
         Reporter(),
         ready_timeout=ready_timeout,

@@ -10,7 +10,6 @@ from localep.commands.options import json_option
 from localep.commands.output import emit_json, handles_errors, print_table
 from localep.commands.targets import endpoint_name
 from localep.errors import LocalepError
-from localep.gateway.process import gateway_state
 from localep.runtime.gateway_link import running_gateway
 
 
@@ -30,7 +29,7 @@ def command(target: str, as_json: bool) -> None:
     gateway = running_gateway(name)
     if gateway is None:
         raise LocalepError(f"no running local endpoint {name!r} (see `localep ps`)")
-    state = gateway_state(gateway.port)
+    state = gateway.control.state()
     summary = stats_summary(state)
     if as_json:
         emit_json(summary)

@@ -10,7 +10,7 @@ from localep.commands.options import json_option
 from localep.commands.output import emit_json, handles_errors, info
 from localep.commands.targets import endpoint_name
 from localep.errors import LocalepError
-from localep.gateway.process import GatewayRejected, control
+from localep.gateway.client import GatewayRejected
 from localep.runtime.gateway_link import running_gateway
 
 
@@ -30,7 +30,8 @@ def _apply(target: str, route: str, pairs: Sequence[str], as_json: bool) -> None
     if gateway is None:
         raise LocalepError(f"no running local endpoint {name!r} (see `localep ps`)")
     try:
-        state = control(gateway.port, "PUT", route, parse_shares(pairs))
+        shares = parse_shares(pairs)
+        state = gateway.control.set_traffic(shares) if route == "traffic" else gateway.control.set_mirror(shares)
     except GatewayRejected as error:
         raise LocalepError(f"{name}: {error}") from None
     config = state["config"]

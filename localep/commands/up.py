@@ -35,13 +35,17 @@ from localep.runtime.plan import DebugOptions
 @click.option("--raw-errors", is_flag=True, help="Pass the container's own error answers through instead of the cloud's 424.")
 @click.option("--record", "record_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Append every request and response to this JSONL file (for `localep replay`).")
+@click.option("--max-body-mb", type=click.IntRange(1, 4096), default=100, show_default=True,
+              help="Largest request body the endpoint accepts; bigger ones get 413 before they are read.")
 @click.option("--timeout", "ready_timeout", type=float, help="Seconds to wait for readiness (default: the readiness_probe bound).")
 @options.json_option
 @handles_errors
 def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Sequence[str], pull: str,
-            ca_bundle: Optional[Path], rebuild: bool, triton_image: Optional[str], port: Optional[int], detach: bool, no_reload: bool,
-            debug: bool, debug_port: int, wait_for_debugger: bool, write_vscode: bool, no_auth: bool,
-            raw_errors: bool, record_path: Optional[Path], ready_timeout: Optional[float], as_json: bool) -> None:
+            ca_bundle: Optional[Path], rebuild: bool, triton_image: Optional[str],
+            port: Optional[int], detach: bool, no_reload: bool,
+            installer: str, debug: bool, debug_port: int, wait_for_debugger: bool, write_vscode: bool, no_auth: bool,
+            raw_errors: bool, record_path: Optional[Path], max_body_mb: int, ready_timeout: Optional[float],
+            as_json: bool) -> None:
     """Run deployments locally behind their endpoint and wait until it answers, like the cloud would.
 
     FILES are deployment YAML files (and optionally the endpoint YAML, or a folder holding them), exactly as
@@ -60,13 +64,14 @@ def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Seq
     client = docker_client()
     debugging = debug or wait_for_debugger
     up_options = UpOptions(
-        build=options.build_settings(pull, ca_bundle, rebuild),
+        build=options.build_settings(pull, ca_bundle, rebuild, installer),
         port=port,
         debug=DebugOptions(port=debug_port, wait_for_client=wait_for_debugger) if debugging else None,
         ready_timeout=ready_timeout,
         auth=not no_auth,
         raw_errors=raw_errors,
         record_path=str(record_path.resolve()) if record_path else None,
+        max_body_bytes=max_body_mb * 1024 * 1024,
     )
     if write_vscode:
         _write_launch_json(project.deployments, debug_port)

@@ -1,5 +1,5 @@
-"""The endpoint gateway: one host process per local endpoint, answering like the cloud endpoint.
+"""The endpoint gateway: one supervised host process per local endpoint, answering like the cloud endpoint.
 
-The CLI uses `localep.gateway.process` (start_gateway, stop_gateway, gateway_state, control) and writes the
-config with `localep.gateway.config` (GatewayConfig, DeploymentRoute, save_config).
+The CLI starts and stops it with `localep.gateway.process`, changes it through `localep.gateway.client`
+(its control socket), and writes the config with `localep.gateway.config`.
 """

@@ -1,7 +1,7 @@
 """The gateway's configuration file: what the CLI writes and the control API rewrites on every live change.
 
-One JSON file per endpoint. The daemon reads it at start and saves it after each accepted change, so a
-restarted gateway comes back with the traffic, keys and deployments it had.
+One JSON file per endpoint (0600: it holds the keys). The daemon reads it at start and saves it after each
+accepted change, so a restarted gateway comes back with the traffic, keys and deployments it had.
 """
 
 from __future__ import annotations
@@ -14,9 +14,14 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 from localep.errors import Location, SpecError
 from localep.fileio import atomic_write_json
 from localep.jsonfile import read_json
+from localep.protocol import AZUREML_PROTOCOL, KSERVE_PREFIX, SCORING_PATH, SERVER_PROTOCOLS
+from localep.spec.model import RequestSettings
+from localep.spec.traffic import mirror_problems, traffic_problems
 
 AUTH_MODES = ("key", "aml_token", "aad_token", "none")
-MAX_MIRROR_PERCENT = 50
+CLOUD_REQUEST_SETTINGS = RequestSettings()
+# The largest request body the endpoint reads (413 above it); `localep up --max-body-mb` changes it.
+DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -30,24 +35,25 @@ class Liveness:
     path: str = "/"
 
 
-SCORING_PATH = "/score"
-
-
 @dataclass(frozen=True)
 class DeploymentRoute:
     """Where one deployment's instances listen and the request settings the endpoint enforces for it."""
 
     upstreams: List[str]
-    request_timeout_ms: int = 5000
-    max_concurrent_requests_per_instance: int = 1
-    max_queue_wait_ms: int = 500
+    request_timeout_ms: int = CLOUD_REQUEST_SETTINGS.request_timeout_ms
+    max_concurrent_requests_per_instance: int = CLOUD_REQUEST_SETTINGS.max_concurrent_requests_per_instance
+    max_queue_wait_ms: int = CLOUD_REQUEST_SETTINGS.max_queue_wait_ms
     liveness: Liveness = field(default_factory=Liveness)
     containers: List[str] = field(default_factory=list)
-    scoring_path: str = "/score"
+    scoring_path: str = SCORING_PATH
+    protocol: str = AZUREML_PROTOCOL  # ServerSpec.protocol: "kserve" deployments also serve /v2/...
 
     def upstream_path(self, path: str) -> str:
-        """The endpoint's `/score` is the deployment's scoring route (a BYOC image may serve it elsewhere)."""
+        """The endpoint's `/score` is the deployment's scoring route (a BYOC image may serve it elsewhere);
+        `/score/v2/...` is the server's own `/v2/...`."""
         route, mark, query = path.partition("?")
+        if route.startswith(SCORING_PATH + KSERVE_PREFIX + "/"):
+            return path[len(SCORING_PATH):]
         if route != SCORING_PATH or self.scoring_path == SCORING_PATH:
             return path
         return self.scoring_path + mark + query
@@ -77,6 +83,9 @@ class GatewayConfig:
     raw_errors: bool = False
     record_path: Optional[str] = None
     token_secret: str = ""
+    # The control channel: a Unix socket in the endpoint's 0700 state folder, reachable only by its user.
+    control_socket: Optional[str] = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -105,6 +114,8 @@ def deployment_from_dict(name: str, data: Mapping[str, Any]) -> DeploymentRoute:
     for setting in ("request_timeout_ms", "max_concurrent_requests_per_instance"):
         if int(getattr(route, setting)) <= 0:
             raise ValueError(f"deployment {name!r}: {setting} must be positive")
+    if route.protocol not in SERVER_PROTOCOLS:
+        raise ValueError(f"deployment {name!r}: protocol must be one of {', '.join(SERVER_PROTOCOLS)}")
     return route
 
 
@@ -128,20 +139,16 @@ def config_from_dict(data: Mapping[str, Any]) -> GatewayConfig:
 def check_traffic(traffic: Mapping[str, Any], deployments: Mapping[str, DeploymentRoute]) -> Dict[str, int]:
     """The cloud's rules for `traffic`: known deployments, whole percentages 0..100, sum <= 100."""
     checked = _percentages("traffic", traffic, deployments)
-    total = sum(checked.values())
-    if total > 100:
-        raise ValueError(f"traffic adds up to {total}%; it must be at most 100%")
+    for _, message in traffic_problems(checked):
+        raise ValueError(message)
     return checked
 
 
 def check_mirror(mirror: Mapping[str, Any], deployments: Mapping[str, DeploymentRoute]) -> Dict[str, int]:
     """The cloud's rules for `mirror_traffic`: one deployment at most, at most 50%."""
     checked = {name: pct for name, pct in _percentages("mirror_traffic", mirror, deployments).items() if pct}
-    if len(checked) > 1:
-        raise ValueError(f"mirror_traffic names {len(checked)} deployments; at most one can receive mirrored traffic")
-    for name, pct in checked.items():
-        if pct > MAX_MIRROR_PERCENT:
-            raise ValueError(f"mirror_traffic for {name!r} is {pct}%; it must be at most {MAX_MIRROR_PERCENT}%")
+    for _, message in mirror_problems(checked):
+        raise ValueError(message)
     return checked
 
 
@@ -174,5 +181,5 @@ def load_config(path: Union[str, Path]) -> GatewayConfig:
 
 
 def save_config(config: GatewayConfig, path: Union[str, Path]) -> None:
-    """Write atomically so a reader (or a crash) never sees half a file."""
+    """Atomic (a reader or a crash never sees half a file) and 0600 (it holds the keys)."""
     atomic_write_json(path, config.to_dict(), private=True)

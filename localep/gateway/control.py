@@ -1,4 +1,4 @@
-"""The control API under /__localep/: the CLI changes a running endpoint here without restarting it.
+"""The control API on the endpoint's control socket (not its port): the CLI changes a running endpoint here.
 
 Every accepted change is validated with the cloud's rules, persisted to the config file and swapped in
 atomically; a rejected one answers 400 with a message meant for the user.
@@ -29,13 +29,10 @@ CONTROL_PREFIX = "/__localep/"
 Handler = Callable[["Gateway", Any, str], GatewayAnswer]
 
 
-def is_loopback(host: str) -> bool:
-    return host.startswith("127.") or host in ("::1", "::ffff:127.0.0.1")
-
-
-def handle_control(gateway: Gateway, method: str, path: str, body: bytes, client_host: str) -> GatewayAnswer:
-    if not is_loopback(client_host):
-        return error_answer(403, "Forbidden", f"{CONTROL_PREFIX} is reachable only from 127.0.0.1")
+def handle_control(gateway: Gateway, method: str, path: str, body: bytes) -> GatewayAnswer:
+    """Called only for requests on the control socket, which only the endpoint's user can connect to."""
+    if not path.startswith(CONTROL_PREFIX):
+        return error_answer(404, "NotFound", f"control routes start with {CONTROL_PREFIX}")
     route, _, argument = path[len(CONTROL_PREFIX) :].split("?", 1)[0].partition("/")
     handlers = ROUTES.get(route)
     if handlers is None:

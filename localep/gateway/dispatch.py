@@ -6,14 +6,14 @@ headers; it answers 408 past request_timeout_ms and 429 past the deployment's ca
 
 from __future__ import annotations
 
+import asyncio
 import json
-import socket
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
 from localep.gateway.http1 import BadMessage, Headers
 from localep.gateway.pool import DeploymentPool
-from localep.gateway.upstream import UpstreamAnswer, end_to_end, exchange
+from localep.gateway.upstream import NoAnswer, UpstreamAnswer, UpstreamTimeout, end_to_end, exchange
 
 MODEL_ERROR_STATUS_HEADER = "ms-azureml-model-error-statuscode"
 MODEL_ERROR_REASON_HEADER = "ms-azureml-model-error-reason"
@@ -27,6 +27,7 @@ REASONS = {
     404: "Not Found",
     405: "Method Not Allowed",
     408: "Request Timeout",
+    413: "Content Too Large",
     424: "Failed Dependency",
     429: "Too Many Requests",
     500: "Internal Server Error",
@@ -71,10 +72,10 @@ def model_answer(answer: UpstreamAnswer, raw_errors: bool) -> GatewayAnswer:
     return GatewayAnswer(424, REASONS[424], headers, answer.body, error=MODEL_ERROR_REASON)
 
 
-def call_deployment(
-    pool: DeploymentPool, method: str, path: str, headers: Headers, body: bytes, raw_errors: bool
+async def call_deployment(
+    pool: DeploymentPool, method: str, path: str, headers: Headers, body: bytes, raw_errors: bool, max_body_bytes: int
 ) -> GatewayAnswer:
-    if not pool.acquire_slot():
+    if not await pool.slots.acquire(pool.route.max_queue_wait_ms / 1000.0):
         return error_answer(
             429,
             "TooManyRequests",
@@ -83,28 +84,38 @@ def call_deployment(
             f"max_queue_wait_ms={pool.route.max_queue_wait_ms}.",
         )
     try:
-        return _call_instances(pool, method, path, headers, body, raw_errors)
+        return await _call_instances(pool, method, path, headers, body, raw_errors, max_body_bytes)
     finally:
-        pool.release_slot()
+        pool.slots.release()
 
 
-def _call_instances(
-    pool: DeploymentPool, method: str, path: str, headers: Headers, body: bytes, raw_errors: bool
+def unavailable(pool: DeploymentPool, code: str, why: str) -> GatewayAnswer:
+    """What the cloud answers while no instance of a deployment can take requests: 503, at once."""
+    return error_answer(503, code, f"Deployment '{pool.name}' is not available: {why}. "
+                        "Retry shortly; see `localep ps` and `localep logs`.", [("Retry-After", "1")])
+
+
+async def _call_instances(
+    pool: DeploymentPool, method: str, path: str, headers: Headers, body: bytes, raw_errors: bool, max_body_bytes: int
 ) -> GatewayAnswer:
     candidates = pool.candidates()
     if not candidates:
-        return error_answer(
-            503,
-            "DeploymentUnhealthy",
-            f"No instance of deployment '{pool.name}' is healthy: its liveness probe is failing.",
-        )
+        restarting = [i for i in pool.instances if i.restarting]
+        if restarting:
+            reason = restarting[0].exit_reason or "its container exited"
+            return unavailable(pool, "DeploymentRestarting", f"its container is restarting ({reason})")
+        return unavailable(pool, "DeploymentUnhealthy", "no instance is healthy: its liveness probe is failing")
     refused = []
     for instance in candidates:
         try:
-            return model_answer(exchange(instance.address, method, path, headers, body, pool.timeout_s), raw_errors)
-        except ConnectionRefusedError:
+            answer = await exchange(instance.address, method, path, headers, body, pool.timeout_s, max_body_bytes)
+            return model_answer(answer, raw_errors)
+        except (ConnectionRefusedError, asyncio.TimeoutError):
             refused.append(instance.url)
-        except socket.timeout:
+        except NoAnswer:
+            return unavailable(pool, "ModelUnreachable", f"{instance.url} closed the connection without answering "
+                               "(its server is not up yet)")
+        except UpstreamTimeout:
             return error_answer(
                 408,
                 "RequestTimeout",
@@ -116,9 +127,6 @@ def _call_instances(
                 "ModelConnectionFailed",
                 f"Deployment '{pool.name}' ({instance.url}) broke off the request: {type(error).__name__}: {error}",
             )
-    return error_answer(
-        502,
-        "ModelUnreachable",
-        f"Nothing listens for deployment '{pool.name}' (connection refused by {', '.join(refused)}); "
-        "is its container running?",
-    )
+    return unavailable(pool, "ModelUnreachable",
+                       f"connection refused by (or no answer to a connect from) {', '.join(refused)}; its container is "
+                       "down or restarting")

@@ -1,108 +1,103 @@
-"""Just enough HTTP/1.1 framing for a proxy, without the email-parser cost of http.server / http.client.
+"""HTTP/1.1 on llhttp (httptools), with the limits a proxy must add itself in one place.
 
-The standard library parses every header block with the email package (about 0.1 ms per message);
-a gateway that parses two blocks per request spends most of its CPU there. These helpers read the start
-line, the headers and the body framing (Content-Length, chunked, or until close) and nothing more.
+llhttp (Node.js's parser) decides framing: Content-Length and chunked syntax, duplicate or conflicting lengths,
+Transfer-Encoding that does not end in chunked, bare CR/LF and control characters in the head. It does not
+bound how big a head may be, how many headers it has, or what the request target and header values may
+contain beyond its grammar, and it does not know which Host names this endpoint answers to: `check_head`
+adds those. Every rejection is a `Rejection` carrying the status code the client gets.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Protocol, Tuple
+from typing import Dict, FrozenSet, List, Optional, Tuple
 
 Headers = List[Tuple[str, str]]
 
-MAX_LINE = 65536
-MAX_HEADERS = 200
-
-
-class BadMessage(ValueError):
-    """The peer sent something that is not HTTP/1.x; the connection cannot be trusted any further."""
+# Bytes a request target may hold (RFC 9112 origin-form: visible ASCII, no spaces, no controls).
+BAD_TARGET = re.compile(rb"[^\x21-\x7e]")
+# Field values: visible characters, spaces and tabs only; CR, LF, NUL and other controls would be forwarded
+# to the deployment (where a lenient server reads them as new headers) and written raw to the log.
+BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
-class Message:
-    start_line: str
+class Limits:
+    """What a client may make the gateway hold; the defaults are documented in the README."""
+
+    max_head_bytes: int = 64 * 1024  # request line + headers
+    max_headers: int = 100
+    max_connections: int = 1024  # open client connections; past it a new one gets 503 and is closed
+    read_deadline_s: float = 60.0  # from a request's first byte to the end of its body
+    idle_timeout_s: float = 60.0  # a kept-alive connection with no request for this long is closed
+    linger_s: float = 1.0  # after a rejection, read (and drop) what the client still sends, so it sees the answer
+
+
+class Rejection(Exception):
+    """The request cannot be served; `status` and `code` are what the client is told."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class BadMessage(ValueError):
+    """An upstream sent something that is not a complete HTTP/1.x answer."""
+
+
+@dataclass
+class RequestHead:
+    method: str
+    target: str
+    version: str
     headers: Headers
     lookup: Dict[str, str] = field(repr=False)  # lower-cased name -> value (last one wins)
+    keep_alive: bool = True
 
     def get(self, name: str, default: Optional[str] = None) -> Optional[str]:
         return self.lookup.get(name, default)
 
 
-class ByteStream(Protocol):
-    """What the parser needs of a socket file: a buffered reader (`socket.makefile("rb")` or a handler's rfile)."""
-
-    def read(self, size: int = ..., /) -> bytes: ...
-
-    def readline(self, size: int = ..., /) -> bytes: ...
+def allowed_hosts(port: int) -> FrozenSet[str]:
+    """The Host values a request to this endpoint may carry: its own loopback addresses, nothing a DNS name
+    chosen by a web page could resolve to (DNS rebinding)."""
+    return frozenset({f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"})
 
 
-def read_head(stream: ByteStream) -> Optional[Message]:
-    """The start line and headers; None when the peer closed the connection before sending anything."""
-    line = stream.readline(MAX_LINE + 1)
-    while line in (b"\r\n", b"\n"):  # tolerated before a request (RFC 9112 2.2)
-        line = stream.readline(MAX_LINE + 1)
-    if not line:
-        return None
-    if len(line) > MAX_LINE or not line.endswith(b"\n"):
-        raise BadMessage("start line too long or cut off")
+def check_head(raw_target: bytes, raw_headers: List[Tuple[bytes, bytes]], version: str, limits: Limits,
+               hosts: Optional[FrozenSet[str]]) -> Tuple[str, Headers, Dict[str, str]]:
+    """The target and headers decoded, or a Rejection; `hosts` None skips the Host check (control socket)."""
+    if len(raw_headers) > limits.max_headers:
+        raise Rejection(400, "BadRequest", f"more than {limits.max_headers} header fields")
+    if not raw_target.startswith(b"/") or BAD_TARGET.search(raw_target):
+        raise Rejection(400, "BadRequest", "the request target must be a path (origin-form) of visible ASCII")
     headers: Headers = []
     lookup: Dict[str, str] = {}
-    while True:
-        raw = stream.readline(MAX_LINE + 1)
-        if raw in (b"\r\n", b"\n"):
-            break
-        if not raw or len(raw) > MAX_LINE or not raw.endswith(b"\n"):
-            raise BadMessage("header block cut off or line too long")
-        if len(headers) >= MAX_HEADERS:
-            raise BadMessage(f"more than {MAX_HEADERS} headers")
-        name, colon, value = raw.decode("latin-1").partition(":")
-        if not colon or not name or name != name.strip():
-            raise BadMessage(f"malformed header line {raw[:60]!r}")
-        value = value.strip()
+    host_count = 0
+    for raw_name, raw_value in raw_headers:
+        if BAD_VALUE.search(raw_value):
+            raise Rejection(400, "BadRequest", f"control character in the value of header {raw_name[:40]!r}")
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        lower = name.lower()
+        if lower == "host":
+            host_count += 1
+        elif lower == "transfer-encoding" and (value.strip().lower() != "chunked" or "transfer-encoding" in lookup):
+            raise Rejection(400, "BadRequest", f"unsupported Transfer-Encoding {value[:40]!r}: only 'chunked' is")
         headers.append((name, value))
-        lookup[name.lower()] = value
-    return Message(line.decode("latin-1").rstrip("\r\n"), headers, lookup)
-
-
-def read_body(stream: ByteStream, head: Message, until_close: bool) -> bytes:
-    """The body framed by `head`; `until_close` for responses without length (read to EOF)."""
-    if "chunked" in head.lookup.get("transfer-encoding", "").lower():
-        return read_chunked(stream)
-    length = head.lookup.get("content-length")
-    if length is not None:
-        try:
-            size = int(length)
-        except ValueError:
-            raise BadMessage(f"bad Content-Length {length!r}") from None
-        if size < 0:
-            raise BadMessage(f"bad Content-Length {length!r}")
-        data = stream.read(size) if size else b""
-        if len(data) != size:
-            raise BadMessage(f"body cut off after {len(data)} of {size} bytes")
-        return data
-    return stream.read() if until_close else b""
-
-
-def read_chunked(stream: ByteStream) -> bytes:
-    chunks = []
-    while True:
-        line = stream.readline(MAX_LINE + 1)
-        try:
-            size = int(line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise BadMessage(f"bad chunk size line {line[:40]!r}") from None
-        if size == 0:
-            break
-        chunk = stream.read(size)
-        if len(chunk) != size or stream.readline(3) not in (b"\r\n", b"\n"):
-            raise BadMessage("chunk cut off")
-        chunks.append(chunk)
-    while True:  # trailer fields: read past them, nothing downstream needs them
-        line = stream.readline(MAX_LINE + 1)
-        if line in (b"\r\n", b"\n", b""):
-            return b"".join(chunks)
+        lookup[lower] = value
+    if hosts is not None:
+        host = lookup.get("host")
+        if host_count > 1:
+            raise Rejection(400, "BadRequest", "more than one Host header")
+        if host is None:
+            if version != "1.0":
+                raise Rejection(400, "BadRequest", "HTTP/1.1 requests need a Host header")
+        elif host.lower() not in hosts:
+            raise Rejection(400, "BadHost", f"Host {host[:60]!r} is not this endpoint (use {sorted(hosts)[0]})")
+    return raw_target.decode("ascii"), headers, lookup
 
 
 def encode_head(start_line: str, headers: Headers) -> bytes:

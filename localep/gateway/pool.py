@@ -6,10 +6,11 @@ and swaps it in, so requests already inside the old pool finish against the inst
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-import threading
+from collections import deque
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Deque, Dict, List, Optional
 
 from localep.gateway.config import DeploymentRoute
 from localep.gateway.stats import TrafficStats
@@ -28,6 +29,10 @@ class Instance:
     consecutive_failures: int = 0
     last_error: Optional[str] = None
     restarts: int = 0
+    # Set by the instance keeper while the container is down and being restarted (with why it exited).
+    restarting: bool = False
+    crash_looping: bool = False
+    exit_reason: Optional[str] = None
 
     def state(self) -> Dict[str, Any]:
         return {
@@ -38,7 +43,47 @@ class Instance:
             "consecutive_failures": self.consecutive_failures,
             "last_error": self.last_error,
             "restarts": self.restarts,
+            "restarting": self.restarting,
+            "crash_looping": self.crash_looping,
+            "exit_reason": self.exit_reason,
         }
+
+
+def _give_up(turn: asyncio.Future[bool]) -> None:
+    if not turn.done():
+        turn.set_result(False)
+
+
+class Slots:
+    """The cloud's in-flight limit: at most `capacity` requests, the next ones wait up to max_queue_wait_ms.
+
+    Used only from the gateway's event loop, so plain counters need no lock.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.free = capacity
+        self._waiting: Deque[asyncio.Future[bool]] = deque()
+
+    async def acquire(self, wait_s: float) -> bool:
+        if self.free > 0:
+            self.free -= 1
+            return True
+        loop = asyncio.get_running_loop()
+        turn: asyncio.Future[bool] = loop.create_future()
+        self._waiting.append(turn)
+        expiry = loop.call_later(wait_s, _give_up, turn)
+        try:
+            return await turn
+        finally:
+            expiry.cancel()
+
+    def release(self) -> None:
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():
+                turn.set_result(True)  # the slot passes straight to the longest waiter
+                return
+        self.free += 1
 
 
 class DeploymentPool:
@@ -54,25 +99,16 @@ class DeploymentPool:
             for index, url in enumerate(route.upstreams)
         ]
         self.stats = stats or TrafficStats()
-        self._slots = threading.BoundedSemaphore(route.capacity)
+        self.slots = Slots(route.capacity)
         self._turn = itertools.count()
 
     @property
     def timeout_s(self) -> float:
         return self.route.request_timeout_ms / 1000.0
 
-    def acquire_slot(self) -> bool:
-        """Wait up to max_queue_wait_ms for one of the 2 x concurrency x instances slots."""
-        if self._slots.acquire(blocking=False):
-            return True
-        return self._slots.acquire(timeout=self.route.max_queue_wait_ms / 1000.0)
-
-    def release_slot(self) -> None:
-        self._slots.release()
-
     def candidates(self) -> List[Instance]:
-        """Healthy instances, starting with the next one in round-robin order."""
-        healthy = [instance for instance in self.instances if instance.healthy]
+        """Healthy running instances, starting with the next one in round-robin order."""
+        healthy = [instance for instance in self.instances if instance.healthy and not instance.restarting]
         if len(healthy) <= 1:
             return healthy
         start = next(self._turn) % len(healthy)
@@ -83,4 +119,5 @@ class DeploymentPool:
             "instances": [instance.state() for instance in self.instances],
             "capacity": self.route.capacity,
             "healthy_instances": sum(1 for instance in self.instances if instance.healthy),
+            "protocol": self.route.protocol,
         }

@@ -1,43 +1,36 @@
-"""What the CLI calls to run an endpoint's gateway as a detached process and to talk to it afterwards.
+"""Running an endpoint's gateway as a detached, supervised process, and stopping it.
 
-The gateway outlives the terminal that started it (new session, no stdin, output to its log file), so
-every later command finds it again by port (`gateway_state`) or pid (`stop_gateway`).
+The gateway outlives the terminal that started it (new session, no stdin, output to its log file); later
+commands talk to it through its control socket (`localep.gateway.client`) and stop it by its supervisor's pid.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Mapping, Union
 
 import localep
 from localep.errors import LocalepError, Location, PortInUse
 from localep.exitcodes import ExitCode
+from localep.gateway.client import ControlClient, GatewayRejected, GatewayUnreachable
 from localep.gateway.config import load_config
-from localep.gateway.control import CONTROL_PREFIX
 
-STATE_PATH = CONTROL_PREFIX + "state"
 LOG_TAIL_LINES = 30
 
 
-class GatewayUnreachable(LocalepError):
-    """Nothing answers on the endpoint's port: the gateway is not running."""
-
-
-class GatewayRejected(LocalepError):
-    """The gateway refused a control request (e.g. traffic over 100%); the message says why."""
-
-
 def start_gateway(config_path: Union[str, Path], log_path: Union[str, Path], timeout_s: float = 15.0) -> int:
-    """Start the gateway detached and return its pid once it answers; raise with its log tail if it dies."""
+    """Start the supervised gateway detached and return the supervisor's pid once the gateway answers on its
+    control socket; raise with its log tail if it dies."""
     config_path, log_path = Path(config_path).resolve(), Path(log_path).resolve()
     config = load_config(config_path)
+    if not config.control_socket:
+        raise LocalepError("the gateway config names no control_socket", Location(config_path))
+    control = ControlClient(config.control_socket, timeout_s=0.5)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_start = log_path.stat().st_size if log_path.exists() else 0
     package_root = str(Path(localep.__file__).resolve().parent.parent)
@@ -62,7 +55,7 @@ def start_gateway(config_path: Union[str, Path], log_path: Union[str, Path], tim
                 raise PortInUse(f"endpoint port {config.port} is already in use", where, detail=tail)
             raise LocalepError(f"the gateway for endpoint {config.endpoint} exited with status {code}", where, tail)
         try:
-            if gateway_state(config.port, config.host, timeout_s=0.5).get("pid") == process.pid:
+            if control.state().get("supervisor") == process.pid:
                 return process.pid
         except (GatewayUnreachable, GatewayRejected):
             pass
@@ -90,44 +83,6 @@ def stop_gateway(target: Union[int, Mapping[str, Any]], timeout_s: float = 10.0)
     while _alive(pid):
         time.sleep(0.05)
     return True
-
-
-def gateway_state(port: int, host: str = "127.0.0.1", timeout_s: float = 5.0) -> Dict[str, Any]:
-    """Config, instance health and stats of the gateway on `port`."""
-    return control(port, "GET", STATE_PATH, host=host, timeout_s=timeout_s)
-
-
-def control(
-    port: int,
-    method: str,
-    path: str,
-    body: Optional[Any] = None,
-    host: str = "127.0.0.1",
-    timeout_s: float = 5.0,
-) -> Dict[str, Any]:
-    """One control request, e.g. control(port, "PUT", "/__localep/traffic", {"blue": 90, "green": 10})."""
-    if not path.startswith("/"):
-        path = CONTROL_PREFIX + path
-    payload = b"" if body is None else json.dumps(body).encode()
-    connection = http.client.HTTPConnection(host, port, timeout=timeout_s)
-    try:
-        connection.request(method, path, body=payload, headers={"Content-Type": "application/json"})
-        response = connection.getresponse()
-        data = response.read()
-    except (OSError, http.client.HTTPException) as error:
-        raise GatewayUnreachable(f"no endpoint gateway answers on {host}:{port} ({error})") from None
-    finally:
-        connection.close()
-    try:
-        answer = json.loads(data) if data else {}
-    except ValueError:
-        raise GatewayRejected(
-            f"{host}:{port} answered {method} {path} with non-JSON; is it a localep gateway?"
-        ) from None
-    if response.status >= 400:
-        message = answer.get("error", {}).get("message") if isinstance(answer, dict) else None
-        raise GatewayRejected(message or f"{method} {path} failed with HTTP {response.status}")
-    return answer
 
 
 def is_gateway_process(pid: int) -> bool:

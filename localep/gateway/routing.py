@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Collection, Mapping, Optional
 
-DEPLOYMENT_HEADER = "azureml-model-deployment"
+from localep.protocol import DEPLOYMENT_HEADER
 
 
 @dataclass(frozen=True)

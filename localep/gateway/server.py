@@ -1,44 +1,52 @@
-"""The endpoint: one HTTP listener in front of an endpoint's deployments, answering like the cloud endpoint.
+"""The endpoint: one asyncio listener in front of an endpoint's deployments, answering like the cloud endpoint.
 
 Every request reads one immutable `RoutingTable` (config + pools); a live change builds a new table and
 swaps the reference, so in-flight requests finish on the table they started with and none is dropped.
-Copies for mirroring and exchange recording go through bounded background queues, never the client's path.
+Requests are parsed by llhttp (`http1`); the head is checked (limits, Host, route, credential) before a byte
+of the body is kept, so an unauthenticated upload is answered 401 at once and never buffered.
+The endpoint port serves only the cloud's routes; changes come through the control socket (`control`),
+a Unix socket in the endpoint's private state folder.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import random
 import socket
-import socketserver
+import stat
 import threading
 import time
+from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, FrozenSet, Iterator, List, Mapping, Optional, Tuple
+
+import httptools
 
 from localep.gateway import auth
 from localep.gateway.background import BackgroundQueue
 from localep.gateway.config import GatewayConfig, save_config, with_token_secret
-from localep.gateway.control import CONTROL_PREFIX, handle_control
+from localep.gateway.control import handle_control
 from localep.gateway.dispatch import GatewayAnswer, call_deployment, error_answer
-from localep.gateway.http1 import BadMessage, Headers, Message, encode_head, read_body, read_head
+from localep.gateway.http1 import Headers, Limits, Rejection, RequestHead, allowed_hosts, check_head, encode_head
 from localep.gateway.pool import DeploymentPool
 from localep.gateway.probes import Prober, RestartCallback
-from localep.gateway.routing import DEPLOYMENT_HEADER, choose_deployment, mirror_pick
+from localep.gateway.routing import choose_deployment, mirror_pick
 from localep.gateway.stats import TrafficStats
 from localep.gateway.upstream import end_to_end
+from localep.protocol import DEPLOYMENT_HEADER, KSERVE_PREFIX, KSERVE_PROTOCOL, LIVENESS_PATH, SCORING_PATH, SWAGGER_PATH
 
 log = logging.getLogger("localep.gateway")
 access_log = logging.getLogger("localep.gateway.access")
 
-LIVENESS_PATH = "/"
-MIRROR_THREADS = 4
-MIRROR_QUEUE = 256
+SUPERVISOR_ENV = "LOCALEP_GATEWAY_SUPERVISOR"  # the supervisor's pid, set for the gateway it runs
+MIRROR_PENDING = 256
 EXCHANGE_QUEUE = 4096
-CLIENT_IDLE_TIMEOUT_S = 300
+LISTEN_BACKLOG = 1024
 
 ExchangeCallback = Callable[[Dict[str, Any]], None]
 RecordOpener = Callable[[str], ExchangeCallback]
@@ -56,6 +64,20 @@ def record_to_exchange_log(path: str) -> ExchangeCallback:
     return append
 
 
+def route_kind(method: str, target: str) -> Optional[str]:
+    """Which of the cloud's routes a request is for; None for anything else (404 without forwarding)."""
+    path = target.split("?", 1)[0]
+    if path == SCORING_PATH:
+        return "score"
+    if path == LIVENESS_PATH:
+        return "liveness" if method in ("GET", "HEAD") else None
+    if path == SWAGGER_PATH:
+        return "swagger" if method in ("GET", "HEAD") else None
+    if path.startswith(KSERVE_PREFIX + "/") or path.startswith(SCORING_PATH + KSERVE_PREFIX + "/"):
+        return "kserve"
+    return None
+
+
 @dataclass(frozen=True)
 class RoutingTable:
     config: GatewayConfig
@@ -67,17 +89,20 @@ class RoutingTable:
 class ClientRequest:
     method: str
     path: str
-    head: Message
+    head: RequestHead
     body: bytes
+    kind: str = "score"
+    started: float = 0.0  # perf_counter at its first byte
+    started_wall: float = 0.0
 
 
-@dataclass(frozen=True)
-class MirrorCopy:
-    pool: DeploymentPool
-    method: str
-    path: str
-    headers: Headers
-    body: bytes
+def encode_answer(answer: GatewayAnswer, extra: List[Tuple[str, str]], keep_alive: bool, with_body: bool) -> bytes:
+    """Status line, headers and body as one buffer, sent in one write: no Nagle/delayed-ACK stall between them."""
+    headers = [*answer.headers, *extra, ("Content-Length", str(len(answer.body)))]
+    if not keep_alive:
+        headers.append(("Connection", "close"))
+    head = encode_head(f"HTTP/1.1 {answer.status} {answer.reason}", headers)
+    return head + answer.body if with_body else head
 
 
 class Gateway:
@@ -88,41 +113,109 @@ class Gateway:
         restart: Optional[RestartCallback] = None,
         on_exchange: Optional[ExchangeCallback] = None,
         open_record: RecordOpener = record_to_exchange_log,
+        limits: Optional[Limits] = None,
     ) -> None:
         self.config_path = config_path
+        self.limits = limits or Limits()
         self.started_at = time.time()
         self.mirror_stats = TrafficStats()
+        self.mirror_dropped = 0
+        self.mirror_pending = 0
+        self.open_connections = 0
+        self.refused_connections = 0
         self._on_exchange = on_exchange
         self._open_record = open_record
         self._prober = Prober(restart)
         self._change_lock = threading.RLock()
-        self._mirror = BackgroundQueue("mirror", self._send_mirror_copy, MIRROR_THREADS, MIRROR_QUEUE)
         self._exchanges = BackgroundQueue("exchanges", self._deliver_exchange, 1, EXCHANGE_QUEUE)
         self.table = RoutingTable(config, {})
-        self.httpd = GatewayHTTPServer((config.host, config.port), self)  # bind first: a taken port fails fast
+        self.loop = asyncio.new_event_loop()
+        self._thread: Optional[threading.Thread] = None
+        self._servers: List[asyncio.AbstractServer] = []
+        self._listener = self._bind_port(config)  # bind first: a taken port fails fast
+        self.hosts: FrozenSet[str] = allowed_hosts(self.port)
+        self._control_listener = self._bind_control(config.control_socket) if config.control_socket else None
         self.apply(with_token_secret(config))
+
+    @staticmethod
+    def _bind_port(config: GatewayConfig) -> socket.socket:
+        listener = socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((config.host, config.port))
+            listener.listen(LISTEN_BACKLOG)
+        except OSError:
+            listener.close()
+            raise
+        listener.setblocking(False)
+        return listener
+
+    @staticmethod
+    def _bind_control(path: str) -> socket.socket:
+        """A Unix socket only its owner may connect to (0600, in a 0700 folder)."""
+        folder = os.path.dirname(path)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        os.chmod(folder, stat.S_IRWXU)
+        if os.path.exists(path):
+            os.unlink(path)  # a previous gateway's socket; the port bind above proved that one is gone
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old_umask = os.umask(0o177)
+        try:
+            with unix_socket_address(path) as address:
+                listener.bind(address)
+        finally:
+            os.umask(old_umask)
+        listener.listen(64)
+        listener.setblocking(False)
+        return listener
 
     @property
     def port(self) -> int:
-        return self.httpd.server_address[1]
+        return int(self._listener.getsockname()[1])
 
     @property
     def url(self) -> str:
         return f"http://{self.table.config.host}:{self.port}"
 
-    def serve_forever(self) -> None:
-        self.httpd.serve_forever(poll_interval=0.05)
-
     def start(self) -> Gateway:
-        """Serve from a daemon thread, leaving the caller's thread free (signal handling, tests)."""
-        threading.Thread(target=self.serve_forever, name=f"gateway-{self.port}", daemon=True).start()
+        """Serve from a daemon thread running the event loop, leaving the caller's thread free."""
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(self.loop)
+            self.loop.run_until_complete(self._start_servers())
+            ready.set()
+            self.loop.run_forever()
+
+        self._thread = threading.Thread(target=run, name=f"gateway-{self.port}", daemon=True)
+        self._thread.start()
+        ready.wait(10)
         return self
 
+    async def _start_servers(self) -> None:
+        self._servers.append(await self.loop.create_server(lambda: ClientConnection(self, self.hosts),
+                                                           sock=self._listener))
+        if self._control_listener is not None:
+            self._servers.append(await self.loop.create_unix_server(lambda: ClientConnection(self, None),
+                                                                    sock=self._control_listener))
+
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        async def shutdown() -> None:
+            for server in self._servers:
+                server.close()
+            pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            self.loop.stop()
+
+        if self._thread is not None and self.loop.is_running():
+            asyncio.run_coroutine_threadsafe(shutdown(), self.loop)
+            self._thread.join(5)
+        self._listener.close()
+        if self._control_listener is not None:
+            self._control_listener.close()
         self._prober.stop()
-        self._mirror.close(drain=False, timeout_s=1.0)
         self._exchanges.close(drain=True)
 
     # -- live changes -------------------------------------------------------------------------
@@ -155,53 +248,68 @@ class Gateway:
 
     # -- requests -----------------------------------------------------------------------------
 
-    def serve(self, request: ClientRequest, table: RoutingTable) -> Tuple[GatewayAnswer, Optional[str]]:
-        """The endpoint's answer to one client request, and the deployment that gave it."""
+    def admit(self, head: RequestHead, kind: str, table: RoutingTable) -> None:
+        """Everything decided from the head alone, before any body is read; raises Rejection."""
         config = table.config
-        if not (request.method == "GET" and request.path == LIVENESS_PATH):
-            decision = auth.authorize(
-                config.auth_mode, request.head.get("authorization"), config.keys, config.token_secret, config.endpoint
-            )
+        if kind != "liveness":
+            decision = auth.authorize(config.auth_mode, head.get("authorization"), config.keys, config.token_secret,
+                                      config.endpoint)
             if not decision.allowed:
-                return error_answer(401, "Unauthorized", decision.reason, [("WWW-Authenticate", "Bearer")]), None
+                raise Rejection(401, "Unauthorized", decision.reason)
+        length = head.get("content-length")
+        if length is not None and int(length) > config.max_body_bytes:
+            raise Rejection(413, "PayloadTooLarge", f"the body ({length} bytes) is larger than this endpoint's "
+                            f"limit of {config.max_body_bytes} bytes (`localep up --max-body-mb`)")
+
+    async def serve(self, request: ClientRequest, table: RoutingTable) -> Tuple[GatewayAnswer, Optional[str]]:
+        """The endpoint's answer to one admitted client request, and the deployment that gave it."""
+        config = table.config
         choice = choose_deployment(config.traffic, table.pools, request.head.get(DEPLOYMENT_HEADER), random.random())
         if choice.deployment is None:
             return error_answer(choice.status, choice.code, choice.message), None
+        pool = table.pools[choice.deployment]
+        if request.kind == "kserve" and pool.route.protocol != KSERVE_PROTOCOL:
+            return error_answer(404, "NotFound", f"deployment '{pool.name}' does not serve KServe v2 routes "
+                                f"(its server protocol is {pool.route.protocol})"), pool.name
         forward = end_to_end(request.head.headers, drop=("authorization",))
         if not choice.pinned and config.mirror_traffic:
             mirror = mirror_pick(config.mirror_traffic, random.random())
-            if mirror is not None and mirror != choice.deployment and mirror in table.pools:
-                mirror_pool = table.pools[mirror]
-                copy = MirrorCopy(mirror_pool, request.method, mirror_pool.route.upstream_path(request.path), forward,
-                                  request.body)
-                self._mirror.submit(copy)
-        pool = table.pools[choice.deployment]
-        answer = call_deployment(pool, request.method, pool.route.upstream_path(request.path), forward, request.body,
-                                 config.raw_errors)
+            mirror_pool = table.pools.get(mirror) if mirror and mirror != choice.deployment else None
+            if mirror_pool is not None and (request.kind != "kserve" or mirror_pool.route.protocol == KSERVE_PROTOCOL):
+                self._mirror(mirror_pool, request, forward, config.max_body_bytes)
+        answer = await call_deployment(pool, request.method, pool.route.upstream_path(request.path), forward,
+                                       request.body, config.raw_errors, config.max_body_bytes)
         return answer, pool.name
 
-    def after_response(
-        self,
-        table: RoutingTable,
-        request: ClientRequest,
-        answer: GatewayAnswer,
-        deployment: Optional[str],
-        started: float,
-        latency_ms: float,
-    ) -> None:
+    def _mirror(self, pool: DeploymentPool, request: ClientRequest, forward: Headers, max_body: int) -> None:
+        """A copy for the mirror deployment, never waited for; past MIRROR_PENDING copies are dropped."""
+        if self.mirror_pending >= MIRROR_PENDING:
+            self.mirror_dropped += 1
+            return
+        self.mirror_pending += 1
+        self.loop.create_task(self._send_mirror_copy(pool, request.method, pool.route.upstream_path(request.path),
+                                                     forward, request.body, max_body))
+
+    async def _send_mirror_copy(self, pool: DeploymentPool, method: str, path: str, headers: Headers, body: bytes,
+                                max_body: int) -> None:
+        started = time.perf_counter()
+        try:
+            answer = await call_deployment(pool, method, path, headers, body, False, max_body)
+        finally:
+            self.mirror_pending -= 1
+        latency_ms = (time.perf_counter() - started) * 1000
+        self.mirror_stats.record(answer.status, latency_ms, answer.error)
+        access_log.info("mirror %s %s deployment=%s status=%d latency_ms=%.2f%s", method, path, pool.name,
+                        answer.status, latency_ms, f" error={answer.error}" if answer.error else "")
+
+    def after_response(self, table: RoutingTable, request: ClientRequest, answer: GatewayAnswer,
+                       deployment: Optional[str], started: float, latency_ms: float) -> None:
         """Stats, the access log line and the exchange copy, against the table the request was served with."""
         pool = table.pools.get(deployment) if deployment else None
         if pool is not None:
             pool.stats.record(answer.status, latency_ms, answer.error)
-        access_log.info(
-            "%s %s deployment=%s status=%d latency_ms=%.2f%s",
-            request.method,
-            request.path,
-            deployment or "-",
-            answer.status,
-            latency_ms,
-            f" error={answer.error}" if answer.error else "",
-        )
+        access_log.info("%s %s deployment=%s status=%d latency_ms=%.2f%s", request.method, request.path,
+                        deployment or "-", answer.status, latency_ms, f" error={answer.error}" if answer.error else "")
         if self._on_exchange is None and table.recorder is None:
             return
         self._exchanges.submit(
@@ -222,21 +330,6 @@ class Gateway:
             )
         )
 
-    def _send_mirror_copy(self, copy: MirrorCopy) -> None:
-        started = time.perf_counter()
-        answer = call_deployment(copy.pool, copy.method, copy.path, copy.headers, copy.body, raw_errors=False)
-        latency_ms = (time.perf_counter() - started) * 1000
-        self.mirror_stats.record(answer.status, latency_ms, answer.error)
-        access_log.info(
-            "mirror %s %s deployment=%s status=%d latency_ms=%.2f%s",
-            copy.method,
-            copy.path,
-            copy.pool.name,
-            answer.status,
-            latency_ms,
-            f" error={answer.error}" if answer.error else "",
-        )
-
     def _deliver_exchange(self, item: Tuple[Optional[ExchangeCallback], Dict[str, Any]]) -> None:
         recorder, exchange = item
         if self._on_exchange is not None:
@@ -247,24 +340,29 @@ class Gateway:
     # -- state --------------------------------------------------------------------------------
 
     def state(self) -> Dict[str, Any]:
+        """What `ps`, `stats` and the CLI read; never the keys or the token secret (those stay in 0600 files)."""
         table = self.table
         config = table.config.to_dict()
         config.pop("token_secret")
+        config.pop("keys")
         mirror = next(iter(table.config.mirror_traffic), None)
         return {
             "pid": os.getpid(),
+            "supervisor": int(os.environ.get(SUPERVISOR_ENV) or 0) or None,
             "endpoint": table.config.endpoint,
             "url": self.url,
             "started_at": self.started_at,
             "config": config,
+            "connections": {"open": self.open_connections, "refused": self.refused_connections,
+                            "limit": self.limits.max_connections},
             "deployments": {
                 name: {**pool.state(), "stats": pool.stats.snapshot()} for name, pool in table.pools.items()
             },
             "mirror": {
                 "deployment": mirror,
                 "stats": self.mirror_stats.snapshot(),
-                "dropped": self._mirror.dropped,
-                "pending": self._mirror.pending(),
+                "dropped": self.mirror_dropped,
+                "pending": self.mirror_pending,
             },
             "recording": {
                 "path": table.config.record_path,
@@ -275,82 +373,241 @@ class Gateway:
         }
 
 
-class GatewayHTTPServer(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 128
+@contextmanager
+def unix_socket_address(path: str) -> Iterator[str]:
+    """Unix socket paths are limited to ~107 bytes; a longer one is reached through its folder's descriptor,
+    open only while the socket is bound or connected."""
+    if len(path.encode()) < 100 or not os.path.isdir("/proc/self/fd"):
+        yield path
+        return
+    folder = os.open(os.path.dirname(path), os.O_RDONLY)
+    try:
+        yield f"/proc/self/fd/{folder}/{os.path.basename(path)}"
+    finally:
+        os.close(folder)
 
-    def __init__(self, address: Tuple[str, int], gateway: Gateway) -> None:
+
+class ClientConnection(asyncio.Protocol):
+    """One client connection fed to llhttp; requests on it are answered in order.
+
+    `hosts` None marks the control socket: no Host check, no credential, only the control routes.
+    """
+
+    def __init__(self, gateway: Gateway, hosts: Optional[FrozenSet[str]]) -> None:
         self.gateway = gateway
-        super().__init__(address, ClientConnection)
+        self.limits = gateway.limits
+        self.hosts = hosts
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: Optional[asyncio.Transport] = None
+        self.queue: Deque[ClientRequest] = deque()
+        self.busy = False
+        self.closing = False
+        self.counted = False
+        self.timer: Optional[asyncio.TimerHandle] = None
+        self.deadline = 0.0
+        self.deadline_action: Callable[[], None] = self._idle
+        self.paused = False
+        self._reset()
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("connection from %s failed", client_address, exc_info=True)
+    def _reset(self) -> None:
+        self.target = b""
+        self.raw_headers: List[Tuple[bytes, bytes]] = []
+        self.head: Optional[RequestHead] = None
+        self.kind = ""
+        self.table: Optional[RoutingTable] = None
+        self.body: List[bytes] = []
+        self.body_size = 0
+        self.fed_in_head = 0
+        self.rejection: Optional[Rejection] = None
+        self.started = 0.0
+        self.started_wall = 0.0
 
+    # -- transport ----------------------------------------------------------------------------
 
-def parse_request_line(line: str) -> Tuple[str, str, str]:
-    parts = line.split(" ")
-    if len(parts) != 3 or not parts[2].startswith("HTTP/1.") or not parts[0].isalpha():
-        raise BadMessage(f"not an HTTP/1.x request line: {line[:60]!r}")
-    return parts[0], parts[1], parts[2]
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        gateway = self.gateway
+        if self.hosts is not None:
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if gateway.open_connections >= self.limits.max_connections:
+                gateway.refused_connections += 1
+                self._reject(Rejection(503, "TooManyConnections", f"the endpoint already has "
+                                       f"{self.limits.max_connections} open connections; retry shortly"))
+                return
+        gateway.open_connections += 1
+        self.counted = True
+        self._arm(self.limits.idle_timeout_s, self._idle)
 
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        if self.counted:
+            self.gateway.open_connections -= 1
+            self.counted = False
+        self.closing = True
+        if self.timer is not None:
+            self.timer.cancel()
 
-def keeps_alive(version: str, head: Message) -> bool:
-    connection = (head.get("connection") or "").lower()
-    if version == "HTTP/1.0":
-        return "keep-alive" in connection
-    return "close" not in connection
-
-
-def encode_answer(answer: GatewayAnswer, extra: Sequence[Tuple[str, str]], keep_alive: bool, with_body: bool) -> bytes:
-    """Status line, headers and body as one buffer, sent in one write: no Nagle/delayed-ACK stall between them."""
-    headers = [*answer.headers, *extra, ("Content-Length", str(len(answer.body)))]
-    if not keep_alive:
-        headers.append(("Connection", "close"))
-    head = encode_head(f"HTTP/1.1 {answer.status} {answer.reason}", headers)
-    return head + answer.body if with_body else head
-
-
-class ClientConnection(socketserver.StreamRequestHandler):
-    """One client connection: requests are served in order for as long as the client keeps it open."""
-
-    disable_nagle_algorithm = True
-    timeout = CLIENT_IDLE_TIMEOUT_S
-    server: GatewayHTTPServer
-
-    def handle(self) -> None:
+    def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return  # lingering after a rejection: what the client still sends is dropped, not kept
+        in_head = self.head is None
         try:
-            while self.serve_one():
-                continue
-        except (ConnectionError, socket.timeout):
-            return  # the client went away or idled out; nothing is owed to it
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError:
+            self._reject(self.rejection or Rejection(400, "BadRequest", "malformed request"))
+            return
+        except httptools.HttpParserUpgrade:
+            self._reject(self.rejection or Rejection(400, "BadRequest", "protocol upgrades are not supported"))
+            return
+        except httptools.HttpParserError as error:
+            self._reject(Rejection(400, "BadRequest", f"malformed request: {error}"))
+            return
+        if in_head and self.head is None and self.started:
+            self.fed_in_head += len(data)
+            if self.fed_in_head > self.limits.max_head_bytes:
+                self._reject(Rejection(400, "BadRequest", f"request head larger than {self.limits.max_head_bytes} "
+                                       "bytes"))
 
-    def serve_one(self) -> bool:
-        """Serve the next request; False when the connection must close."""
-        started_wall, started = time.time(), time.perf_counter()
+    # -- llhttp callbacks ---------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._reset()
+        self.started_wall, self.started = time.time(), time.perf_counter()
+        self._arm(self.limits.read_deadline_s, self._read_timed_out)
+
+    def on_url(self, url: bytes) -> None:
+        self.target += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.raw_headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
         try:
-            head = read_head(self.rfile)
-            if head is None:
-                return False
-            method, path, version = parse_request_line(head.start_line)
-            if (head.get("expect") or "").lower() == "100-continue":
-                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            body = read_body(self.rfile, head, until_close=False)
-        except BadMessage as error:
-            self.wfile.write(encode_answer(error_answer(400, "BadRequest", str(error)), (), False, True))
-            return False
-        request = ClientRequest(method, path, head, body)
-        keep_alive = keeps_alive(version, head)
-        gateway = self.server.gateway
-        if path.startswith(CONTROL_PREFIX):
-            answer = handle_control(gateway, method, path, body, self.client_address[0])
-            self.wfile.write(encode_answer(answer, (), keep_alive, method != "HEAD"))
-            return keep_alive
-        table = gateway.table
-        answer, deployment = gateway.serve(request, table)
-        extra = [(DEPLOYMENT_HEADER, deployment)] if deployment else []
-        self.wfile.write(encode_answer(answer, extra, keep_alive, method != "HEAD"))
-        latency_ms = (time.perf_counter() - started) * 1000
-        gateway.after_response(table, request, answer, deployment, started_wall, latency_ms)
-        return keep_alive
+            self._admit()
+        except Rejection as rejection:
+            self.rejection = rejection
+            raise
+
+    def _admit(self) -> None:
+        parser = self.parser
+        size = len(self.target) + sum(len(n) + len(v) + 4 for n, v in self.raw_headers)
+        if size > self.limits.max_head_bytes:
+            raise Rejection(400, "BadRequest", f"request head larger than {self.limits.max_head_bytes} bytes")
+        version = parser.get_http_version()
+        target, headers, lookup = check_head(self.target, self.raw_headers, version, self.limits, self.hosts)
+        method = parser.get_method().decode("ascii")
+        self.head = RequestHead(method, target, version, headers, lookup, parser.should_keep_alive())
+        self.table = self.gateway.table
+        if self.hosts is not None:
+            kind = route_kind(method, target)
+            if kind is None:
+                raise Rejection(404, "NotFound", f"{method} {target.split('?', 1)[0][:80]} is not a route of this "
+                                "endpoint (/score, /swagger.json, / and, for KServe deployments, /v2/...)")
+            self.kind = kind
+            self.gateway.admit(self.head, kind, self.table)
+        if lookup.get("expect", "").lower() == "100-continue" and self.transport is not None:
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # only now: the credential was good
+
+    def on_body(self, body: bytes) -> None:
+        self.body_size += len(body)
+        limit = self.table.config.max_body_bytes if self.table else 0
+        if self.body_size > limit:
+            self.rejection = Rejection(413, "PayloadTooLarge", f"the body is larger than this endpoint's limit of "
+                                       f"{limit} bytes (`localep up --max-body-mb`)")
+            raise self.rejection
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        assert self.head is not None
+        self.queue.append(ClientRequest(self.head.method, self.head.target, self.head, b"".join(self.body),
+                                        self.kind, self.started, self.started_wall))
+        self._arm(self.limits.idle_timeout_s, self._idle)
+        if self.busy:
+            if self.transport is not None and not self.paused:
+                self.paused = True  # pipelined: one request at a time; the next is read after this one is answered
+                self.transport.pause_reading()
+        else:
+            self.busy = True
+            self.gateway.loop.create_task(self._answer_queued())
+
+    # -- answering ----------------------------------------------------------------------------
+
+    async def _answer_queued(self) -> None:
+        gateway = self.gateway
+        try:
+            while self.queue and not self.closing:
+                request = self.queue.popleft()
+                table = self.table or gateway.table
+                keep_alive = request.head.keep_alive
+                if self.hosts is None:
+                    answer = handle_control(gateway, request.method, request.path, request.body)
+                    self._write(encode_answer(answer, [], keep_alive, request.method != "HEAD"), keep_alive)
+                    continue
+                answer, deployment = await gateway.serve(request, table)
+                extra = [(DEPLOYMENT_HEADER, deployment)] if deployment else []
+                self._write(encode_answer(answer, extra, keep_alive, request.method != "HEAD"), keep_alive)
+                gateway.after_response(table, request, answer, deployment, request.started_wall,
+                                       (time.perf_counter() - request.started) * 1000)
+        finally:
+            self.busy = False
+            if self.paused and not self.closing and self.transport is not None:
+                self.paused = False
+                self.transport.resume_reading()
+
+    def _write(self, data: bytes, keep_alive: bool) -> None:
+        if self.transport is None or self.closing:
+            return
+        self.transport.write(data)
+        if not keep_alive:
+            self.closing = True
+            self.transport.close()
+
+    def _reject(self, rejection: Rejection) -> None:
+        """Answer with the rejection's status and close; keep reading (and dropping) for a moment, so a client
+        still sending its body sees the answer instead of a reset."""
+        if self.transport is None or self.closing:
+            return
+        answer = error_answer(rejection.status, rejection.code, rejection.message,
+                              [("WWW-Authenticate", "Bearer")] if rejection.status == 401 else [])
+        self.closing = True
+        transport = self.transport
+        transport.write(encode_answer(answer, [], False, True))
+        if self.head is not None or rejection.status in (400, 408, 413, 503):
+            access_log.info("rejected status=%d %s", rejection.status, rejection.code)
+        if transport.can_write_eof():
+            transport.write_eof()
+        transport.resume_reading()
+        self._arm(self.limits.linger_s, transport.close)
+
+    def _arm(self, delay: float, action: Callable[[], None]) -> None:
+        """One timer per connection, moved lazily: re-arming per request is two float assignments, not a new
+        timer handle, unless the new deadline comes before the scheduled one."""
+        loop = self.gateway.loop
+        self.deadline, self.deadline_action = loop.time() + delay, action
+        if self.timer is None or self.timer.when() > self.deadline:
+            if self.timer is not None:
+                self.timer.cancel()
+            self.timer = loop.call_at(self.deadline, self._fire)
+
+    def _fire(self) -> None:
+        self.timer = None
+        loop = self.gateway.loop
+        if loop.time() < self.deadline:
+            self.timer = loop.call_at(self.deadline, self._fire)
+        else:
+            self.deadline_action()
+
+    def _idle(self) -> None:
+        if self.busy or self.queue:
+            self._arm(self.limits.idle_timeout_s, self._idle)
+        elif self.transport is not None and not self.closing:
+            self.closing = True
+            self.transport.close()
+
+    def _read_timed_out(self) -> None:
+        if self.busy or self.queue:
+            return
+        self._reject(Rejection(408, "RequestTimeout", f"the request was not complete within "
+                               f"{self.limits.read_deadline_s:g}s"))

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import Counter, deque
-from typing import Any, Deque, Dict, List, Optional, Sequence
+from typing import Any, Deque, Dict, List, Optional
+
+from localep.percentile import percentile
 
 LATENCY_WINDOW = 2048
-
-
-def percentile(sorted_values: Sequence[float], fraction: float) -> Optional[float]:
-    """Nearest-rank percentile; None for an empty window."""
-    if not sorted_values:
-        return None
-    rank = max(0, min(len(sorted_values) - 1, math.ceil(fraction * len(sorted_values)) - 1))
-    return sorted_values[rank]
 
 
 class TrafficStats:
@@ -52,8 +45,8 @@ class TrafficStats:
             "error_reasons": errors,
             "latency_ms": {
                 "window": len(latencies),
-                "p50": percentile(latencies, 0.50),
-                "p95": percentile(latencies, 0.95),
-                "p99": percentile(latencies, 0.99),
+                "p50": percentile(latencies, 50),
+                "p95": percentile(latencies, 95),
+                "p99": percentile(latencies, 99),
             },
         }

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Iterator, Optional, Tuple
 
 from localep import __version__
+from localep.images.layers import installer_fingerprint
+from localep.images.settings import DEFAULT_INSTALLER
 from localep.images.templates import all_templates
 from localep.spec.model import Environment
 
@@ -18,7 +20,8 @@ IMAGE_REPOSITORY = "localep/env"
 SKIPPED_CONTEXT_DIRS = {".git", "__pycache__", ".venv", "node_modules"}
 
 
-def environment_key(env: Environment, base_image_id: Optional[str]) -> str:
+def environment_key(env: Environment, base_image_id: Optional[str], installer: str = DEFAULT_INSTALLER) -> str:
+    """The installer counts only where localep installs packages (a conda file), so other kinds keep their tag."""
     digest = hashlib.sha256()
 
     def add(label: str, value: bytes) -> None:
@@ -31,6 +34,7 @@ def environment_key(env: Environment, base_image_id: Optional[str]) -> str:
     add("base-id", (base_image_id or "").encode())
     if env.conda_file is not None:
         add("conda", env.conda_file.read_bytes())
+        add("installer", installer_fingerprint(installer).encode())
     if env.inference_config is not None:
         add("inference_config", repr(env.inference_config).encode())
     if env.build is not None:

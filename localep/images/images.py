@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
 import tarfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import docker
 import docker.errors
@@ -19,7 +21,10 @@ from localep.images import templates
 from localep.images.cache import environment_key, image_tag
 from localep.images.kinds import kind_named, needs_base_facts, select_kind
 from localep.images.kinds.base import BaseImageFacts, ServerSpec
+from localep.images.layerbuild import ensure_layers, finish_image, stop_if_cancelled
+from localep.images.layers import plan_layers
 from localep.images.settings import BuildSettings
+from localep.images.usage import known_base_facts, record_use, remember_base_facts
 from localep.progress import Reporter, Stopwatch
 from localep.spec.model import BATCH_KIND, DeploymentAssets
 
@@ -28,6 +33,11 @@ LABEL_KIND = "localep.kind"
 LABEL_KEY = "localep.env-key"
 LABEL_SERVER_ADDED = "localep.server-added"
 LABEL_WARNINGS = "localep.warnings"
+LABEL_INSTALLER = "localep.installer"
+LABEL_LAYERS = "localep.layers"
+LABEL_BASE = "localep.base-image"
+_TAG_LOCKS: Dict[str, threading.Lock] = {}
+_TAG_LOCKS_GUARD = threading.Lock()
 STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
 PROBE_SCRIPT = (
     "for c in mamba micromamba conda /opt/conda/bin/conda /opt/miniconda/bin/conda; do "
@@ -50,21 +60,46 @@ def ensure_image(
 ) -> BuiltImage:
     env = deployment.environment
     assert env is not None, "the spec loader guarantees an environment for runnable deployments"
-    base = None
-    base_id = None
-    if env.build is None:
-        base_id = ensure_base_image(client, deployment, settings, reporter)
     if env.inference_config is not None and env.build is None and env.conda_file is None:
+        ensure_base_image(client, deployment, settings, reporter)
         kind = select_kind(env, None)
         return BuiltImage(tag=env.image or "", kind=kind.name, server=kind.server(env), cached=True)
-    tag = image_tag(environment_key(env, base_id))
+    image, layers = _ensure_image_once(client, deployment, settings, reporter)
+    deployment_file = deployment.location().file
+    try:
+        record_use(image.tag, deployment_file, layers)
+    except OSError as error:  # the image is fine; only `localep images`/`prune` lose track of it
+        reporter.warn(f"cannot record that {deployment_file} uses {image.tag}: {error}")
+    return image
+
+
+def _ensure_image_once(client: docker.DockerClient, deployment: DeploymentAssets, settings: BuildSettings,
+                       reporter: Reporter) -> Tuple[BuiltImage, List[str]]:
+    """Deployments built in parallel that share an environment build it once: the others wait, then reuse it."""
+    env = deployment.environment
+    assert env is not None
+    base_id = ensure_base_image(client, deployment, settings, reporter) if env.build is None else None
+    tag = image_tag(environment_key(env, base_id, settings.installer))
+    with _TAG_LOCKS_GUARD:
+        lock = _TAG_LOCKS.setdefault(tag, threading.Lock())
+    with lock:
+        return _ensure_image(client, deployment, settings, reporter, base_id, tag)
+
+
+def _ensure_image(client: docker.DockerClient, deployment: DeploymentAssets, settings: BuildSettings, reporter: Reporter,
+                  base_id: Optional[str], tag: str) -> Tuple[BuiltImage, List[str]]:
+    """The image and the package layers under it (recorded for prune)."""
+    env = deployment.environment
+    assert env is not None
+    base = None
     existing = None if settings.rebuild else _local_image(client, tag)
     if existing is not None:
         kind = kind_named(existing.labels.get(LABEL_KIND, ""))
         warnings = json.loads(existing.labels.get(LABEL_WARNINGS, "[]"))
         if existing.labels.get(LABEL_SERVER_ADDED) and deployment.kind != BATCH_KIND:
             warnings.append(_server_added_warning(deployment))
-        return BuiltImage(tag=tag, kind=kind.name, server=kind.server(env), cached=True, warnings=warnings)
+        layers = json.loads(existing.labels.get(LABEL_LAYERS, "[]"))
+        return BuiltImage(tag=tag, kind=kind.name, server=kind.server(env), cached=True, warnings=warnings), layers
     if needs_base_facts(env):
         assert env.image is not None and base_id is not None
         base = probe_base_image(client, env.image, base_id)
@@ -89,15 +124,21 @@ def ensure_image(
     bodies = [recipe.body]
     if server.managed:
         bodies.append(templates.render("server.Dockerfile"))
-    dockerfile = templates.dockerfile(base_for_recipe.image, *bodies)
-    files = dict(recipe.files)
-    if settings.ca_bundle:
-        files["ca.crt"] = settings.ca_bundle.read_bytes()
-    output = _run_build(
-        client, reporter, deployment, tag, fileobj=_context_tar(dockerfile, files), settings=settings,
-        labels={LABEL_KIND: kind.name, LABEL_KEY: tag, LABEL_WARNINGS: json.dumps(recipe.warnings),
-                "localep.version": __version__},
-    )
+    planned = plan_layers(recipe.layers, base_for_recipe.image_id, settings.installer)
+    top = ensure_layers(client, planned, base_for_recipe.image_id, settings, reporter, deployment)
+    layers = [layer.tag for layer in planned]
+    labels = {LABEL_KIND: kind.name, LABEL_KEY: tag, LABEL_WARNINGS: json.dumps(recipe.warnings),
+              LABEL_INSTALLER: settings.installer if planned else "", LABEL_LAYERS: json.dumps(layers),
+              LABEL_BASE: base_for_recipe.image_id, "localep.version": __version__}
+    if planned and server.managed and not recipe.body.strip():
+        output = "\n".join(finish_image(client, top, tag, labels, settings, reporter, deployment))
+    else:
+        dockerfile = templates.dockerfile(top if planned else base_for_recipe.image, *bodies)
+        files = dict(recipe.files)
+        if settings.ca_bundle:
+            files["ca.crt"] = settings.ca_bundle.read_bytes()
+        output = _run_build(client, reporter, deployment, tag, fileobj=_context_tar(dockerfile, files),
+                            settings=settings, labels=labels)
     warnings = list(recipe.warnings)
     server_added = SERVER_ADDED_MARKER in (line.strip() for line in output.splitlines())
     if server_added and deployment.kind != BATCH_KIND:
@@ -105,7 +146,7 @@ def ensure_image(
         reporter.warn(warnings[-1])
         _label_server_added(client, tag)
     reporter.step(f"built {tag} in {watch}")
-    return BuiltImage(tag=tag, kind=kind.name, server=server, cached=False, warnings=warnings)
+    return BuiltImage(tag=tag, kind=kind.name, server=server, cached=False, warnings=warnings), layers
 
 
 def debug_image(client: docker.DockerClient, image: BuiltImage, settings: BuildSettings, reporter: Reporter,
@@ -175,7 +216,17 @@ def ensure_base_image(
 
 
 def probe_base_image(client: docker.DockerClient, image: str, image_id: str) -> BaseImageFacts:
-    """Run the base image once to learn whether it has conda and which python it ships."""
+    """Run the base image once to learn whether it has conda and which python it ships (remembered by image id,
+    which names the content, so later builds on the same base skip the container)."""
+    known = known_base_facts(image_id)
+    if known is not None:
+        return dataclasses.replace(known, image=image)
+    facts = _probe(client, image, image_id)
+    remember_base_facts(facts)
+    return facts
+
+
+def _probe(client: docker.DockerClient, image: str, image_id: str) -> BaseImageFacts:
     try:
         output = client.containers.run(image_id, entrypoint=["/bin/sh", "-c"], command=[PROBE_SCRIPT],
                                        remove=True, network_disabled=True).decode(errors="replace")
@@ -228,6 +279,7 @@ def _follow_build(stream: Iterable[dict], reporter: Reporter, deployment: Deploy
     everything: List[str] = []
     try:
         for chunk in stream:
+            stop_if_cancelled()
             if "error" in chunk:
                 detail = "\n".join(step_output[-60:])
                 raise BuildError(

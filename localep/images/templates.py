@@ -42,7 +42,7 @@ def dockerfile(base_image: str, *bodies: str) -> str:
     header = render(
         "header.Dockerfile",
         base_image=base_image,
-        build_args="\n".join(f"ARG {arg}" for arg in BUILD_ARGS),
+        build_args="ARG " + " ".join(BUILD_ARGS),  # one step, not one per name: each step costs a container
     )
     return "".join([header, *bodies])
 
@@ -50,3 +50,11 @@ def dockerfile(base_image: str, *bodies: str) -> str:
 def all_templates() -> Dict[str, str]:
     """Every template's text, for the image cache key: a template change must rebuild."""
     return {path.name: template_text(path.name) for path in sorted(TEMPLATES_DIR.glob("*.Dockerfile"))}
+
+
+def run_script(name: str) -> str:
+    """The shell script of a template that is a single RUN instruction (comments aside), to run in a container."""
+    lines = [line for line in render(name).splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not lines or not lines[0].startswith("RUN "):
+        raise ValueError(f"{name} is not a single RUN instruction")
+    return "\n".join([lines[0][len("RUN "):], *lines[1:]])

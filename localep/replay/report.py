@@ -12,13 +12,13 @@ interpolation. Requests without an HTTP response are left out of the latency fig
 from __future__ import annotations
 
 import json
-import math
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from localep.exitcodes import ExitCode
+from localep.percentile import percentile
 from localep.replay.compare import Difference, compare, parse_ignore
 from localep.replay.runner import ReplayResult
 
@@ -83,15 +83,6 @@ class ReplayReport:
     def summary_line(self) -> str:
         """Plain "N passed, N failed": the closing line test harnesses and CI read."""
         return f"{self.passed} passed, {self.failed} failed"
-
-
-def percentile(values: Sequence[float], percent: float) -> Optional[float]:
-    """Nearest-rank percentile (see module doc); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(percent / 100.0 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
 
 
 def summarize_latency(latencies_ms: Sequence[float]) -> LatencySummary:

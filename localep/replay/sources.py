@@ -39,15 +39,14 @@ from localep.exchanges import (
 )
 from localep.fileio import atomic_write
 from localep.jsonfile import read_json
+from localep.protocol import DEPLOYMENT_HEADER, SCORING_PATH
 from localep.replay.compare import BODY_BINARY, BODY_JSON, BODY_TEXT, body_kind
 
 if TYPE_CHECKING:
     from localep.replay.runner import ReplayResult
 
-SCORING_PATH = "/score"
 RECORDING_SUFFIXES = (".jsonl", ".ndjson")
 EXPECTED_SUFFIX = ".expected.json"
-DEPLOYMENT_HEADER = "azureml-model-deployment"
 _FULL_FORM_BODY_KEYS = ("body", "text", "base64")
 
 

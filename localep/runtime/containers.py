@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import socket
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import docker
 import docker.errors
@@ -79,6 +80,30 @@ def engine_has_gpu(client: docker.DockerClient) -> bool:
 def published_port(container: Container, container_port: str) -> Optional[int]:
     bindings = (container.attrs.get("NetworkSettings", {}).get("Ports") or {}).get(container_port) or []
     return int(bindings[0]["HostPort"]) if bindings else None
+
+
+def container_address(attrs: Dict[str, Any]) -> Optional[str]:
+    """The container's IP on its first network (docker inspect), if it has one."""
+    settings = attrs.get("NetworkSettings") or {}
+    if settings.get("IPAddress"):
+        return str(settings["IPAddress"])
+    for network in (settings.get("Networks") or {}).values():
+        if network.get("IPAddress"):
+            return str(network["IPAddress"])
+    return None
+
+
+def direct_url(container: Container, port: int, timeout_s: float = 0.5) -> Optional[str]:
+    """http://<container IP>:<port> when the host reaches it there (Linux bridge networks; not Docker Desktop)."""
+    container.reload()
+    address = container_address(container.attrs)
+    if address is None:
+        return None
+    try:
+        socket.create_connection((address, port), timeout=timeout_s).close()
+    except OSError:
+        return None
+    return f"http://{address}:{port}"
 
 
 def remove_quietly(container: Container) -> None:

@@ -8,6 +8,8 @@ endpoint already runs attaches it to that gateway and leaves the other deploymen
 from __future__ import annotations
 
 import functools
+import os
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional
 
@@ -15,10 +17,14 @@ import docker
 from docker.models.containers import Container
 
 from localep.errors import LocalepError
-from localep.gateway.config import SCORING_PATH
+from localep.gateway.config import DEFAULT_MAX_BODY_BYTES
 from localep.images.images import BuiltImage, debug_image, ensure_image
+from localep.images.inventory import prune_reminder
+from localep.images.layerbuild import BUILDS_CANCELLED
 from localep.images.settings import BuildSettings
+from localep.images.usage import read_index
 from localep.progress import Reporter, Stopwatch
+from localep.protocol import SCORING_PATH
 from localep.runtime import containers
 from localep.runtime.containers import ContainerGroup
 from localep.runtime.gateway_link import (
@@ -44,6 +50,7 @@ class UpOptions:
     auth: bool = True
     raw_errors: bool = False
     record_path: Optional[str] = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
 
 @dataclass
@@ -54,6 +61,9 @@ class RunningInstance:
     host_port: int
     image: BuiltImage
     ready_seconds: float = 0.0
+    # Where the gateway reaches it: the container's own address when the host can route to it (Linux bridge
+    # networks), which skips Docker's userland proxy; otherwise the published 127.0.0.1 port.
+    upstream_url: str = ""
 
     @property
     def base_url(self) -> str:
@@ -75,14 +85,38 @@ class RunningEndpoint:
 
 
 def build_images(client: docker.DockerClient, project: Project, options: UpOptions, reporter: Reporter) -> List[BuiltImage]:
-    images = []
-    for deployment in project.deployments:
-        image = ensure_image(client, deployment, options.build, reporter)
+    """Independent deployments build side by side when there are cores to spare; the same environment builds once."""
+    workers = build_workers(len(project.deployments), os.cpu_count() or 1)
+    if workers == 1:
+        images = [ensure_image(client, d, options.build, reporter) for d in project.deployments]
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="localep-build") as pool:
+            futures = [pool.submit(ensure_image, client, d, options.build, reporter.prefixed(d.name))
+                       for d in project.deployments]
+            try:
+                images = [future.result() for future in futures]
+            except BaseException:
+                # Ctrl-C or a failed build: the other builds stop at their next line of output and clean up.
+                BUILDS_CANCELLED.set()
+                for future in futures:
+                    future.cancel()
+                wait(futures)
+                BUILDS_CANCELLED.clear()
+                raise
+    for image in images:
         if image.cached:
             for warning in image.warnings:
                 reporter.warn(warning)
-        images.append(image)
+    if not all(image.cached for image in images):
+        reminder = prune_reminder(client, read_index())
+        if reminder:
+            reporter.warn(reminder)
     return images
+
+
+def build_workers(deployments: int, cores: int) -> int:
+    """One build per two cores (a build keeps about two busy: the installer plus the engine), at least one."""
+    return max(1, min(deployments, cores // 2))
 
 
 def deploy(
@@ -109,7 +143,7 @@ def deploy(
         wait_for(instance, options, reporter)
     if gateway is None:
         start_endpoint_gateway(endpoint, port, running.instances, options.auth, options.raw_errors,
-                               options.record_path, reporter)
+                               options.record_path, reporter, options.max_body_bytes)
     else:
         reporter.step(f"attaching {', '.join(d.name for d in project.deployments)} to the running {endpoint.name}")
         attach_deployments(gateway, endpoint, running.instances, reporter)
@@ -162,6 +196,7 @@ def wait_for(instance: RunningInstance, options: UpOptions, reporter: Reporter) 
     path = instance.plan.server.readiness_path
     instance.ready_seconds = wait_until_ready(instance.container, f"{instance.base_url}{path}",
                                               instance.deployment, timeout)
+    instance.upstream_url = containers.direct_url(instance.container, instance.plan.server.port) or instance.base_url
 
 
 def replace_instances(client: docker.DockerClient, running: RunningEndpoint, deployment: Deployment,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Dict
 
 from localep.errors import LocalepError
-from localep.gateway.process import control, gateway_state
+from localep.protocol import SCORING_PATH
 from localep.runtime.gateway_link import endpoint_keys, running_gateway
 
 
@@ -26,11 +26,11 @@ def endpoint_address(endpoint: str) -> EndpointAddress:
     gateway = running_gateway(endpoint)
     if gateway is None:
         raise LocalepError(f"no running local endpoint {endpoint!r}: start it with `localep up` (see `localep ps`)")
-    config = gateway_state(gateway.port)["config"]
+    config = gateway.control.state()["config"]
     headers = {}
     if config["auth_mode"] == "key":
         headers["Authorization"] = f"Bearer {endpoint_keys(endpoint).primary}"
     elif config["auth_mode"] == "aml_token":
-        token = control(gateway.port, "POST", "token", {})
+        token = gateway.control.issue_token()
         headers["Authorization"] = f"Bearer {token['accessToken']}"
-    return EndpointAddress(name=endpoint, base_url=gateway.base_url, scoring_path="/score", headers=headers)
+    return EndpointAddress(name=endpoint, base_url=gateway.base_url, scoring_path=SCORING_PATH, headers=headers)

@@ -6,22 +6,25 @@ finds it; `running_gateway` double-checks with the process itself before trustin
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import docker
 
-from localep.gateway.config import DeploymentRoute, GatewayConfig, Keys, Liveness, new_key, save_config
-from localep.gateway.process import (
-    GatewayRejected,
-    GatewayUnreachable,
-    control,
-    gateway_state,
-    is_gateway_process,
-    start_gateway,
-    stop_gateway,
+from localep.gateway.client import ControlClient, GatewayRejected, GatewayUnreachable
+from localep.gateway.config import (
+    DEFAULT_MAX_BODY_BYTES,
+    DeploymentRoute,
+    GatewayConfig,
+    Keys,
+    Liveness,
+    new_key,
+    save_config,
+    with_token_secret,
 )
+from localep.gateway.process import is_gateway_process, start_gateway, stop_gateway
 from localep.images.kinds.base import ServerSpec
 from localep.progress import Reporter
 from localep.runtime import containers, labels
@@ -32,11 +35,15 @@ from localep.spec.model import Deployment, Endpoint
 LOCAL_AUTH_MODES = {"key": "key", "aml_token": "aml_token", "aad_token": "aml_token"}
 
 
+CONTROL_SOCKET = "control.sock"
+
+
 @dataclass(frozen=True)
 class GatewayHandle:
     endpoint: str
-    pid: int
+    pid: int  # the supervisor's
     port: int
+    control: ControlClient
 
     @property
     def base_url(self) -> str:
@@ -45,26 +52,41 @@ class GatewayHandle:
 
 def running_gateway(endpoint: str) -> Optional[GatewayHandle]:
     recorded = read_endpoint_state(endpoint).get("gateway")
-    if not recorded or not is_gateway_process(int(recorded["pid"])):
+    if not recorded or not recorded.get("control") or not is_gateway_process(int(recorded["pid"])):
         return None
+    control = ControlClient(recorded["control"])
     try:
-        state = gateway_state(int(recorded["port"]), timeout_s=2.0)
+        state = ControlClient(recorded["control"], timeout_s=2.0).state()  # alive, and ours
     except (GatewayUnreachable, GatewayRejected):
         return None
-    if state.get("pid") != recorded["pid"]:
+    if state.get("supervisor") != recorded["pid"]:
         return None
-    return GatewayHandle(endpoint, int(recorded["pid"]), int(recorded["port"]))
+    return GatewayHandle(endpoint, int(recorded["pid"]), int(recorded["port"]), control)
 
 
 def endpoint_keys(endpoint: str, regenerate: Sequence[str] = ()) -> Keys:
-    """The endpoint's two keys, made once and kept across restarts (like the cloud's)."""
+    """The endpoint's two keys, made once and kept across restarts (like the cloud's), read from the user's own
+    0600 state file: the gateway never hands them out."""
     stored = read_endpoint_state(endpoint).get("keys") or {}
+    keys = _keys(stored, regenerate)
+    if vars(keys) != stored:
+        update_endpoint_state(endpoint, keys=vars(keys))
+    return keys
+
+
+def _keys(stored: Dict[str, str], regenerate: Sequence[str] = ()) -> Keys:
     keys = {name: stored.get(name) or new_key() for name in ("primary", "secondary")}
     for name in regenerate:
         keys[name] = new_key()
-    if keys != stored:
-        update_endpoint_state(endpoint, keys=keys)
     return Keys(**keys)
+
+
+def private_endpoint_dir(endpoint: str) -> Path:
+    """The endpoint's state folder, 0700: it holds the keys and the control socket."""
+    folder = endpoint_dir(endpoint)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    return folder
 
 
 def deployment_route(deployment: Deployment, upstreams: List[str], container_names: List[str],
@@ -81,16 +103,17 @@ def deployment_route(deployment: Deployment, upstreams: List[str], container_nam
                           failure_threshold=probe.failure_threshold, path=server.liveness_path),
         containers=container_names,
         scoring_path=server.scoring_path,
+        protocol=server.protocol,
     )
 
 
 def routes_of(instances: Sequence[Any]) -> Dict[str, DeploymentRoute]:
-    """One route per deployment from running instances (objects with deployment, base_url, plan)."""
+    """One route per deployment from running instances (objects with deployment, upstream_url, plan)."""
     grouped: Dict[str, List[Any]] = {}
     for instance in instances:
         grouped.setdefault(instance.deployment.name, []).append(instance)
     return {
-        name: deployment_route(members[0].deployment, [m.base_url for m in members], [m.plan.name for m in members],
+        name: deployment_route(members[0].deployment, [m.upstream_url or m.base_url for m in members], [m.plan.name for m in members],
                                members[0].plan.server, labels.DEBUG_PORT in members[0].plan.labels)
         for name, members in grouped.items()
     }
@@ -106,38 +129,45 @@ def known_shares(shares: Dict[str, int], names: Sequence[str], what: str, report
 
 
 def start_endpoint_gateway(endpoint: Endpoint, port: int, instances: Sequence[Any], auth: bool, raw_errors: bool,
-                           record_path: Optional[str], reporter: Optional[Reporter] = None) -> GatewayHandle:
+                           record_path: Optional[str], reporter: Optional[Reporter] = None,
+                           max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> GatewayHandle:
     routes = routes_of(instances)
-    config = GatewayConfig(
+    folder = private_endpoint_dir(endpoint.name)
+    control_socket = str(folder / CONTROL_SOCKET)
+    keys = _keys(read_endpoint_state(endpoint.name).get("keys") or {})
+    config = with_token_secret(GatewayConfig(
         endpoint=endpoint.name,
         port=port,
         auth_mode=LOCAL_AUTH_MODES.get(endpoint.auth_mode, "key") if auth else "none",
-        keys=endpoint_keys(endpoint.name),
+        keys=keys,
         traffic=known_shares(endpoint.traffic, list(routes), "traffic", reporter),
         mirror_traffic=known_shares(endpoint.mirror_traffic, list(routes), "mirror_traffic", reporter),
         deployments=routes,
         raw_errors=raw_errors,
         record_path=record_path,
-    )
-    folder = endpoint_dir(endpoint.name)
-    folder.mkdir(parents=True, exist_ok=True)
+        control_socket=control_socket,
+        max_body_bytes=max_body_bytes,
+    ))
     config_path, log_path = folder / "gateway.json", folder / "gateway.log"
-    save_config(config, config_path)
+    save_config(config, config_path)  # with its token secret, so the gateway need not rewrite it at start
     pid = start_gateway(config_path, log_path)
-    update_endpoint_state(endpoint.name, gateway={"pid": pid, "port": port, "config": str(config_path),
-                                                  "log": str(log_path)})
-    return GatewayHandle(endpoint.name, pid, port)
+    # One write for everything this `up` decided: the port, the keys and where the gateway runs.
+    update_endpoint_state(endpoint.name, port=port, keys=vars(keys),
+                          gateway={"pid": pid, "port": port, "config": str(config_path), "log": str(log_path),
+                                   "control": control_socket})
+    return GatewayHandle(endpoint.name, pid, port, ControlClient(control_socket))
 
 
 def attach_deployments(gateway: GatewayHandle, endpoint: Optional[Endpoint], instances: Sequence[Any],
                        reporter: Optional[Reporter] = None) -> None:
     """Add or replace deployments on a running gateway; an explicit endpoint file also sets its traffic."""
+    state = None
     for name, route in routes_of(instances).items():
-        control(gateway.port, "PUT", f"deployments/{name}", asdict(route))
+        state = gateway.control.put_deployment(name, route)
     if endpoint is not None and endpoint.file is not None:
-        known = list(gateway_state(gateway.port)["config"]["deployments"])
-        control(gateway.port, "PUT", "traffic", known_shares(endpoint.traffic, known, "traffic", reporter))
-        control(gateway.port, "PUT", "mirror", known_shares(endpoint.mirror_traffic, known, "mirror_traffic", reporter))
+        known = list((state or gateway.control.state())["config"]["deployments"])
+        gateway.control.set_traffic(known_shares(endpoint.traffic, known, "traffic", reporter))
+        gateway.control.set_mirror(known_shares(endpoint.mirror_traffic, known, "mirror_traffic", reporter))
 
 
 def detach_deployment(endpoint: str, deployment: str) -> None:
@@ -146,9 +176,9 @@ def detach_deployment(endpoint: str, deployment: str) -> None:
     if gateway is None:
         return
     try:
-        state = control(gateway.port, "DELETE", f"deployments/{deployment}")
+        state = gateway.control.delete_deployment(deployment)
     except GatewayRejected:
-        state = gateway_state(gateway.port)
+        state = gateway.control.state()
     if not state["config"]["deployments"]:
         stop_endpoint_gateway(endpoint)
 

@@ -12,7 +12,7 @@ import docker
 
 from localep.errors import PortInUse
 from localep.runtime import labels
-from localep.runtime.state import read_endpoint_state, recorded_endpoints, update_endpoint_state
+from localep.runtime.state import read_endpoint_state, recorded_endpoints
 
 # Below Linux's ephemeral range (32768+), where outgoing connections' TIME-WAIT sockets would block a bind.
 PORT_RANGE = (20000, 32000)
@@ -42,7 +42,8 @@ def preferred_port(endpoint: str) -> int:
 
 
 def endpoint_port(client: docker.DockerClient, endpoint: str, requested: Optional[int]) -> int:
-    """`--port` wins and is remembered; else the remembered port; else the first free from the preferred one."""
+    """`--port` wins; else the remembered port; else the first free from the preferred one. The endpoint's state
+    remembers it once its gateway runs there (`start_endpoint_gateway`)."""
     if requested is not None:
         port = requested
     else:
@@ -56,7 +57,6 @@ def endpoint_port(client: docker.DockerClient, endpoint: str, requested: Optiona
     if not is_free(port):
         raise PortInUse(f"port {port} on 127.0.0.1 is in use by {port_holder(client, port)}; "
                         f"stop it or choose another with --port")
-    update_endpoint_state(endpoint, port=port)
     return port
 
 

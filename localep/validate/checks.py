@@ -15,9 +15,9 @@ from localep.spec.conda import CondaEnvironment, package_name
 from localep.spec.diagnostics import ERROR, Diagnostic
 from localep.spec.model import Deployment, Endpoint
 from localep.spec.nocode import MLFLOW_MODEL, TRITON_MODEL, is_no_code, read_mlflow_model, triton_repository_problems
+from localep.spec.traffic import mirror_problems, traffic_problems
 
 INFERENCE_SERVER_PACKAGES = ("azureml-inference-server-http", "azureml-defaults")
-MAX_MIRROR_PERCENT = 50
 
 
 def _top_level_names(statements: Iterable[ast.stmt]) -> Dict[str, ast.stmt]:
@@ -141,31 +141,8 @@ def _endpoint_location(endpoint: Endpoint, dotted_key: str) -> Location:
 
 def check_traffic_shares(endpoint: Endpoint) -> List[Diagnostic]:
     """Live traffic adds up to at most 100; mirror traffic goes to one deployment, at most 50%."""
-    problems: List[Diagnostic] = []
-    total = sum(endpoint.traffic.values())
-    if total > 100:
-        problems.append(
-            Diagnostic(_endpoint_location(endpoint, "traffic"), ERROR, f"traffic adds up to {total}%, more than 100%")
-        )
-    if len(endpoint.mirror_traffic) > 1:
-        problems.append(
-            Diagnostic(
-                _endpoint_location(endpoint, "mirror_traffic"),
-                ERROR,
-                "mirror_traffic names "
-                f"{len(endpoint.mirror_traffic)} deployments ({', '.join(endpoint.mirror_traffic)}); at most one may mirror",
-            )
-        )
-    for name, percent in endpoint.mirror_traffic.items():
-        if percent > MAX_MIRROR_PERCENT:
-            problems.append(
-                Diagnostic(
-                    _endpoint_location(endpoint, f"mirror_traffic.{name}"),
-                    ERROR,
-                    f"mirror_traffic.{name}: {percent}% is more than the {MAX_MIRROR_PERCENT}% a mirror may take",
-                )
-            )
-    return problems
+    problems = traffic_problems(endpoint.traffic) + mirror_problems(endpoint.mirror_traffic)
+    return [Diagnostic(_endpoint_location(endpoint, key), ERROR, message) for key, message in problems]
 
 
 @dataclass(frozen=True)

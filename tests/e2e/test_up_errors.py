@@ -61,7 +61,7 @@ def test_ctrl_c_mid_build_leaves_nothing_behind(cli, project, docker_client, bas
     start = text.index("environment:")
     end = text.index("instance_type:")
     deployment.write_text(text[:start] + "environment:\n  build:\n    path: environment/slow\n" + text[end:])
-    before = {c.id for c in docker_client.containers.list(all=True)}
+    before = {c.id for c in docker_client.containers.list(all=True, sparse=True)}
     process = cli.popen("build", str(deployment))
     deadline = time.monotonic() + 60
     seen = b""
@@ -76,7 +76,7 @@ def test_ctrl_c_mid_build_leaves_nothing_behind(cli, project, docker_client, bas
     assert process.returncode == ExitCode.INTERRUPTED
     deadline = time.monotonic() + 30
     while True:
-        stray = {c.id for c in docker_client.containers.list(all=True)} - before
+        stray = {c.id for c in docker_client.containers.list(all=True, sparse=True)} - before
         if not stray or time.monotonic() > deadline:
             break
         time.sleep(0.5)
@@ -92,7 +92,7 @@ def test_failed_build_names_the_step_and_shows_its_output(cli, project, base_ima
     text = deployment.read_text()
     deployment.write_text(text[:text.index("environment:")] + "environment:\n  build:\n    path: environment/broken\n"
                           + text[text.index("instance_type:"):])
-    before = {c.id for c in docker_client.containers.list(all=True)}
+    before = {c.id for c in docker_client.containers.list(all=True, sparse=True)}
     result = cli.run("up", str(deployment), "--detach")
     stderr = result.stderr.decode()
     assert result.returncode == ExitCode.BUILD, stderr
@@ -101,7 +101,10 @@ def test_failed_build_names_the_step_and_shows_its_output(cli, project, base_ima
     assert "no matching distribution for nosuchpkg" in stderr.split("--- output of the failing step ---")[1]
     assert f"{deployment}:" in stderr
     # No build container is left behind (others' containers may come and go meanwhile on a shared engine).
-    left = {c.id for c in docker_client.containers.list(all=True)} - before
+    # Another developer's deployment (labelled for its own endpoint) is not ours.
+    name = (project / "name").read_text()
+    left = {c.id for c in docker_client.containers.list(all=True, sparse=True)
+            if (c.attrs.get("Labels") or {}).get("localep.endpoint", name) == name} - before
     assert not left, [docker_client.containers.get(c).attrs["Config"] for c in left]
 
 

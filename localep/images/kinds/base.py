@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Protocol, Tuple
 
+from localep.protocol import AZUREML_PROTOCOL, LIVENESS_PATH, SCORING_PATH
 from localep.spec.model import BuildContext, Environment
 
 AZUREML_SERVER_PORT = 5001
@@ -20,13 +21,38 @@ class BaseImageFacts:
     python_version: Optional[str] = None
 
 
+ENVIRONMENT_PREFIX = "/azureml-envs/localep"
+ENVIRONMENT_PYTHON = ENVIRONMENT_PREFIX + "/bin/python"
+
+
+@dataclass(frozen=True)
+class PackageLayer:
+    """Packages installed in a container with localep's package cache mounted, then committed as one image layer.
+
+    A layer is rebuilt only when it or a layer below it changes, so the inference server (its own layer) is not
+    reinstalled when only the rest of the pip section changes. What runs is planned by localep.images.layers with
+    the chosen installer (uv or pip); a kind only says what goes in.
+    """
+
+    name: str
+    requirements: Tuple[str, ...] = ()
+    create_venv: bool = False  # a venv at ENVIRONMENT_PREFIX made with the image's own python first
+    conda: Optional[str] = None  # with conda_file: `conda env create` at ENVIRONMENT_PREFIX first
+    conda_file: Optional[bytes] = None
+    python: str = ENVIRONMENT_PYTHON
+
+
 @dataclass(frozen=True)
 class Recipe:
-    """A Dockerfile body (after localep's header) and the files it COPYs from `localep/`."""
+    """A Dockerfile body (after localep's header) and the files it COPYs from `localep/`.
+
+    `layers` (optional) are installed before the Dockerfile body runs, with the shared package cache.
+    """
 
     body: str
     files: Dict[str, bytes] = field(default_factory=dict)
     warnings: List[str] = field(default_factory=list)
+    layers: Tuple[PackageLayer, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,13 +65,13 @@ class ServerSpec:
 
     managed: bool
     port: int = AZUREML_SERVER_PORT
-    liveness_path: str = "/"
-    scoring_path: str = "/score"
-    readiness_path: str = "/"
+    liveness_path: str = LIVENESS_PATH
+    scoring_path: str = SCORING_PATH
+    readiness_path: str = LIVENESS_PATH
     command: Tuple[str, ...] = ()
     # "azureml": the endpoint serves /score, /swagger.json and liveness; "kserve": it also passes the KServe v2
     # routes (/v2/..., at the endpoint root and under /score) through to the server byte for byte (Triton).
-    protocol: str = "azureml"
+    protocol: str = AZUREML_PROTOCOL
 
 
 MANAGED_SERVER = ServerSpec(managed=True)

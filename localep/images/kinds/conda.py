@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Optional
 
-from localep.images import templates
-from localep.images.kinds.base import MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
+import yaml
+
+from localep.images.kinds.base import ENVIRONMENT_PYTHON, MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
+from localep.images.kinds.layering import server_first
+from localep.spec.conda import parse_conda_file
 from localep.spec.model import BuildContext, Environment
 
 name = "conda"
@@ -21,10 +24,19 @@ def user_context(env: Environment) -> Optional[BuildContext]:
 
 def recipe(env: Environment, base: BaseImageFacts) -> Recipe:
     assert env.conda_file is not None and base.conda is not None
+    conda_env = parse_conda_file(env.conda_file)
     return Recipe(
-        body=templates.render("conda.Dockerfile", conda=base.conda),
-        files={"conda.yml": env.conda_file.read_bytes()},
+        body="",
+        layers=server_first(conda_env.pip_packages, ENVIRONMENT_PYTHON, conda=base.conda,
+                            conda_file=without_pip_section(env.conda_file.read_text(encoding="utf-8"))),
     )
+
+
+def without_pip_section(conda_text: str) -> bytes:
+    """The conda file minus its `pip:` list, which the installer puts in layers of its own."""
+    data = yaml.safe_load(conda_text) or {}
+    data["dependencies"] = [item for item in data.get("dependencies") or [] if not isinstance(item, dict)]
+    return yaml.safe_dump(data, sort_keys=False).encode()
 
 
 def server(env: Environment) -> ServerSpec:

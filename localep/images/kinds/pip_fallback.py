@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from localep.images import templates
 from localep.images.conda_to_pip import Translation, translate
-from localep.images.kinds.base import MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
+from localep.images.kinds.base import ENVIRONMENT_PYTHON, MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
+from localep.images.kinds.layering import server_first
 from localep.spec.conda import CondaEnvironment, parse_conda_file
 from localep.spec.model import BuildContext, Environment
 
@@ -25,11 +25,11 @@ def recipe(env: Environment, base: BaseImageFacts) -> Recipe:
     assert env.conda_file is not None
     conda_env = parse_conda_file(env.conda_file)
     translation = translate(conda_env.conda_packages, conda_env.pip_packages)
-    requirements = "".join(f"{line}\n" for line in translation.requirements)
     return Recipe(
-        body=templates.render("pip.Dockerfile"),
-        files={"requirements.txt": requirements.encode()},
+        body="",
         warnings=fallback_warnings(env, base, conda_env, translation),
+        layers=server_first(translation.requirements, ENVIRONMENT_PYTHON, create_venv=True,
+                            from_conda=[pip for _, pip in translation.translated]),
     )
 
 

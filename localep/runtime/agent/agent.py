@@ -80,6 +80,9 @@ FALLBACK_ERROR = "scoring script failed to load"
 FALLBACK_HINT = "fix the code and save; localep reloads it"
 
 WORKER_BOOTED = re.compile(r"Booting worker with pid: (\d+)")
+# gunicorn's master says this just before it exits; under debugpy the exit itself can take seconds.
+BOOT_FAILED = re.compile(r"Reason: Worker failed to boot")
+GUNICORN_BOOT_ERROR = 3  # the master's exit status for that reason
 TRACEBACK_HEADER = "Traceback (most recent call last):"
 DIRECT_CAUSE = "The above exception was the direct cause of the following exception:"
 FRAME = re.compile(r'^\s+File "(?P<file>[^"]+)", line (?P<line>\d+)')
@@ -185,6 +188,7 @@ class ServerLog:
         self._lines: Deque[Tuple[int, str]] = collections.deque(maxlen=keep)
         self._count = 0
         self._workers: Set[int] = set()
+        self._boot_failed_at = 0
         self._lock = threading.Lock()
 
     def add(self, line: str) -> None:
@@ -194,6 +198,12 @@ class ServerLog:
             self._lines.append((self._count, line))
             if booted:
                 self._workers.add(int(booted.group(1)))
+            if BOOT_FAILED.search(line):
+                self._boot_failed_at = self._count
+
+    def boot_failed_since(self, mark: int) -> bool:
+        with self._lock:
+            return self._boot_failed_at > mark
 
     def mark(self) -> int:
         with self._lock:
@@ -423,6 +433,7 @@ class Agent:
         self.ever_ready = False
         self.announce_reloaded = False
         self.restart_on_exit = False
+        self.ended_for_boot_failure = False
         self.log_mark = 0
 
     def run(self) -> int:
@@ -446,6 +457,11 @@ class Agent:
                 self._reload()
             if self.probe is not None and self.probe.answered.is_set():
                 self._answered()
+            if self.server is not None and self.ever_ready and self.log.boot_failed_since(self.log_mark):
+                # The code is broken and the server is on its way out: end it now, so the 503 answers from the
+                # first request after the save instead of connections hanging on a dying master.
+                self.server.kill_all()
+                self.ended_for_boot_failure = True
             time.sleep(POLL_SECONDS)
 
     def _reap(self) -> None:
@@ -499,6 +515,8 @@ class Agent:
             self.probe = None
         server.finish()
         exit_code = server.exit_code if server.exit_code is not None else 0
+        if self.ended_for_boot_failure:
+            exit_code, self.ended_for_boot_failure = GUNICORN_BOOT_ERROR, False
         if not self.ever_ready and not self.options.keep_alive:
             self.console.status(f"server exited with code {exit_code}")
             return exit_code

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
+from localep.gateway.client import ControlClient, _UnixConnection
 from localep.gateway.config import DeploymentRoute, GatewayConfig, Keys, Liveness
 from localep.gateway.server import Gateway
 
@@ -142,6 +143,25 @@ def call(port: int, *args: Any, **kwargs: Any) -> Tuple[int, Dict[str, str], byt
         client.close()
 
 
+def control_call(gateway: Gateway, method: str, path: str, body: Any = None) -> Tuple[int, Dict[str, str], bytes]:
+    """A raw request on the gateway's control socket (the typed client is `control_client`)."""
+    socket_path = gateway.table.config.control_socket
+    assert socket_path, "the gateway was started without a control socket"
+    connection = _UnixConnection(socket_path, 10)
+    data = json.dumps(body).encode() if body is not None and not isinstance(body, bytes) else (body or b"")
+    try:
+        connection.request(method, path, body=data)
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def control_client(gateway: Gateway) -> ControlClient:
+    assert gateway.table.config.control_socket
+    return ControlClient(gateway.table.config.control_socket)
+
+
 def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -166,10 +186,13 @@ def upstreams() -> Iterator[Callable[..., Upstream]]:
 
 
 @pytest.fixture
-def gateways() -> Iterator[Callable[..., Gateway]]:
+def gateways(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Gateway]]:
     started: List[Gateway] = []
 
     def start(config: GatewayConfig, **options: Any) -> Gateway:
+        if config.control_socket is None:
+            folder = tmp_path_factory.mktemp("endpoint")
+            config = replace(config, control_socket=str(folder / "control.sock"))
         gateway = Gateway(config, **options).start()
         started.append(gateway)
         return gateway
@@ -184,6 +207,8 @@ __all__ = [
     "Keys",
     "Upstream",
     "call",
+    "control_call",
+    "control_client",
     "gateways",
     "make_config",
     "refused_url",

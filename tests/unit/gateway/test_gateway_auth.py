@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from gateway_fixtures import Keys, call, make_config, route
+from gateway_fixtures import Keys, call, control_call, make_config, route
 
 from localep.gateway import auth
 
@@ -37,19 +37,19 @@ def test_liveness_route_is_open_but_swagger_needs_the_key(upstreams, gateways):
 
 def test_keys_can_be_rotated_live(upstreams, gateways):
     gateway, _ = _key_gateway(upstreams, gateways)
-    status, _, _ = call(gateway.port, "PUT", "/__localep/keys", body={"primary": "new-key"})
+    status, _, _ = control_call(gateway, "PUT", "/__localep/keys", body={"primary": "new-key"})
     assert status == 200
     assert call(gateway.port, headers={"Authorization": "Bearer primary-key"})[0] == 401
     assert call(gateway.port, headers={"Authorization": "Bearer new-key"})[0] == 200
     assert call(gateway.port, headers={"Authorization": "Bearer secondary-key"})[0] == 200
-    assert call(gateway.port, "PUT", "/__localep/keys", body={"primary": ""})[0] == 400
+    assert control_call(gateway, "PUT", "/__localep/keys", body={"primary": ""})[0] == 400
 
 
 def test_aml_token_mode_issues_tokens_that_work_until_they_expire(upstreams, gateways):
     blue = upstreams("blue")
     config = make_config({"blue": route(blue.url)}, {"blue": 100}, auth_mode="aml_token", keys=Keys("k", "k2"))
     gateway = gateways(config)
-    status, _, body = call(gateway.port, "POST", "/__localep/token")
+    status, _, body = control_call(gateway, "POST", "/__localep/token")
     token = json.loads(body)
     assert status == 200 and set(token) == {"accessToken", "expiryTimeUtc", "refreshAfterTimeUtc", "tokenType"}
     assert token["expiryTimeUtc"] - time.time() > 3000
@@ -64,7 +64,7 @@ def test_aml_token_mode_issues_tokens_that_work_until_they_expire(upstreams, gat
 
 def test_token_route_refuses_key_endpoints(upstreams, gateways):
     gateway, _ = _key_gateway(upstreams, gateways)
-    status, _, body = call(gateway.port, "POST", "/__localep/token")
+    status, _, body = control_call(gateway, "POST", "/__localep/token")
     assert status == 400 and "auth_mode key" in json.loads(body)["error"]["message"]
 
 

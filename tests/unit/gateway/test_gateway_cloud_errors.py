@@ -6,6 +6,7 @@ import json
 import threading
 import time
 
+import pytest
 from gateway_fixtures import call, make_config, refused_url, route
 
 
@@ -73,7 +74,7 @@ def test_queued_request_gets_a_slot_freed_within_max_queue_wait(upstreams, gatew
     assert statuses == [200, 200, 200, 200]
 
 
-def test_refused_connection_is_502_and_another_instance_is_tried_first(upstreams, gateways):
+def test_refused_connection_is_503_and_another_instance_is_tried_first(upstreams, gateways):
     blue = upstreams("blue")
     gateway = gateways(
         make_config({"blue": route(refused_url(), blue.url), "down": route(refused_url())}, {"blue": 100})
@@ -81,7 +82,7 @@ def test_refused_connection_is_502_and_another_instance_is_tried_first(upstreams
     assert [call(gateway.port)[0] for _ in range(4)] == [200] * 4
     assert blue.hits == 4
     status, _, body = call(gateway.port, headers={"azureml-model-deployment": "down"})
-    assert status == 502 and "connection refused" in json.loads(body)["error"]["message"]
+    assert status == 503 and "connection refused" in json.loads(body)["error"]["message"]
 
 
 def test_deployment_without_healthy_instances_is_503(upstreams, gateways):
@@ -107,3 +108,39 @@ def test_scoring_route_of_a_byoc_deployment_is_mapped_from_score(upstreams, gate
     status, _, _ = call(gateway.port, path="/score?verbose=1", body={"x": 1})
     assert status == 200
     assert blue.requests[-1][1] == "/predict?verbose=1"
+
+
+def _dropping_server(reset: bool):
+    """A real listener that accepts and drops every connection without answering: a server that is going away
+    (a gunicorn master exiting after a broken save, a container's port before its server listens)."""
+    import socket as socket_module
+    import struct
+
+    listener = socket_module.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+
+    def run() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            connection.recv(65536)
+            if reset:
+                connection.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_LINGER, struct.pack("ii", 1, 0))
+            connection.close()
+
+    threading.Thread(target=run, daemon=True).start()
+    return listener
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["closed", "reset"])
+def test_a_connection_dropped_without_an_answer_is_503_at_once(gateways, reset):
+    listener = _dropping_server(reset)
+    try:
+        gateway = gateways(make_config({"blue": route(f"http://127.0.0.1:{listener.getsockname()[1]}")}, {"blue": 100}))
+        status, _, body = call(gateway.port)
+        assert status == 503 and json.loads(body)["error"]["code"] == "ModelUnreachable"
+    finally:
+        listener.close()

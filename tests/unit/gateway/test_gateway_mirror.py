@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from gateway_fixtures import Client, call, make_config, refused_url, route, wait_until
+from gateway_fixtures import Client, control_call, make_config, refused_url, route, wait_until
 
 
 def _send(port: int, count: int, headers=None):
@@ -30,7 +30,7 @@ def test_mirror_receives_its_share_and_the_client_never_sees_it(upstreams, gatew
     assert 60 <= green.hits <= 140  # 20% of 500, binomial sd ~9
     assert blue.hits == 500
     assert green.requests[0][3] == json.dumps({"data": 1}).encode()
-    state = json.loads(call(gateway.port, "GET", "/__localep/state")[2])
+    state = json.loads(control_call(gateway, "GET", "/__localep/state")[2])
     assert state["mirror"]["deployment"] == "green"
     assert state["mirror"]["stats"]["status_counts"] == {"200": green.hits}
     assert state["deployments"]["green"]["stats"]["requests"] == 0  # mirrored copies are counted apart
@@ -46,7 +46,7 @@ def test_mirror_down_costs_the_client_nothing_and_is_counted(upstreams, gateways
     assert wait_until(lambda: gateway.state()["mirror"]["pending"] == 0)
     mirror = gateway.mirror_stats.snapshot()
     assert mirror["requests"] > 20
-    assert set(mirror["status_counts"]) == {"502"} and mirror["errors"] == mirror["requests"]
+    assert set(mirror["status_counts"]) == {"503"} and mirror["errors"] == mirror["requests"]
     assert mirror["error_reasons"] == {"ModelUnreachable": mirror["requests"]}
 
 

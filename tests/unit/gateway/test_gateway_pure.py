@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 
 import pytest
@@ -20,10 +19,11 @@ from localep.gateway.config import (
     save_config,
     with_token_secret,
 )
-from localep.gateway.http1 import BadMessage, read_body, read_head
+from localep.gateway.http1 import Limits, Rejection, allowed_hosts, check_head
 from localep.gateway.routing import choose_deployment, mirror_pick, weighted_pick
-from localep.gateway.stats import TrafficStats, percentile
+from localep.gateway.stats import TrafficStats
 from localep.gateway.upstream import end_to_end, parse_upstream
+from localep.percentile import percentile
 
 DEPLOYMENTS = {"blue": DeploymentRoute(["http://127.0.0.1:1"]), "green": DeploymentRoute(["http://127.0.0.1:2"])}
 
@@ -62,8 +62,8 @@ def test_mirror_pick_takes_its_share_only():
 
 def test_percentile_is_nearest_rank():
     values = list(range(1, 101))
-    assert (percentile(values, 0.5), percentile(values, 0.95), percentile(values, 0.99)) == (50, 95, 99)
-    assert percentile([], 0.5) is None
+    assert (percentile(values, 50), percentile(values, 95), percentile(values, 99)) == (50, 95, 99)
+    assert percentile([], 50) is None
 
 
 def test_stats_window_is_bounded_but_counts_are_not():
@@ -140,7 +140,7 @@ def test_mirror_rules_follow_the_cloud():
     assert check_mirror({"green": 50, "blue": 0}, DEPLOYMENTS) == {"green": 50}
     with pytest.raises(ValueError, match="at most 50%"):
         check_mirror({"green": 51}, DEPLOYMENTS)
-    with pytest.raises(ValueError, match="at most one"):
+    with pytest.raises(ValueError, match="at most 1 may"):
         check_mirror({"green": 10, "blue": 10}, DEPLOYMENTS)
 
 
@@ -190,24 +190,26 @@ def test_token_secret_is_generated_once():
     assert len(secured.token_secret) == 64 and with_token_secret(secured) is secured
 
 
-def test_http_head_and_chunked_body_parse():
-    stream = io.BytesIO(
-        b"POST /score HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-A:  1 \r\n\r\n"
-        b"4\r\nabcd\r\n3;ext=1\r\nefg\r\n0\r\nTrailer: t\r\n\r\nNEXT"
-    )
-    head = read_head(stream)
-    assert head.start_line == "POST /score HTTP/1.1" and head.get("x-a") == "1"
-    assert read_body(stream, head, until_close=False) == b"abcdefg"
-    assert stream.read() == b"NEXT"
-
-
-def test_http_framing_errors_are_bad_messages():
-    with pytest.raises(BadMessage):
-        read_head(io.BytesIO(b"GET / HTTP/1.1\r\nno colon here\r\n\r\n"))
-    head = read_head(io.BytesIO(b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n"))
-    with pytest.raises(BadMessage, match="cut off"):
-        read_body(io.BytesIO(b"short"), head, until_close=False)
-    assert read_head(io.BytesIO(b"")) is None
+def test_head_checks_keep_the_limits_llhttp_does_not():
+    hosts = allowed_hosts(8080)
+    target, headers, lookup = check_head(b"/score?x=1", [(b"Host", b"LOCALHOST:8080")], "1.1", Limits(), hosts)
+    assert (target, headers, lookup) == ("/score?x=1", [("Host", "LOCALHOST:8080")], {"host": "LOCALHOST:8080"})
+    rejected = [
+        (b"/score", [(b"Host", b"evil.example:8080")]),
+        (b"/score", []),
+        (b"/score", [(b"Host", b"127.0.0.1:8080"), (b"Host", b"127.0.0.1:8080")]),
+        (b"http://127.0.0.1:8080/score", [(b"Host", b"127.0.0.1:8080")]),
+        (b"/sc\x01ore", [(b"Host", b"127.0.0.1:8080")]),
+        (b"/score", [(b"Host", b"127.0.0.1:8080"), (b"X", b"a\rInjected: 1")]),
+        (b"/score", [(b"Host", b"127.0.0.1:8080"), (b"Transfer-Encoding", b"chunked, identity")]),
+        (b"/score", [(b"Host", b"127.0.0.1:8080")] + [(b"X", b"y")] * 100),
+    ]
+    for raw_target, raw_headers in rejected:
+        with pytest.raises(Rejection) as error:
+            check_head(raw_target, raw_headers, "1.1", Limits(), hosts)
+        assert error.value.status == 400
+    assert check_head(b"/", [], "1.0", Limits(), hosts)[0] == "/"  # HTTP/1.0 may omit Host
+    assert check_head(b"/", [(b"Host", b"anything")], "1.1", Limits(), None)[0] == "/"  # the control socket
 
 
 def test_proxy_drops_hop_by_hop_and_framing_headers():

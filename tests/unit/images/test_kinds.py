@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from localep.images import templates
 from localep.images.kinds import byoc, conda, docker_context, needs_base_facts, pip_fallback, prebuilt, select_kind
@@ -40,18 +41,24 @@ WITH_CONDA = BaseImageFacts(image="base:1", image_id="sha256:aaa", conda="/opt/c
 def test_conda_base_creates_the_environment_with_conda(conda_env):
     assert select_kind(conda_env, WITH_CONDA) is conda
     recipe = conda.recipe(conda_env, WITH_CONDA)
-    assert "/opt/conda/bin/mamba env create --quiet -p /azureml-envs/localep -f /tmp/localep/conda.yml" in recipe.body
-    assert recipe.files["conda.yml"] == CONDA_FILE.encode()
+    conda_layer, server_layer, pip_layer = recipe.layers
+    assert conda_layer.conda == "/opt/conda/bin/mamba"
+    assert yaml.safe_load(conda_layer.conda_file) == {
+        "name": "env", "channels": ["conda-forge"],
+        "dependencies": ["python=3.9", "numpy=1.26", "mkl", "pytorch=2.1", "pip"]}, "the pip section has its layers"
+    assert server_layer.requirements == ("azureml-inference-server-http",)
+    assert pip_layer.requirements == ("azureml-inference-server-http", "pandas==2.0.0")
+    assert recipe.body == "", "localep puts the environment first on PATH when it commits the image"
     assert recipe.warnings == []
 
 
 def test_base_without_conda_falls_back_to_pip_and_says_what_changed(conda_env):
     assert select_kind(conda_env, NO_CONDA) is pip_fallback
     recipe = pip_fallback.recipe(conda_env, NO_CONDA)
-    assert "python3 -m venv /azureml-envs/localep" in recipe.body
-    assert "pip install --no-cache-dir -r /tmp/localep/requirements.txt" in recipe.body
-    assert recipe.files["requirements.txt"].decode().splitlines() == [
-        "numpy==1.26.*", "torch==2.1.*", "azureml-inference-server-http", "pandas==2.0.0"]
+    server_layer, conda_layer, pip_layer = recipe.layers
+    assert server_layer.create_venv and server_layer.requirements == ("azureml-inference-server-http",)
+    assert conda_layer.requirements == ("azureml-inference-server-http", "numpy==1.26.*", "torch==2.1.*")
+    assert pip_layer.requirements == ("numpy==1.26.*", "torch==2.1.*", "azureml-inference-server-http", "pandas==2.0.0")
     [warning] = recipe.warnings
     assert "numpy=1.26 -> numpy==1.26.*" in warning and "pytorch=2.1 -> torch==2.1.*" in warning
     assert "skipped (not on PyPI): mkl" in warning
@@ -89,15 +96,16 @@ def test_plain_image_gets_only_the_server_layer():
     assert prebuilt.recipe(env, NO_CONDA).body == ""
 
 
-def test_generated_dockerfile_declares_proxy_args_and_copies_localep_files(conda_env):
-    recipe = pip_fallback.recipe(conda_env, NO_CONDA)
-    dockerfile = templates.dockerfile("base:1", recipe.body, templates.render("server.Dockerfile"))
+def test_generated_dockerfile_declares_proxy_args_and_copies_localep_files():
+    dockerfile = templates.dockerfile("base:1", "ENV PATH=/azureml-envs/localep/bin:$PATH\n",
+                                      templates.render("server.Dockerfile"))
     lines = dockerfile.splitlines()
     assert lines[2] == "FROM base:1"
+    [args] = [line.split()[1:] for line in lines if line.startswith("ARG ")]
     for arg in ("PIP_CERT", "PIP_INDEX_URL", "HTTPS_PROXY", "CONDA_SSL_VERIFY"):
-        assert f"ARG {arg}" in lines
+        assert arg in args
     assert "COPY localep/ /tmp/localep/" in lines
     assert "ENV PATH=/azureml-envs/localep/bin:$PATH" in lines
     assert 'echo "LOCALEP_SERVER_ADDED"' in dockerfile
-    assert dockerfile.index("requirements.txt") < dockerfile.index("LOCALEP_SERVER_ADDED"), "server layer comes last"
+    assert dockerfile.index("ENV PATH") < dockerfile.index("LOCALEP_SERVER_ADDED"), "server layer comes last"
     assert "$$" not in dockerfile

@@ -10,12 +10,12 @@ import pytest
 from localep.errors import Location
 from localep.exchanges import Request, Response
 from localep.exitcodes import ExitCode
+from localep.percentile import percentile
 from localep.replay.compare import InvalidIgnorePath
 from localep.replay.report import (
     build_report,
     json_report,
     junit_xml,
-    percentile,
     render_table,
     summarize_latency,
     write_json,

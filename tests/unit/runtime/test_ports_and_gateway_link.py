@@ -41,7 +41,8 @@ def _instance(tmp_path, name, port, server=MANAGED_SERVER, labels=None):
                                                              max_concurrent_requests_per_instance=3),
                             liveness_probe=Probe(period=4, failure_threshold=5))
     plan = SimpleNamespace(name=f"localep-ep-{name}-{port}", server=server, labels=labels or {})
-    return SimpleNamespace(deployment=deployment, base_url=f"http://127.0.0.1:{port}", plan=plan)
+    return SimpleNamespace(deployment=deployment, base_url=f"http://127.0.0.1:{port}",
+                           upstream_url=f"http://127.0.0.1:{port}", plan=plan)
 
 
 def test_routes_carry_request_settings_probes_instances_and_byoc_paths(tmp_path):
@@ -54,3 +55,10 @@ def test_routes_carry_request_settings_probes_instances_and_byoc_paths(tmp_path)
     assert (blue.liveness.period, blue.liveness.failure_threshold, blue.scoring_path) == (4, 5, "/score")
     assert (green.scoring_path, green.liveness.path) == ("/predict", "/health")
     assert green.request_timeout_ms == DEBUG_TIMEOUT_MS, "a paused breakpoint must not become a 408"
+    assert (blue.protocol, green.protocol) == ("azureml", "azureml")
+
+
+def test_a_kserve_server_makes_a_kserve_route(tmp_path):
+    triton = ServerSpec(managed=False, port=8000, liveness_path="/v2/health/live", protocol="kserve")
+    route = routes_of([_instance(tmp_path, "triton", 1, server=triton)])["triton"]
+    assert (route.protocol, route.liveness.path) == ("kserve", "/v2/health/live")

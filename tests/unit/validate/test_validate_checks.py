@@ -134,9 +134,9 @@ def test_traffic_sum_and_mirror_rules(write, tree):
         "name: my-endpoint\ntraffic:\n  blue: 80\n  green: 30\nmirror_traffic:\n  blue: 10\n  green: 60\n",
     )
     assert messages(validate_paths([endpoint])) == [
-        ("endpoint.yml", 2, "traffic adds up to 110%, more than 100%"),
-        ("endpoint.yml", 5, "mirror_traffic names 2 deployments (blue, green); at most one may mirror"),
-        ("endpoint.yml", 7, "mirror_traffic.green: 60% is more than the 50% a mirror may take"),
+        ("endpoint.yml", 2, "traffic adds up to 110%; it must be at most 100%"),
+        ("endpoint.yml", 5, "mirror_traffic names 2 deployments (blue, green); at most 1 may receive mirrored traffic"),
+        ("endpoint.yml", 7, "mirror_traffic for 'green' is 60%; it must be at most 50%"),
     ]
 
 

@@ -50,7 +50,7 @@ def test_json_report_shape(tree):
     assert report["skipped"] == []
     assert len(report["checked"]) == 3
     assert report["diagnostics"] == [
-        {"file": str(endpoint), "line": 4, "severity": "error", "message": "traffic adds up to 105%, more than 100%"}
+        {"file": str(endpoint), "line": 4, "severity": "error", "message": "traffic adds up to 105%; it must be at most 100%"}
     ]
 
 

@@ -1,0 +1,1 @@
+"""tests/faults: a package, so its conftest never shadows tests/e2e/conftest.py (imported by name there)."""
