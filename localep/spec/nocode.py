@@ -20,6 +20,7 @@ import yaml
 from localep.errors import Location
 from localep.fileio import atomic_write
 from localep.paths import home
+from localep.protocol import KSERVE_PROTOCOL
 from localep.spec.batch_model import BatchDeployment
 from localep.spec.diagnostics import ERROR, Diagnostic
 from localep.spec.model import (
@@ -299,7 +300,7 @@ def triton_server(repository_name: str, image: str) -> GeneratedServer:
         f"`docker load < triton.tar.gz`; or build a CPU-only Triton image from PyPI (.ci/triton-image in localep's "
         f"repository) and choose it with --triton-image IMAGE or {TRITON_IMAGE_VARIABLE}=IMAGE"
     )
-    return GeneratedServer(command=("/bin/sh", "-c", command), protocol="kserve", image_help=help_text)
+    return GeneratedServer(command=("/bin/sh", "-c", command), protocol=KSERVE_PROTOCOL, image_help=help_text)
 
 
 def _triton_deployment(

@@ -90,9 +90,30 @@ def test_health_metadata_and_infer_through_the_endpoint(triton_endpoint):
     assert requests.get(f"{root}/v2/health/ready", timeout=10).status_code == 401
 
 
-def test_a_binary_extension_request_passes_through_intact(triton_endpoint):
+def test_the_kserve_routes_also_answer_under_score_as_tritonclient_sends_them(triton_endpoint):
+    summary, session, _ = triton_endpoint
+    scoring_uri = summary["scoring_uri"]
+    assert session.get(f"{scoring_uri}/v2/health/ready", timeout=10).status_code == 200
+    assert session.get(f"{scoring_uri}/v2/models/add_one", timeout=10).json()["name"] == "add_one"
+    answer = session.post(f"{scoring_uri}/v2/models/add_one/versions/1/infer", json=INFER_JSON, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["outputs"][0]["data"] == [2.0, 3.0, 4.0]
+
+
+def test_tritons_own_errors_arrive_as_the_clouds_424_with_its_status_and_body(triton_endpoint):
     summary, session, _ = triton_endpoint
     root = summary["scoring_uri"].rsplit("/score", 1)[0]
+    bad = {"inputs": [{"name": "BAD", "shape": [1, 3], "datatype": "FP32", "data": [1, 2, 3]}]}
+    answer = session.post(f"{root}/v2/models/add_one/infer", json=bad, timeout=30)
+    assert answer.status_code == 424, answer.text
+    assert answer.headers["ms-azureml-model-error-statuscode"] == "400"
+    assert answer.json() == {"error": "unexpected inference input 'BAD' for model 'add_one'"}
+
+
+@pytest.mark.parametrize("prefix", ["", "/score"])
+def test_a_binary_extension_request_passes_through_intact(triton_endpoint, prefix):
+    summary, session, _ = triton_endpoint
+    root = summary["scoring_uri"].rsplit("/score", 1)[0] + prefix
     body, headers = binary_request()
     answer = session.post(f"{root}/v2/models/add_one/infer", data=body, headers=headers, timeout=30)
     assert answer.status_code == 200, answer.content[:300]
