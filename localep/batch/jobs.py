@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional
 
 from localep.batch.scheduler import Counts
 from localep.fileio import atomic_write_json
+from localep.processes import process_alive
 from localep.runtime.state import home
 
 RECORD_FILE = "job.json"
@@ -105,10 +106,4 @@ def list_jobs() -> List[JobRecord]:
 
 def runner_alive(record: JobRecord) -> bool:
     """Whether a Running record's runner still exists (a killed runner cannot record its own end)."""
-    try:
-        os.kill(record.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return process_alive(record.pid)

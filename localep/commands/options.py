@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence
 
@@ -10,6 +11,7 @@ import click
 from localep.images.settings import DEFAULT_INSTALLER, INSTALLERS, PULL_POLICIES, BuildSettings, current_settings
 from localep.spec import load_project
 from localep.spec.model import Project
+from localep.spec.nocode import TRITON_IMAGE_VARIABLE, no_code_images
 
 SPEC_FILES = click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, path_type=Path)
@@ -48,6 +50,14 @@ def build_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def triton_image_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--triton-image", metavar="IMAGE",
+        help=f"Triton Inference Server image for triton_model deployments without code (default: ${TRITON_IMAGE_VARIABLE}, "
+             "else NVIDIA's tritonserver image).",
+    )(func)
+
+
 def header_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "-H", "--header", "headers", multiple=True, metavar="'NAME: VALUE'", callback=_parse_headers,
@@ -69,8 +79,10 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")(func)
 
 
-def load(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Sequence[str]) -> Project:
-    return load_project(list(files), endpoint_file=endpoint_file, overrides=list(overrides))
+def load(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Sequence[str],
+         triton_image: Optional[str] = None) -> Project:
+    return load_project(list(files), endpoint_file=endpoint_file, overrides=list(overrides),
+                        images=no_code_images(os.environ, triton_image))
 
 
 def build_settings(pull: str, ca_bundle: Optional[Path], rebuild: bool, installer: str = DEFAULT_INSTALLER

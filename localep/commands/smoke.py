@@ -29,6 +29,7 @@ from localep.workflows.smoke import SendOptions, run_smoke
 @click.command("smoke")
 @options.spec_options
 @options.build_options
+@options.triton_image_option
 @click.option("--requests", "request_sources", multiple=True, required=True, metavar="PATH",
               type=click.Path(exists=True, path_type=Path),
               help="Recording (*.jsonl), folder of request bodies, or request file to replay (repeatable).")
@@ -39,7 +40,8 @@ from localep.workflows.smoke import SendOptions, run_smoke
 @report_options
 @handles_errors
 def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Sequence[str], pull: str,
-            ca_bundle: Optional[Path], rebuild: bool, request_sources: Sequence[Path], ready_timeout: Optional[float],
+            ca_bundle: Optional[Path], rebuild: bool, triton_image: Optional[str], request_sources: Sequence[Path],
+            ready_timeout: Optional[float],
             concurrency: int, rate: Optional[float], timeout: float, rtol: float, atol: float,
             installer: str, ignore: Sequence[str], check_headers: Sequence[str], junit: Optional[Path],
             json_target: Optional[Path]) -> None:
@@ -56,7 +58,7 @@ def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Seq
     inputs = [*request_sources, *files] + ([endpoint_file] if endpoint_file else [])
     check_report_paths(inputs, junit, json_target)
     check_ignore_paths(ignore)
-    project = options.load(files, endpoint_file, overrides)
+    project = options.load(files, endpoint_file, overrides, triton_image)
     cases = collect_cases(request_sources, ())
     run = run_smoke(
         docker_client(),

@@ -22,6 +22,7 @@ from localep.runtime.plan import DebugOptions
 @click.command("up")
 @options.spec_options
 @options.build_options
+@options.triton_image_option
 @click.option("--port", type=click.IntRange(1, 65535), help="Endpoint port on 127.0.0.1 (default: remembered per endpoint).")
 @click.option("-d", "--detach", is_flag=True, help="Return once ready and leave the endpoint running.")
 @click.option("--no-reload", is_flag=True, help="Do not watch the code, model and environment for changes.")
@@ -40,7 +41,8 @@ from localep.runtime.plan import DebugOptions
 @options.json_option
 @handles_errors
 def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Sequence[str], pull: str,
-            ca_bundle: Optional[Path], rebuild: bool, port: Optional[int], detach: bool, no_reload: bool,
+            ca_bundle: Optional[Path], rebuild: bool, triton_image: Optional[str],
+            port: Optional[int], detach: bool, no_reload: bool,
             installer: str, debug: bool, debug_port: int, wait_for_debugger: bool, write_vscode: bool, no_auth: bool,
             raw_errors: bool, record_path: Optional[Path], max_body_mb: int, ready_timeout: Optional[float],
             as_json: bool) -> None:
@@ -55,9 +57,10 @@ def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Seq
       localep up examples/numpy-regression/blue-deployment.yml
       localep up endpoint.yml blue.yml green.yml --detach
       localep up blue-deployment.yml --debug --vscode
+      localep up triton-deployment.yml --triton-image my-tritonserver:24.10
     """
     reporter = Reporter(quiet=as_json)
-    project = options.load(files, endpoint_file, overrides)
+    project = options.load(files, endpoint_file, overrides, triton_image)
     client = docker_client()
     debugging = debug or wait_for_debugger
     up_options = UpOptions(

@@ -19,6 +19,7 @@ from localep.errors import LocalepError, Location, PortInUse
 from localep.exitcodes import ExitCode
 from localep.gateway.client import ControlClient, GatewayRejected, GatewayUnreachable
 from localep.gateway.config import load_config
+from localep.processes import process_alive
 
 LOG_TAIL_LINES = 30
 
@@ -76,18 +77,18 @@ def stop_gateway(target: Union[int, Mapping[str, Any]], timeout_s: float = 10.0)
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not process_alive(pid, reap=True):
             return True
         time.sleep(0.05)
     os.kill(pid, signal.SIGKILL)
-    while _alive(pid):
+    while process_alive(pid, reap=True):
         time.sleep(0.05)
     return True
 
 
 def is_gateway_process(pid: int) -> bool:
     """Guards against signalling an unrelated process that reused a dead gateway's pid."""
-    if not _alive(pid):
+    if not process_alive(pid, reap=True):
         return False
     cmdline = Path(f"/proc/{pid}/cmdline")
     if not cmdline.exists():
@@ -103,27 +104,3 @@ def log_tail(log_path: Path, start: int = 0, lines: int = LOG_TAIL_LINES) -> str
     except OSError:
         return ""
     return "\n".join(text.splitlines()[-lines:])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)  # reap it if it is our own child, or it stays a zombie
-        if reaped == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    """A gateway that exited but whose adoptive parent has not reaped it yet has stopped all the same."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False

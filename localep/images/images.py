@@ -164,6 +164,12 @@ def debug_image(client: docker.DockerClient, image: BuiltImage, settings: BuildS
 
 def _server_added_warning(deployment: DeploymentAssets) -> str:
     """Online deployments only: batch scoring does not use the inference server."""
+    env = deployment.environment
+    if env is not None and env.generated_for is not None:
+        return (
+            f"{deployment.location('model.path')}: the model's environment lacks azureml-inference-server-http; "
+            "localep added it in a separate layer, as the cloud's MLflow image does when the container starts"
+        )
     return (
         f"{deployment.location('environment')}: the environment lacks azureml-inference-server-http; localep added "
         "it in a separate layer, but the cloud deployment would fail without it: add it to the conda file's pip list"
@@ -187,6 +193,9 @@ def ensure_base_image(
     where = deployment.location("environment.image")
     local = _local_image(client, name)
     if settings.pull == "never" or (settings.pull == "missing" and local is not None):
+        if local is None and env.generated_server is not None:
+            raise BuildError(f"{env.generated_server.image_help} (--pull never forbids pulling it)",
+                             deployment.location("model"))
         if local is None:
             raise BuildError(f"base image {name} is not on this machine and --pull never forbids pulling it", where)
         return local.id
@@ -200,6 +209,9 @@ def ensure_base_image(
             "no registry reachable? build or load the image locally (e.g. `docker load`, or debootstrap + "
             "`docker import`), tag it with this name, and use --pull missing"
         )
+        if env.generated_server is not None:
+            raise BuildError(f"{env.generated_server.image_help} (pull: {error.explanation or error})",
+                             deployment.location("model")) from None
         raise BuildError(f"cannot pull base image {name}: {error.explanation or error}; {hint}", where) from None
 
 

@@ -10,6 +10,7 @@ from typing import Any, Callable, Dict, List, Optional
 import docker
 import docker.errors
 from docker.models.containers import Container
+from docker.types import DeviceRequest
 from docker.types import Mount as DockerMount
 
 from localep.errors import PortInUse
@@ -48,6 +49,7 @@ def start(client: docker.DockerClient, plan: ContainerPlan) -> Container:
         labels=plan.labels,
         nano_cpus=plan.nano_cpus,
         mem_limit=plan.mem_limit,
+        device_requests=[DeviceRequest(count=plan.gpus, capabilities=[["gpu"]])] if plan.gpus else None,
         user=plan.user,
         init=True,
         detach=True,
@@ -67,6 +69,12 @@ def start(client: docker.DockerClient, plan: ContainerPlan) -> Container:
         raise
     container.reload()
     return container
+
+
+def engine_has_gpu(client: docker.DockerClient) -> bool:
+    """Whether the engine can give containers GPUs (the NVIDIA container runtime is registered)."""
+    info = client.info()
+    return "nvidia" in (info.get("Runtimes") or {}) or info.get("DefaultRuntime") == "nvidia"
 
 
 def published_port(container: Container, container_port: str) -> Optional[int]:

@@ -34,7 +34,7 @@ from localep.runtime.gateway_link import (
     start_endpoint_gateway,
     stop_endpoint_gateway,
 )
-from localep.runtime.plan import ContainerPlan, DebugOptions, plan_container
+from localep.runtime.plan import ContainerPlan, DebugOptions, plan_container, requested_gpus
 from localep.runtime.ports import endpoint_port, free_port
 from localep.runtime.readiness import readiness_deadline, wait_until_ready
 from localep.spec.model import Deployment, Project
@@ -165,11 +165,15 @@ def start_instances(client: docker.DockerClient, deployment: Deployment, image: 
                           "would need one debug port each)")
         tag = debug_image(client, image, options.build, reporter, deployment)
     count = 1 if debug is not None else max(1, deployment.instance_count)
+    gpu = requested_gpus(deployment) != 0 and containers.engine_has_gpu(client)
+    if requested_gpus(deployment) and not gpu:
+        reporter.warn(f"{deployment.name}: asks for a GPU ({_gpu_reason(deployment)}) but this Docker engine has no "
+                      "GPU runtime (NVIDIA Container Toolkit); running on the CPU")
     started = []
     for index in range(count):
         # A fixed host port (not Docker's ephemeral pick) survives a restart by the gateway's liveness probe.
         plan = plan_container(deployment, tag, image.server, host_port=free_port(), instance=index, debug=debug,
-                              keep_alive=options.keep_alive)
+                              keep_alive=options.keep_alive, engine_has_gpu=gpu)
         container = group.start(plan)
         host_port = containers.published_port(container, f"{image.server.port}/tcp")
         if host_port is None:
@@ -177,6 +181,11 @@ def start_instances(client: docker.DockerClient, deployment: Deployment, image: 
         reporter.step(f"started {plan.name} (127.0.0.1:{host_port})")
         started.append(RunningInstance(deployment, plan, container, host_port, image))
     return started
+
+
+def _gpu_reason(deployment: Deployment) -> str:
+    limits = deployment.resource_limits.gpu or deployment.resource_requests.gpu
+    return f"resources: {limits} GPU" if limits else f"instance_type {deployment.instance_type}"
 
 
 def wait_for(instance: RunningInstance, options: UpOptions, reporter: Reporter) -> None:

@@ -20,8 +20,14 @@ MODELS_ROOT = APP_ROOT / "azureml-models"
 AGENT_IN_CONTAINER = "/opt/localep/agent.py"
 PYTHON_IN_CONTAINER = "/opt/localep/python"
 AGENT_ON_HOST = Path(__file__).resolve().parent / "agent" / "agent.py"
+# The agent imports this stdlib-only module from beside itself (no localep package in the container).
+PROCESSES_ON_HOST = Path(__file__).resolve().parents[1] / "processes.py"
+PROCESSES_IN_CONTAINER = "/opt/localep/processes.py"
 DEBUG_TIMEOUT_MS = 24 * 3600 * 1000
 SCORING_TIMEOUT_GRACE_MS = 1000
+# Azure's GPU virtual machines are the N series: NC, ND and NV (e.g. Standard_NC4as_T4_v3, Triton's sample SKU).
+GPU_INSTANCE_TYPE = re.compile(r"^standard_n[cdv]", re.IGNORECASE)
+ALL_GPUS = -1
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,18 @@ class ContainerPlan:
     user: Optional[str] = None  # "uid:gid" to run as; None keeps the image's user
     remote_code_dir: Optional[str] = None
     extra: Dict[str, str] = field(default_factory=dict)
+    gpus: int = 0  # Docker device request count; ALL_GPUS for every GPU, 0 for none
+
+
+def requested_gpus(deployment: Deployment) -> int:
+    """GPUs the deployment asks for: `resources` (Kubernetes) by number, a GPU instance_type (managed) as all of
+    the machine's; 0 for CPU deployments."""
+    for resources in (deployment.resource_limits, deployment.resource_requests):
+        if resources.gpu:
+            return resources.gpu
+    if deployment.instance_type and GPU_INSTANCE_TYPE.match(deployment.instance_type):
+        return ALL_GPUS
+    return 0
 
 
 def container_name(endpoint: str, deployment: str, instance: int = 0) -> str:
@@ -83,7 +101,9 @@ def plan_container(
     instance: int = 0,
     debug: Optional[DebugOptions] = None,
     keep_alive: bool = False,
+    engine_has_gpu: bool = False,
 ) -> ContainerPlan:
+    """`engine_has_gpu`: GPU requests become Docker device requests only on an engine that can honour them."""
     env: Dict[str, str] = {"PYTHONUNBUFFERED": "1"}
     mounts: List[Mount] = []
     remote_code_dir = None
@@ -112,7 +132,7 @@ def plan_container(
     command: List[str] = []
     ports: Dict[str, Tuple[str, Optional[int]]] = {f"{server.port}/tcp": ("127.0.0.1", host_port)}
     if server.managed:
-        mounts.append(Mount(AGENT_ON_HOST, AGENT_IN_CONTAINER))
+        mounts += [Mount(AGENT_ON_HOST, AGENT_IN_CONTAINER), Mount(PROCESSES_ON_HOST, PROCESSES_IN_CONTAINER)]
         command = [PYTHON_IN_CONTAINER, AGENT_IN_CONTAINER, "--port", str(server.port)]
         if keep_alive:
             command.append("--keep-alive")
@@ -120,6 +140,8 @@ def plan_container(
         command += server_argv(env, server, debug)
         if debug is not None:
             ports[f"{debug.port}/tcp"] = ("127.0.0.1", debug.port)
+    elif server.command:
+        command = list(server.command)
 
     container_labels = {
         labels.MANAGED: "true",
@@ -152,6 +174,7 @@ def plan_container(
         nano_cpus=int(limits.cpu * 1e9) if limits.cpu else None,
         mem_limit=limits.memory,
         remote_code_dir=remote_code_dir,
+        gpus=requested_gpus(deployment) if engine_has_gpu else 0,
     )
 
 

@@ -41,6 +41,7 @@ from localep.spec.loader import (
     _text_map,
     classify,
 )
+from localep.spec.nocode import complete_batch_no_code, no_code_images
 from localep.spec.runnable import check_runnable_locally, local_file_diagnostics
 from localep.spec.schema import canonical_choice, check_field
 from localep.spec.yamlio import Document, apply_overrides, read_document
@@ -68,7 +69,8 @@ def read_batch_deployment(
         return None, problems
     deployment, build_problems = _build_batch_deployment(document, form)
     problems += build_problems + local_file_diagnostics(document, deployment)
-    return deployment, problems
+    deployment, no_code_problems = complete_batch_no_code(deployment, no_code_images(os.environ))
+    return deployment, problems + no_code_problems
 
 
 def _build_batch_deployment(document: Document, form: str) -> Tuple[BatchDeployment, List[Diagnostic]]:

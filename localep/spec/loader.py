@@ -28,6 +28,7 @@ from localep.spec.model import (
     ResourceLimits,
     Route,
 )
+from localep.spec.nocode import NoCodeImages, complete_no_code, no_code_images
 from localep.spec.runnable import check_runnable_locally, local_file_diagnostics
 from localep.spec.schema import (
     AUTH_MODES,
@@ -119,10 +120,13 @@ def deployment_kind(data: Dict[str, Any]) -> str:
     return "kubernetes" if str(data.get("type", "")).lower() == "kubernetes" else "managed"
 
 
-def read_deployment(document: Document, overrides: Sequence[str] = ()) -> Tuple[Optional[Deployment], List[Diagnostic]]:
+def read_deployment(
+    document: Document, overrides: Sequence[str] = (), images: Optional[NoCodeImages] = None
+) -> Tuple[Optional[Deployment], List[Diagnostic]]:
     """Every problem of one deployment file, and the Deployment once its shape is valid.
 
-    The Deployment may come with errors (a missing file, say) so that `validate` can check on.
+    The Deployment may come with errors (a missing file, say) so that `validate` can check on. MLflow and Triton
+    models without code and environment come with the generated ones (`images` says on which images).
     """
     document, problems = apply_overrides(document, overrides)
     problems = list(document.problems) + problems
@@ -132,7 +136,8 @@ def read_deployment(document: Document, overrides: Sequence[str] = ()) -> Tuple[
         return None, problems
     deployment, build_problems = _build_deployment(document)
     problems += build_problems + local_file_diagnostics(document, deployment)
-    return deployment, problems
+    deployment, no_code_problems = complete_no_code(deployment, images or no_code_images(os.environ))
+    return deployment, problems + no_code_problems
 
 
 def read_endpoint(document: Document) -> Tuple[Optional[Endpoint], List[Diagnostic]]:
@@ -154,14 +159,14 @@ def read_endpoint(document: Document) -> Tuple[Optional[Endpoint], List[Diagnost
     return endpoint, problems
 
 
-def load_deployment(path: Path, overrides: Sequence[str] = ()) -> Deployment:
+def load_deployment(path: Path, overrides: Sequence[str] = (), images: Optional[NoCodeImages] = None) -> Deployment:
     document = read_document(path)
     kind = classify(document.data)
     if kind in (BATCH_DEPLOYMENT, BATCH_ENDPOINT):
         raise unsupported(kind, document)
     if kind != DEPLOYMENT:
         raise SpecError("not a deployment file: it has no endpoint_name", document.location())
-    deployment, problems = read_deployment(document, overrides)
+    deployment, problems = read_deployment(document, overrides, images)
     raise_first_error(problems)
     assert deployment is not None
     return deployment
@@ -185,6 +190,7 @@ def load_project(
     endpoint_file: Optional[Path] = None,
     overrides: Sequence[str] = (),
     require_local: bool = True,
+    images: Optional[NoCodeImages] = None,
 ) -> Project:
     """One endpoint and its deployments from files and folders given in any order.
 
@@ -211,7 +217,7 @@ def load_project(
                     document.location(),
                 )
             if kind == DEPLOYMENT:
-                deployment, problems = read_deployment(document, overrides)
+                deployment, problems = read_deployment(document, overrides, images)
                 raise_first_error(problems)
                 assert deployment is not None
                 deployments.append(deployment)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Protocol
+from typing import Any, Dict, List, Optional, Protocol, Tuple
 
 from localep.errors import Location
 
@@ -41,8 +41,22 @@ class BuildContext:
 
 
 @dataclass(frozen=True)
+class GeneratedServer:
+    """The server the cloud runs for a no-code model whose image brings its own server (Triton): the command that
+    starts it, the wire protocol the endpoint speaks to it, and how a user gets the image when it is missing."""
+
+    command: Tuple[str, ...]
+    protocol: str
+    image_help: str
+
+
+@dataclass(frozen=True)
 class Environment:
-    """Inline environment; `reference` is set instead for `azureml:` environments not in the local registry."""
+    """Inline environment; `reference` is set instead for `azureml:` environments not in the local registry.
+
+    `generated_for` names the no-code model type ("mlflow_model", "triton_model") the environment was made for
+    when the deployment has none of its own.
+    """
 
     image: Optional[str] = None
     conda_file: Optional[Path] = None
@@ -54,6 +68,8 @@ class Environment:
     reference: Optional[str] = None
     source: Optional[Location] = None
     registered_as: Optional[str] = None  # the `azureml:` reference the local registry resolved to this
+    generated_for: Optional[str] = None
+    generated_server: Optional[GeneratedServer] = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import List
 
 from localep.registry import ENVIRONMENTS, MODELS, parse_reference
 from localep.spec.diagnostics import ERROR, Diagnostic, raise_first_error
-from localep.spec.model import DeploymentAssets
+from localep.spec.model import BATCH_KIND, DeploymentAssets
 from localep.spec.yamlio import Document
 
 
@@ -52,21 +52,41 @@ def _register_hint(reference: str, kind: str) -> str:
 
 
 def no_code_diagnostics(deployment: DeploymentAssets) -> List[Diagnostic]:
-    """The cloud generates scoring for MLflow and Triton models without code; localep does not (yet), so say so
-    up front instead of letting the server die without an entry script."""
+    """MLflow and Triton models get generated serving only when the deployment gives neither a scoring script nor
+    an environment; with just one of the two there is nothing to pair it with, in the cloud as here."""
     model = deployment.model
-    if deployment.code_configuration is not None or model is None or model.reference:
+    if model is None or model.reference or model.type == "custom_model":
         return []
-    if deployment.environment is not None and deployment.environment.inference_config is not None:
-        return []
-    return [
-        Diagnostic(
-            deployment.location("model.type" if model.type != "custom_model" else "model"),
-            ERROR,
-            f"a {model.type} deployment without code_configuration runs in the cloud with generated scoring, which "
-            "localep does not provide: add code_configuration (code folder and scoring_script with init() and run())",
-        )
-    ]
+    code, environment = deployment.code_configuration, deployment.environment
+    if code is None and environment is None and deployment.kind == BATCH_KIND and model.type != "mlflow_model":
+        return [
+            Diagnostic(
+                deployment.location("model.type"),
+                ERROR,
+                f"a batch deployment of a {model.type} needs code_configuration and environment: only MLflow "
+                "models have a built-in batch driver, in the cloud as here",
+            )
+        ]
+    generated = "the generated MLflow scoring" if model.type == "mlflow_model" else "the Triton server"
+    if code is not None and environment is None:
+        return [
+            Diagnostic(
+                deployment.location("code_configuration"),
+                ERROR,
+                "a scoring script needs an environment to run in: add environment (image with conda_file, or "
+                f"build), or remove code_configuration to use {generated}",
+            )
+        ]
+    if code is None and environment is not None and environment.inference_config is None:
+        return [
+            Diagnostic(
+                deployment.location("environment"),
+                ERROR,
+                "an environment without code_configuration has no scoring script to run: add code_configuration, "
+                f"or remove environment to use {generated}",
+            )
+        ]
+    return []
 
 
 def runnable_diagnostics(deployment: DeploymentAssets) -> List[Diagnostic]:

@@ -14,6 +14,7 @@ from localep.errors import Location
 from localep.spec.conda import CondaEnvironment, package_name
 from localep.spec.diagnostics import ERROR, Diagnostic
 from localep.spec.model import Deployment, Endpoint
+from localep.spec.nocode import MLFLOW_MODEL, TRITON_MODEL, is_no_code, read_mlflow_model, triton_repository_problems
 from localep.spec.traffic import mirror_problems, traffic_problems
 
 INFERENCE_SERVER_PACKAGES = ("azureml-inference-server-http", "azureml-defaults")
@@ -179,3 +180,20 @@ def check_traffic_targets(endpoint: Endpoint, deployments: Sequence[KnownDeploym
                 )
     return problems
 
+
+
+def check_model_files(deployment: Deployment) -> List[Diagnostic]:
+    """An MLflow model folder needs an MLmodel with a loadable flavor, a Triton repository numbered version folders,
+    also when a scoring script serves them (without one, the loader has already checked)."""
+    model = deployment.model
+    if model is None or model.path is None or not model.path.exists() or is_no_code(deployment):
+        return []
+    if deployment.environment is not None and deployment.environment.generated_for is not None:
+        return []
+    if model.type == MLFLOW_MODEL:
+        problems = read_mlflow_model(model.path)[1] if model.path.is_dir() else []
+    elif model.type == TRITON_MODEL:
+        problems = triton_repository_problems(model.path)
+    else:
+        return []
+    return [Diagnostic(deployment.location("model.path"), ERROR, problem) for problem in problems]

@@ -38,6 +38,7 @@ from localep.validate.checks import (
     KnownDeployment,
     check_inference_server,
     check_instance_type,
+    check_model_files,
     check_scoring_script,
     check_traffic_shares,
     check_traffic_targets,
@@ -129,7 +130,7 @@ def validate_deployment(document: Document) -> Tuple[List[KnownDeployment], Opti
     if deployment is None:
         return known, None, problems
     problems += check_instance_type(deployment) + runnable_diagnostics(deployment)
-    problems += _script_problems(deployment) + _conda_problems(deployment)
+    problems += _script_problems(deployment) + _conda_problems(deployment) + check_model_files(deployment)
     return known, deployment, problems
 
 
@@ -162,6 +163,8 @@ def _conda_problems(deployment: Deployment) -> List[Diagnostic]:
         return []
     if environment.inference_config is not None:
         return []  # a custom container serves HTTP itself
+    if environment.generated_for is not None:
+        return []  # the model's own environment: localep adds the server, as the cloud's MLflow image does
     try:
         conda = parse_conda_file(environment.conda_file)
     except SpecError as error:

@@ -176,3 +176,43 @@ def batch_project(tmp_path, batch_warm, docker_client) -> Path:
     for container in leftovers:
         subprocess.run(["docker", "rm", "-f", container], capture_output=True)
     assert not leftovers, f"containers left behind: {leftovers}"
+
+
+TRITON_IMAGE = "localep-test/tritonserver:pytriton-0.7.0"
+ADD_ONE_CONFIG = """name: "add_one"
+backend: "python"
+max_batch_size: 0
+input [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ -1, -1 ] } ]
+output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ -1, -1 ] } ]
+"""
+ADD_ONE_MODEL = '''import numpy as np
+import triton_python_backend_utils as pb_utils
+
+
+class TritonPythonModel:
+    def execute(self, requests):
+        responses = []
+        for request in requests:
+            data = pb_utils.get_input_tensor_by_name(request, "INPUT0").as_numpy()
+            output = pb_utils.Tensor("OUTPUT0", (data + 1).astype(np.float32))
+            responses.append(pb_utils.InferenceResponse(output_tensors=[output]))
+        return responses
+'''
+
+
+@pytest.fixture(scope="session")
+def triton_image(base_image) -> str:
+    """A real Triton server (2.51, from PyPI's nvidia-pytriton) in a local image: no registry serves NVIDIA's."""
+    subprocess.run(["bash", str(REPO / ".ci" / "triton-image"), TRITON_IMAGE], check=True)
+    return TRITON_IMAGE
+
+
+@pytest.fixture(scope="session")
+def triton_repository(tmp_path_factory) -> Path:
+    """A Triton model repository with one python-backend model, add_one (OUTPUT0 = INPUT0 + 1)."""
+    repository = tmp_path_factory.mktemp("triton") / "models"
+    version = repository / "add_one" / "1"
+    version.mkdir(parents=True)
+    (repository / "add_one" / "config.pbtxt").write_text(ADD_ONE_CONFIG)
+    (version / "model.py").write_text(ADD_ONE_MODEL)
+    return repository

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from localep.images.kinds import byoc, conda, docker_context, pip_fallback, prebuilt
+from localep.images.kinds import byoc, conda, docker_context, pip_fallback, prebuilt, triton
 from localep.images.kinds.base import BaseImageFacts, EnvironmentKind
 from localep.spec.model import Environment
 
-KINDS: List[EnvironmentKind] = [docker_context, byoc, conda, pip_fallback, prebuilt]
+KINDS: List[EnvironmentKind] = [docker_context, triton, byoc, conda, pip_fallback, prebuilt]
 
 
 def select_kind(env: Environment, base: Optional[BaseImageFacts]) -> EnvironmentKind:

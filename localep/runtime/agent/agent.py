@@ -68,6 +68,11 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Callable, Deque, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
+try:
+    from localep.processes import process_alive  # on the host (tests, tools)
+except ImportError:  # in the container: localep mounts processes.py beside this file
+    from processes import process_alive  # type: ignore[import-not-found,no-redef]
+
 STATUS_PREFIX = b"localep-agent: "
 POLL_SECONDS = 0.05
 LOG_LINES_KEPT = 200
@@ -226,23 +231,6 @@ def relay(stream: IO[bytes], console: Console, log: ServerLog) -> None:
 
 
 # --- Processes -----------------------------------------------------------------------------------------------------
-
-
-def is_running(pid: int) -> bool:
-    """True while pid exists and is not a zombie (a dead worker its parent has not reaped yet counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rpartition(")")[2].split()[0] != "Z"
-    except FileNotFoundError:
-        return not os.path.isdir("/proc/self")
-    except (OSError, IndexError):
-        return True
 
 
 def reaped_children() -> Iterator[Tuple[int, int]]:
@@ -497,9 +485,9 @@ class Agent:
         self.log_mark = self.log.mark()
         if self.phase in (SERVING, RELOADING) and self.server is not None:
             self.restart_on_exit = self.phase == RELOADING
-            old_workers = {pid for pid in self.log.workers() if is_running(pid)}
+            old_workers = {pid for pid in self.log.workers() if process_alive(pid)}
             self.server.send(signal.SIGHUP)
-            self._watch(RELOADING, lambda: not any(is_running(pid) for pid in old_workers))
+            self._watch(RELOADING, lambda: not any(process_alive(pid) for pid in old_workers))
             return
         if self.server is not None:
             # Still starting: the server may not handle SIGHUP yet, and SIGHUP's default action kills it.

@@ -271,7 +271,11 @@ def test_custom_model_needs_code_configuration(write):
     assert error.location.file.name == "nocode.yml"
 
 
-def test_mlflow_model_needs_no_code_or_environment(write):
+def test_mlflow_model_needs_no_code_or_environment(write, tree):
+    model = tree / "model-1" / "mlflow"
+    model.mkdir()
+    (model / "MLmodel").write_text("flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n")
+    (model / "conda.yaml").write_text("dependencies:\n- python=3.11\n")
     deployment = load_deployment(
         write(
             "managed/mlflow.yml",
@@ -279,14 +283,15 @@ def test_mlflow_model_needs_no_code_or_environment(write):
             name: mlflow
             endpoint_name: my-endpoint
             model:
-              path: ../model-1/model
+              path: ../model-1/mlflow
               type: mlflow_model
             instance_type: Standard_DS3_v2
             """,
         )
     )
     assert deployment.model.type == "mlflow_model"
-    assert deployment.code_configuration is None and deployment.environment is None
+    assert deployment.environment.conda_file == model / "conda.yaml", "the model's own environment"
+    assert deployment.code_configuration.scoring_script == "mlflow_score_script.py"
 
 
 def test_inference_config_needs_all_routes(write):

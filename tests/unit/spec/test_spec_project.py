@@ -215,19 +215,18 @@ def test_missing_path_is_an_error(tmp_path: Path):
         load_project([tmp_path / "nope.yml"])
 
 
-def test_mlflow_model_without_code_is_refused_locally_naming_the_model_type(tmp_path):
+def test_mlflow_model_without_an_mlmodel_file_is_refused_at_model_path(tmp_path):
     from localep.errors import SpecError
-    from localep.spec import check_runnable_locally, load_deployment
+    from localep.spec import load_deployment
 
     (tmp_path / "model").mkdir()
     deployment_file = tmp_path / "blue.yml"
     deployment_file.write_text(
         "name: blue\nendpoint_name: ep\nmodel:\n  name: m\n  version: 1\n  path: model\n  type: mlflow_model\n"
         "instance_type: Standard_DS3_v2\n")
-    deployment = load_deployment(deployment_file)
     with pytest.raises(SpecError) as error:
-        check_runnable_locally(deployment)
-    assert str(error.value).startswith(f"{deployment_file}:7: a mlflow_model deployment without code_configuration")
+        load_deployment(deployment_file)
+    assert str(error.value).startswith(f"{deployment_file}:6: no MLmodel file in {tmp_path / 'model'}")
 
 
 def test_set_paths_with_list_indexes(write):

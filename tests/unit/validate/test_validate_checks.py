@@ -183,3 +183,47 @@ def test_missing_path_argument(tmp_path: Path):
 
     with pytest.raises(SpecError, match="no such file or folder"):
         validate_paths([tmp_path / "missing.yml"])
+
+
+def _mlflow_deployment(folder: Path, extra: str = "", model_type: str = "mlflow_model") -> Path:
+    file = folder / "blue.yml"
+    file.write_text(f"name: blue\nendpoint_name: ep\nmodel:\n  path: model\n  type: {model_type}\n"
+                    f"instance_type: Standard_DS3_v2\n{extra}")
+    return file
+
+
+def test_validate_accepts_a_no_code_mlflow_model_whose_environment_lacks_the_server(tmp_path):
+    from localep.validate import validate_paths
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "MLmodel").write_text("flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n")
+    (tmp_path / "model" / "conda.yaml").write_text("dependencies:\n- python=3.11\n- pip:\n  - mlflow\n")
+    report = validate_paths([_mlflow_deployment(tmp_path)])
+    assert report.errors == [], [str(d) for d in report.errors]
+
+
+def test_validate_checks_the_model_folder_also_when_a_scoring_script_serves_it(tmp_path):
+    from localep.validate import validate_paths
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "MLmodel").write_text("flavors:\n  keras:\n    data: data\n")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "score.py").write_text("def init():\n    pass\n\n\ndef run(data):\n    return data\n")
+    (tmp_path / "env.yml").write_text("dependencies:\n- pip:\n  - azureml-inference-server-http\n")
+    extra = "code_configuration:\n  code: src\n  scoring_script: score.py\nenvironment:\n  image: x:1\n  conda_file: env.yml\n"
+    report = validate_paths([_mlflow_deployment(tmp_path, extra)])
+    assert [d.message for d in report.errors] == [
+        f"{tmp_path / 'model' / 'MLmodel'} has no python_function flavor (it has keras); no-code deployments load "
+        "models with mlflow.pyfunc only, as the cloud does"
+    ]
+    assert report.errors[0].location.line == 4
+
+
+def test_validate_reports_every_triton_model_folder_without_versions(tmp_path):
+    from localep.validate import validate_paths
+
+    for name in ("a", "b"):
+        (tmp_path / "model" / name).mkdir(parents=True)
+    report = validate_paths([_mlflow_deployment(tmp_path, model_type="triton_model")])
+    assert len(report.errors) == 2
+    assert all("has no numbered version folder" in d.message for d in report.errors)

@@ -1,0 +1,39 @@
+"""Triton Inference Server for a `triton_model` without code: the image runs `tritonserver` on the mounted model
+repository, probed and served over KServe v2 on port 8000."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from localep.images.kinds.base import BaseImageFacts, Recipe, ServerSpec
+from localep.images.kinds.byoc import byoc_server
+from localep.spec.model import BuildContext, Environment
+
+name = "triton"
+
+
+def applies(env: Environment, base: Optional[BaseImageFacts]) -> bool:
+    return env.generated_server is not None and env.inference_config is not None
+
+
+def user_context(env: Environment) -> Optional[BuildContext]:
+    return None
+
+
+def recipe(env: Environment, base: BaseImageFacts) -> Optional[Recipe]:
+    return None
+
+
+def server(env: Environment) -> ServerSpec:
+    generated = env.generated_server
+    assert generated is not None
+    routes = byoc_server(env)
+    return ServerSpec(
+        managed=False,
+        port=routes.port,
+        liveness_path=routes.liveness_path,
+        readiness_path=routes.readiness_path,
+        scoring_path=routes.scoring_path,
+        command=generated.command,
+        protocol=generated.protocol,
+    )
