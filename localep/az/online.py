@@ -34,7 +34,7 @@ from localep.runtime.endpoints import endpoint_address
 from localep.runtime.gateway_link import all_endpoints, endpoint_keys, running_gateway
 from localep.runtime.logs import stream_lines
 from localep.runtime.ports import endpoint_port
-from localep.runtime.state import read_endpoint_state
+from localep.runtime.state import remembered_port
 from localep.spec import check_runnable_locally, load_deployment, read_document, read_endpoint
 from localep.spec.diagnostics import raise_first_error
 from localep.spec.model import Deployment, Endpoint, Project
@@ -87,8 +87,7 @@ def _gateway_config(name: str) -> Optional[Dict[str, Any]]:
 
 
 def _port(name: str) -> Optional[int]:
-    port = read_endpoint_state(name).get("port")
-    return int(port) if port else None
+    return remembered_port(name)
 
 
 # ---- online endpoints -------------------------------------------------------------------------------------------

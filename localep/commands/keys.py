@@ -10,8 +10,7 @@ from localep.commands.options import json_option
 from localep.commands.output import emit_json, handles_errors, info
 from localep.commands.targets import endpoint_name
 from localep.gateway.config import Keys
-from localep.runtime.gateway_link import endpoint_keys, running_gateway
-from localep.runtime.state import update_endpoint_state
+from localep.runtime.gateway_link import endpoint_keys, running_gateway, store_key
 
 
 @click.command("keys")
@@ -50,10 +49,7 @@ def command(target: str, regenerate: Optional[str], as_json: bool) -> None:
 
 def replace_key(name: str, which: str, value: Optional[str] = None) -> Keys:
     """A new random key (or `value`) for `which`; a running endpoint accepts it at once."""
-    keys = endpoint_keys(name, regenerate=[which] if value is None else [])
-    if value is not None:
-        update_endpoint_state(name, keys={**vars(keys), which: value})
-        keys = endpoint_keys(name)
+    keys = endpoint_keys(name, regenerate=[which]) if value is None else store_key(name, which, value)
     gateway = running_gateway(name)
     if gateway is not None:
         gateway.control.set_keys(**{which: getattr(keys, which)})

@@ -1,13 +1,15 @@
-"""Runtime's side of the endpoint gateway: start it for a new endpoint, attach and detach deployments, stop it.
+"""The one owner of an endpoint's state and its gateway's lifecycle: start the gateway for a new endpoint, attach
+and detach deployments, stop it; the endpoint's remembered port and its keys.
 
-Where it runs (pid, port, config, log) and the endpoint's keys live in the endpoint's state file, so any shell
-finds it; `running_gateway` double-checks with the process itself before trusting that file.
+Where the gateway runs (pid, port, config, log, control socket) and the keys live in the endpoint's typed state
+file (`runtime/state.py`), so any shell finds it; `running_gateway` double-checks with the process itself before
+trusting that file. Nothing else reads or writes that file.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -29,7 +31,7 @@ from localep.images.kinds.base import ServerSpec
 from localep.progress import Reporter
 from localep.runtime import containers, labels
 from localep.runtime.plan import DEBUG_TIMEOUT_MS
-from localep.runtime.state import endpoint_dir, read_endpoint_state, recorded_endpoints, update_endpoint_state
+from localep.runtime.state import EndpointState, GatewayRecord, endpoint_dir, load_state, recorded_gateways, save_state
 from localep.spec.model import Deployment, Endpoint
 
 LOCAL_AUTH_MODES = {"key": "key", "aml_token": "aml_token", "aad_token": "aml_token"}
@@ -51,26 +53,34 @@ class GatewayHandle:
 
 
 def running_gateway(endpoint: str) -> Optional[GatewayHandle]:
-    recorded = read_endpoint_state(endpoint).get("gateway")
-    if not recorded or not recorded.get("control") or not is_gateway_process(int(recorded["pid"])):
+    recorded = load_state(endpoint).gateway
+    if recorded is None or not is_gateway_process(recorded.pid):
         return None
-    control = ControlClient(recorded["control"])
+    control = ControlClient(recorded.control)
     try:
-        state = ControlClient(recorded["control"], timeout_s=2.0).state()  # alive, and ours
+        state = ControlClient(recorded.control, timeout_s=2.0).state()  # alive, and ours
     except (GatewayUnreachable, GatewayRejected):
         return None
-    if state.get("supervisor") != recorded["pid"]:
+    if state.get("supervisor") != recorded.pid:
         return None
-    return GatewayHandle(endpoint, int(recorded["pid"]), int(recorded["port"]), control)
+    return GatewayHandle(endpoint, recorded.pid, recorded.port, control)
 
 
 def endpoint_keys(endpoint: str, regenerate: Sequence[str] = ()) -> Keys:
     """The endpoint's two keys, made once and kept across restarts (like the cloud's), read from the user's own
     0600 state file: the gateway never hands them out."""
-    stored = read_endpoint_state(endpoint).get("keys") or {}
-    keys = _keys(stored, regenerate)
-    if vars(keys) != stored:
-        update_endpoint_state(endpoint, keys=vars(keys))
+    state = load_state(endpoint)
+    keys = _keys(state.keys, regenerate)
+    if vars(keys) != state.keys:
+        save_state(endpoint, replace(state, keys=vars(keys)))
+    return keys
+
+
+def store_key(endpoint: str, which: str, value: str) -> Keys:
+    """Set one key to a value the user chose (`az ml online-endpoint regenerate-keys --key-value`)."""
+    state = load_state(endpoint)
+    keys = Keys(**{**vars(_keys(state.keys)), which: value})
+    save_state(endpoint, replace(state, keys=vars(keys)))
     return keys
 
 
@@ -134,7 +144,8 @@ def start_endpoint_gateway(endpoint: Endpoint, port: int, instances: Sequence[An
     routes = routes_of(instances)
     folder = private_endpoint_dir(endpoint.name)
     control_socket = str(folder / CONTROL_SOCKET)
-    keys = _keys(read_endpoint_state(endpoint.name).get("keys") or {})
+    state = load_state(endpoint.name)
+    keys = _keys(state.keys)
     config = with_token_secret(GatewayConfig(
         endpoint=endpoint.name,
         port=port,
@@ -152,9 +163,8 @@ def start_endpoint_gateway(endpoint: Endpoint, port: int, instances: Sequence[An
     save_config(config, config_path)  # with its token secret, so the gateway need not rewrite it at start
     pid = start_gateway(config_path, log_path)
     # One write for everything this `up` decided: the port, the keys and where the gateway runs.
-    update_endpoint_state(endpoint.name, port=port, keys=vars(keys),
-                          gateway={"pid": pid, "port": port, "config": str(config_path), "log": str(log_path),
-                                   "control": control_socket})
+    save_state(endpoint.name, EndpointState(port=port, keys=vars(keys), gateway=GatewayRecord(
+        pid=pid, port=port, config=str(config_path), log=str(log_path), control=control_socket)))
     return GatewayHandle(endpoint.name, pid, port, ControlClient(control_socket))
 
 
@@ -184,21 +194,21 @@ def detach_deployment(endpoint: str, deployment: str) -> None:
 
 
 def stop_endpoint_gateway(endpoint: str) -> bool:
-    recorded = read_endpoint_state(endpoint).get("gateway")
-    if not recorded:
+    state = load_state(endpoint)
+    if state.gateway is None:
         return False
-    stopped = stop_gateway(int(recorded["pid"]))
-    update_endpoint_state(endpoint, gateway=None)
+    stopped = stop_gateway(state.gateway.pid)
+    save_state(endpoint, replace(state, gateway=None))
     return stopped
 
 
 def gateway_log(endpoint: str) -> Optional[Path]:
-    recorded = read_endpoint_state(endpoint).get("gateway") or {}
-    return Path(recorded["log"]) if recorded.get("log") else None
+    recorded = load_state(endpoint).gateway
+    return Path(recorded.log) if recorded is not None else None
 
 
 def all_endpoints(client: docker.DockerClient) -> List[str]:
     """Every endpoint with a container or a recorded gateway on this machine."""
     names = {c.labels.get(labels.ENDPOINT, "") for c in containers.find(client)}
-    names |= {name for name in recorded_endpoints() if read_endpoint_state(name).get("gateway")}
+    names |= set(recorded_gateways())
     return sorted(n for n in names if n)

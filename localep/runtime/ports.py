@@ -12,7 +12,7 @@ import docker
 
 from localep.errors import PortInUse
 from localep.runtime import labels
-from localep.runtime.state import read_endpoint_state, recorded_endpoints
+from localep.runtime.state import recorded_gateways, remembered_port
 
 # Below Linux's ephemeral range (32768+), where outgoing connections' TIME-WAIT sockets would block a bind.
 PORT_RANGE = (20000, 32000)
@@ -47,9 +47,9 @@ def endpoint_port(client: docker.DockerClient, endpoint: str, requested: Optiona
     if requested is not None:
         port = requested
     else:
-        remembered = read_endpoint_state(endpoint).get("port")
+        remembered = remembered_port(endpoint)
         if remembered:
-            port = int(remembered)
+            port = remembered
         else:
             port = preferred_port(endpoint)
             while not is_free(port):
@@ -61,10 +61,9 @@ def endpoint_port(client: docker.DockerClient, endpoint: str, requested: Optiona
 
 
 def port_holder(client: docker.DockerClient, port: int) -> str:
-    for endpoint in recorded_endpoints():
-        gateway = read_endpoint_state(endpoint).get("gateway") or {}
-        if gateway.get("port") == port:
-            return f"localep endpoint {endpoint!r} (its gateway, pid {gateway.get('pid')})"
+    for endpoint, gateway in recorded_gateways().items():
+        if gateway.port == port:
+            return f"localep endpoint {endpoint!r} (its gateway, pid {gateway.pid})"
     for container in client.containers.list():
         for bindings in (container.attrs.get("NetworkSettings", {}).get("Ports") or {}).values():
             for binding in bindings or []:
