@@ -24,14 +24,13 @@ from localep.commands.keys import endpoint_token, replace_key
 from localep.commands.traffic import apply_shares, parse_shares
 from localep.dockerclient import docker_client
 from localep.errors import LocalepError
-from localep.gateway.client import GatewayRejected, GatewayUnreachable
 from localep.images.settings import current_settings
 from localep.progress import Reporter
 from localep.runtime import containers, labels
 from localep.runtime.containers import ContainerGroup
 from localep.runtime.deploy import UpOptions, deploy, remove_endpoint
 from localep.runtime.endpoints import endpoint_address
-from localep.runtime.gateway_link import all_endpoints, endpoint_keys, running_gateway
+from localep.runtime.gateway_link import all_endpoints, endpoint_keys, gateway_state, running_gateway
 from localep.runtime.logs import stream_lines
 from localep.runtime.ports import endpoint_port
 from localep.runtime.state import remembered_port
@@ -76,20 +75,6 @@ def parse_split(text: Optional[str], flag: str) -> Dict[str, int]:
         raise AzError(f"{flag}: {error.message}", AzExit.USAGE) from None
 
 
-def _gateway_config(name: str) -> Optional[Dict[str, Any]]:
-    gateway = running_gateway(name)
-    if gateway is None:
-        return None
-    try:
-        return gateway.control.state()
-    except (GatewayUnreachable, GatewayRejected):
-        return None
-
-
-def _port(name: str) -> Optional[int]:
-    return remembered_port(name)
-
-
 # ---- online endpoints -------------------------------------------------------------------------------------------
 
 def _endpoint_from_yaml(file: Optional[str], name: Optional[str], overrides: List[str]) -> Endpoint:
@@ -119,7 +104,7 @@ def endpoint_create(args: argparse.Namespace) -> Dict[str, Any]:
     if endpoint.mirror_traffic or existing is None:
         record.mirror_traffic = dict(endpoint.mirror_traffic)
     _check_shares(record, record.traffic, record.mirror_traffic)
-    if _port(endpoint.name) is None:
+    if remembered_port(endpoint.name) is None:
         endpoint_port(docker_client(), endpoint.name, None)  # the scoring_uri is known (and stable) from now on
     store.save_endpoint(record)
     _push_shares(record)
@@ -188,7 +173,7 @@ def _check_shares(record: EndpointRecord, traffic: Dict[str, int], mirror: Dict[
 
 def _push_shares(record: EndpointRecord) -> None:
     """Tell the running endpoint about the recorded split (only deployments it serves)."""
-    config = _gateway_config(record.name)
+    config = gateway_state(record.name)
     if config is None:
         return
     serving = set(config["config"]["deployments"])
@@ -199,11 +184,11 @@ def _push_shares(record: EndpointRecord) -> None:
 def endpoint_document(name: str) -> Dict[str, Any]:
     """The cloud's online endpoint document, from the local record and the running gateway."""
     record = store.load_endpoint(name)
-    state = _gateway_config(name)
+    state = gateway_state(name)
     if record is None and state is None:
         raise not_found(f"Local endpoint ({name})")
     config = state["config"] if state else {}
-    port = config.get("port") or _port(name)
+    port = config.get("port") or remembered_port(name)
     base = f"http://127.0.0.1:{port}" if port else None
     local = record.local if record else config.get("auth_mode") == "none"
     traffic = config["traffic"] if state else record.traffic if record else {}

@@ -10,11 +10,10 @@ from localep.commands.options import json_option
 from localep.commands.output import emit_json, handles_errors, print_table
 from localep.commands.targets import endpoint_name
 from localep.dockerclient import docker_client
-from localep.gateway.client import GatewayRejected, GatewayUnreachable
 from localep.protocol import SCORING_PATH
 from localep.runtime import containers, labels
 from localep.runtime.containers import RunningContainer
-from localep.runtime.gateway_link import running_gateway
+from localep.runtime.gateway_link import gateway_state
 
 
 @click.command("ps")
@@ -31,22 +30,12 @@ def command(target: Optional[str], as_json: bool) -> None:
     """
     client = docker_client()
     found = [containers.describe(c) for c in containers.find(client, endpoint_name(target) if target else None)]
-    gateways = {name: _gateway(name) for name in sorted({row.endpoint for row in found})}
+    gateways = {name: gateway_state(name) for name in sorted({row.endpoint for row in found})}
     rows = [ps_row(row, gateways.get(row.endpoint)) for row in found]
     if as_json:
         emit_json(rows)
     else:
         _print_table(rows)
-
-
-def _gateway(endpoint: str) -> Optional[Dict[str, Any]]:
-    gateway = running_gateway(endpoint)
-    if gateway is None:
-        return None
-    try:
-        return gateway.control.state()
-    except (GatewayUnreachable, GatewayRejected):
-        return None
 
 
 def ps_row(row: RunningContainer, gateway: Optional[Dict[str, Any]]) -> Dict[str, Any]:

@@ -66,6 +66,17 @@ def running_gateway(endpoint: str) -> Optional[GatewayHandle]:
     return GatewayHandle(endpoint, recorded.pid, recorded.port, control)
 
 
+def gateway_state(endpoint: str) -> Optional[Dict[str, Any]]:
+    """The running gateway's own view (config, deployments, instances, stats); None when it does not run."""
+    gateway = running_gateway(endpoint)
+    if gateway is None:
+        return None
+    try:
+        return gateway.control.state()
+    except (GatewayUnreachable, GatewayRejected):
+        return None
+
+
 def endpoint_keys(endpoint: str, regenerate: Sequence[str] = ()) -> Keys:
     """The endpoint's two keys, made once and kept across restarts (like the cloud's), read from the user's own
     0600 state file: the gateway never hands them out."""

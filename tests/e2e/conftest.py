@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import pytest
+import requests
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "numpy-regression"
@@ -77,6 +78,12 @@ class Cli:
 
     def popen(self, *args: str) -> subprocess.Popen:
         return subprocess.Popen(self.argv(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env)
+
+    def keyed_session(self, endpoint: str) -> requests.Session:
+        """An HTTP session that sends the endpoint's primary key, as a cloud client would."""
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {self.json('keys', endpoint)['primary']}"
+        return session
 
 
 @pytest.fixture(scope="session")

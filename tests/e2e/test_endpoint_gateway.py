@@ -67,8 +67,7 @@ def endpoint(cli, two_deployments):
     assert result.returncode == 0, result.stderr.decode()
     summary = json.loads(result.stdout)
     keys = cli.json("keys", summary["endpoint"])
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {keys['primary']}"
+    session = cli.keyed_session(summary["endpoint"])
     yield summary, keys, session
     cli.run("down", summary["endpoint"])
 

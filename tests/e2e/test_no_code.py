@@ -120,9 +120,7 @@ def mlflow_endpoint(cli, mlflow_models, mlflow_image, tmp_path_factory):
     result = cli.run("up", str(tmp_path / "endpoint.yml"), *files, "--detach", "--json")
     assert result.returncode == 0, result.stderr.decode()
     summary = json.loads(result.stdout)
-    keys = cli.json("keys", name)
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {keys['primary']}"
+    session = cli.keyed_session(name)
     yield summary, session, result.stderr.decode()
     cli.run("down", name)
 

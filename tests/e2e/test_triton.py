@@ -59,9 +59,7 @@ def triton_endpoint(cli, triton_image, triton_repository, tmp_path_factory):
     result = cli.run("up", str(deployment), "--detach", "--json", "--triton-image", triton_image)
     assert result.returncode == 0, result.stderr.decode()
     summary = json.loads(result.stdout)
-    keys = cli.json("keys", name)
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {keys['primary']}"
+    session = cli.keyed_session(name)
     yield summary, session, result.stderr.decode()
     cli.run("down", name)
 
