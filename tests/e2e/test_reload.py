@@ -12,6 +12,8 @@ from typing import List, Optional
 import pytest
 import requests
 
+from localep.runtime.ports import free_port
+
 SAMPLE = b'{"data": [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]}'
 
 
@@ -94,8 +96,9 @@ def test_changing_the_model_reloads_init(project, foreground):
     up.wait_for(lambda r: r.status_code == 200 and r.json() == [158.0])
 
 
-def test_broken_save_answers_503_and_the_next_good_save_recovers(project, foreground):
-    up = foreground()
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
+def test_broken_save_answers_503_and_the_next_good_save_recovers(project, foreground, debug):
+    up = foreground(*(("--debug", "--debug-port", str(free_port())) if debug else ()))
     script = project / "onlinescoring" / "score.py"
     good = script.read_text()
     script.write_text(good.replace("def run(raw_data):", "def run(raw_data:", 1))
