@@ -9,6 +9,14 @@ from typing import Any, Type
 from localep.errors import LocalepError, Location
 
 
+def read_json_or_none(path: Path) -> Any:
+    """For localep's own bookkeeping files: None when the file is missing or not valid JSON (start afresh)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+
+
 def read_json(path: Path, error: Type[LocalepError], what: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))

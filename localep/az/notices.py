@@ -9,7 +9,7 @@ from pathlib import Path
 from localep.errors import LocalepError
 from localep.fileio import atomic_write_json
 from localep.jsonfile import read_json
-from localep.runtime.state import home
+from localep.paths import home
 
 
 def notices_file() -> Path:

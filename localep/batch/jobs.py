@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import enum
-import json
 import os
 import secrets
 from dataclasses import asdict, dataclass, field, fields
@@ -17,8 +16,9 @@ from typing import Any, Dict, List, Optional
 
 from localep.batch.scheduler import Counts
 from localep.fileio import atomic_write_json
+from localep.jsonfile import read_json_or_none
+from localep.paths import home
 from localep.processes import process_alive
-from localep.runtime.state import home
 
 RECORD_FILE = "job.json"
 RUNNER_LOG = "runner.log"  # the detached runner's stdout and stderr
@@ -92,9 +92,10 @@ def write_job(record: JobRecord) -> Path:
 
 
 def read_job(name: str) -> Optional[JobRecord]:
+    data = read_json_or_none(job_dir(name) / RECORD_FILE)
     try:
-        return JobRecord.from_dict(json.loads((job_dir(name) / RECORD_FILE).read_text(encoding="utf-8")))
-    except (FileNotFoundError, ValueError, TypeError):
+        return JobRecord.from_dict(data) if data is not None else None
+    except (ValueError, TypeError):
         return None
 
 

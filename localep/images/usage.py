@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import threading
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from localep.fileio import atomic_write_json
 from localep.images.kinds.base import BaseImageFacts
+from localep.jsonfile import read_json_or_none
 from localep.paths import home
 
 INDEX_NAME = "images.json"
@@ -66,10 +66,7 @@ def current_users(index: Index, tag: str) -> List[str]:
 
 def read_index(path: Optional[Path] = None) -> Index:
     path = path or index_path()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        return empty_index()
+    data = read_json_or_none(path)
     if not isinstance(data, dict) or not isinstance(data.get("images"), dict):
         return empty_index()
     data.setdefault("deployments", {})
@@ -101,10 +98,8 @@ def forget_images(tags: Sequence[str], path: Optional[Path] = None) -> None:
 def known_base_facts(image_id: str, path: Optional[Path] = None) -> Optional[BaseImageFacts]:
     """What an earlier probe learned about this base image (by id), if anything."""
     path = path or home() / BASE_FACTS_NAME
-    try:
-        record = json.loads(path.read_text(encoding="utf-8")).get(image_id)
-    except (FileNotFoundError, ValueError, AttributeError):
-        return None
+    known = read_json_or_none(path)
+    record = known.get(image_id) if isinstance(known, dict) else None
     if not isinstance(record, dict):
         return None
     return BaseImageFacts(image=record.get("image", ""), image_id=image_id, conda=record.get("conda"),
@@ -114,10 +109,7 @@ def known_base_facts(image_id: str, path: Optional[Path] = None) -> Optional[Bas
 def remember_base_facts(facts: BaseImageFacts, path: Optional[Path] = None) -> None:
     path = path or home() / BASE_FACTS_NAME
     with _locked(path):
-        try:
-            known = json.loads(path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            known = {}
+        known = read_json_or_none(path)
         if not isinstance(known, dict):
             known = {}
         known[facts.image_id] = {"image": facts.image, "conda": facts.conda, "python_version": facts.python_version}

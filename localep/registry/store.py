@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional
 from localep.errors import LocalepError
 from localep.fileio import atomic_write_json
 from localep.jsonfile import read_json
-from localep.runtime.state import home
+from localep.paths import home
 
 MODELS = "models"
 ENVIRONMENTS = "environments"

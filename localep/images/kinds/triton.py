@@ -3,6 +3,7 @@ repository, probed and served over KServe v2 on port 8000."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional
 
 from localep.images.kinds.base import BaseImageFacts, Recipe, ServerSpec
@@ -27,13 +28,4 @@ def recipe(env: Environment, base: BaseImageFacts) -> Optional[Recipe]:
 def server(env: Environment) -> ServerSpec:
     generated = env.generated_server
     assert generated is not None
-    routes = byoc_server(env)
-    return ServerSpec(
-        managed=False,
-        port=routes.port,
-        liveness_path=routes.liveness_path,
-        readiness_path=routes.readiness_path,
-        scoring_path=routes.scoring_path,
-        command=generated.command,
-        protocol=generated.protocol,
-    )
+    return dataclasses.replace(byoc_server(env), command=generated.command, protocol=generated.protocol)
