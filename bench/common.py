@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -42,17 +43,27 @@ def localep(args: Sequence[str], env: Dict[str, str], check: bool = True) -> sub
     return result
 
 
-def first_score(url: str, headers: Dict[str, str], deadline_seconds: float = 60.0) -> float:
+def first_score(url: str, headers: Dict[str, str], deadline_seconds: float = 60.0, body: bytes = SAMPLE) -> float:
     """Seconds until `url` answers a scoring request with 200 (polled every 10 ms)."""
     started = time.monotonic()
     while time.monotonic() - started < deadline_seconds:
         try:
-            if requests.post(url, data=SAMPLE, headers=headers, timeout=2).status_code == 200:
+            if requests.post(url, data=body, headers=headers, timeout=2).status_code == 200:
                 return time.monotonic() - started
         except requests.RequestException:
             pass
         time.sleep(0.01)
     raise SystemExit(f"{url} never answered 200")
+
+
+def timed_up(deployment: Path, env: Dict[str, str], key: str, *extra: str, body: bytes = SAMPLE,
+             deadline_seconds: float = 60.0) -> float:
+    """From starting the CLI to the first 200 from /score (up returns only once the server answers)."""
+    started = time.monotonic()
+    result = localep(["up", str(deployment), "--detach", "--json", *extra], env)
+    first_score(json.loads(result.stdout)["scoring_uri"],
+                {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}, deadline_seconds, body)
+    return time.monotonic() - started
 
 
 def summary(values: List[float]) -> str:

@@ -10,14 +10,11 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import cli_env, localep, summary
+from common import cli_env, localep, summary, timed_up
 
 DEPLOYMENT = """name: blue
 endpoint_name: {name}
@@ -28,7 +25,7 @@ model:
   type: mlflow_model
 instance_type: Standard_DS3_v2
 """
-REQUEST = {"input_data": {"columns": ["a", "b"], "index": [0], "data": [[1.0, 2.0]]}}
+REQUEST = json.dumps({"input_data": {"columns": ["a", "b"], "index": [0], "data": [[1.0, 2.0]]}}).encode()
 
 
 def save_model(folder: Path) -> None:
@@ -47,17 +44,6 @@ def save_model(folder: Path) -> None:
                               serialization_format="pickle", pip_requirements=requirements)
 
 
-def timed_up(deployment: Path, env, key: str, *extra: str) -> float:
-    started = time.monotonic()
-    result = localep(["up", str(deployment), "--detach", "--json", *extra], env)
-    uri = json.loads(result.stdout)["scoring_uri"]
-    while requests.post(uri, json=REQUEST, headers={"Authorization": f"Bearer {key}"}, timeout=10).status_code != 200:
-        if time.monotonic() - started > 900:
-            raise SystemExit(f"{uri} never answered 200")
-        time.sleep(0.01)
-    return time.monotonic() - started
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--warm-runs", type=int, default=3)
@@ -73,13 +59,13 @@ def main() -> None:
     warm = []
     try:
         if not args.skip_cold:
-            cold = timed_up(deployment, env, key, "--rebuild")
+            cold = timed_up(deployment, env, key, "--rebuild", body=REQUEST, deadline_seconds=900)
             localep(["down", name], env)
             print(f"cold up (model environment built from scratch) to first 200: {cold:.2f}s")
         else:
             localep(["build", str(deployment)], env)
         for _ in range(args.warm_runs):
-            warm.append(timed_up(deployment, env, key))
+            warm.append(timed_up(deployment, env, key, body=REQUEST, deadline_seconds=900))
             localep(["down", name], env)
     finally:
         localep(["down", name], env, check=False)

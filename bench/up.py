@@ -16,18 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import cli_env, first_score, localep, private_example, summary
+from common import cli_env, localep, private_example, summary, timed_up
 
 TARGET_WARM_SECONDS = 2.0
-
-
-def timed_up(deployment: Path, env, key: str, *extra: str) -> float:
-    """From starting the CLI to the first 200 from /score (up returns only once the server answers)."""
-    started = time.monotonic()
-    result = localep(["up", str(deployment), "--detach", "--json", *extra], env)
-    first_score(json.loads(result.stdout)["scoring_uri"],
-                {"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
-    return time.monotonic() - started
 
 
 def timed_down(name: str, env) -> float:
