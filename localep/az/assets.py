@@ -16,8 +16,8 @@ from localep.az.online import WORKSPACE_ID
 from localep.errors import SpecError
 from localep.registry import DATA, ENVIRONMENTS, MODELS, Asset
 from localep.registry.store import REMOTE
-from localep.spec.diagnostics import raise_first_error
-from localep.spec.yamlio import apply_overrides, read_document
+from localep.yamlspec.diagnostics import raise_first_error
+from localep.yamlspec.yamlio import apply_overrides, read_document
 
 ASSET_FIELDS = {
     MODELS: {"$schema", "name", "version", "path", "type", "description", "tags", "properties", "stage", "flavors",

@@ -17,18 +17,18 @@ from localep.az.errors import AzError, AzExit, not_found
 from localep.az.online import WORKSPACE_ID, confirm, environment_field, model_field
 from localep.az.output import RawText
 from localep.az.store import BatchDeploymentRecord, BatchEndpointRecord
+from localep.batch.detach import detach_job
 from localep.batch.job import JobOverrides
 from localep.batch.jobs import RUNNER_LOG, JobRecord, JobStatus, job_dir, list_jobs, new_job_name, read_job, runner_alive
-from localep.commands.batch import detach_job
 from localep.dockerclient import docker_client
 from localep.images.images import ensure_image
 from localep.images.settings import current_settings
 from localep.progress import Reporter
-from localep.spec import read_document
-from localep.spec.batch_loader import load_batch_deployment, read_batch_endpoint
-from localep.spec.batch_model import BatchDeployment
-from localep.spec.diagnostics import raise_first_error
-from localep.spec.yamlio import apply_overrides
+from localep.yamlspec import read_document
+from localep.yamlspec.batch_loader import load_batch_deployment, read_batch_endpoint
+from localep.yamlspec.batch_model import BatchDeployment
+from localep.yamlspec.diagnostics import raise_first_error
+from localep.yamlspec.yamlio import apply_overrides
 
 SCORE_OUTPUT = "score"
 CANCEL_WAIT_S = 60.0

@@ -12,16 +12,12 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-import click
 import requests
 
 from localep.az import store
 from localep.az.errors import AzError, AzExit, not_found
 from localep.az.output import RawText
 from localep.az.store import FAILED, SUCCEEDED, DeploymentRecord, EndpointRecord
-from localep.commands.invoke import score
-from localep.commands.keys import endpoint_token, replace_key
-from localep.commands.traffic import apply_shares, parse_shares
 from localep.dockerclient import docker_client
 from localep.errors import LocalepError
 from localep.images.settings import current_settings
@@ -29,16 +25,24 @@ from localep.progress import Reporter
 from localep.runtime import containers, labels
 from localep.runtime.containers import ContainerGroup
 from localep.runtime.deploy import UpOptions, deploy, remove_endpoint
-from localep.runtime.endpoints import endpoint_address
-from localep.runtime.gateway_link import all_endpoints, endpoint_keys, gateway_state, running_gateway
+from localep.runtime.endpoints import endpoint_address, score
+from localep.runtime.gateway_link import (
+    all_endpoints,
+    apply_shares,
+    endpoint_keys,
+    endpoint_token,
+    gateway_state,
+    replace_key,
+    running_gateway,
+)
 from localep.runtime.logs import stream_lines
 from localep.runtime.ports import endpoint_port
 from localep.runtime.state import remembered_port
-from localep.spec import check_runnable_locally, load_deployment, read_document, read_endpoint
-from localep.spec.diagnostics import raise_first_error
-from localep.spec.model import Deployment, Endpoint, Project
-from localep.spec.traffic import mirror_problems, traffic_problems
-from localep.spec.yamlio import Document, apply_overrides
+from localep.yamlspec import check_runnable_locally, load_deployment, read_document, read_endpoint
+from localep.yamlspec.diagnostics import raise_first_error
+from localep.yamlspec.model import Deployment, Endpoint, Project
+from localep.yamlspec.traffic import mirror_problems, parse_shares, traffic_problems
+from localep.yamlspec.yamlio import Document, apply_overrides
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 WORKSPACE_ID = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/local/providers/"
@@ -71,8 +75,8 @@ def parse_split(text: Optional[str], flag: str) -> Dict[str, int]:
     """az's "blue=90 green=10" (spaces or commas between pairs), read as `localep traffic` reads its pairs."""
     try:
         return parse_shares((text or "").replace(",", " ").split())
-    except click.BadParameter as error:
-        raise AzError(f"{flag}: {error.message}", AzExit.USAGE) from None
+    except LocalepError as error:
+        raise AzError(f"{flag}: {error}", AzExit.USAGE) from None
 
 
 # ---- online endpoints -------------------------------------------------------------------------------------------

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
-from typing import Sequence
+from pathlib import Path
+from typing import Optional, Sequence
 
+from localep.batch.job import JobOverrides
 from localep.batch.jobs import RUNNER_LOG, JobRecord, job_dir, read_job
 from localep.errors import LocalepError
 from localep.exitcodes import ExitCode
+from localep.images.settings import DEFAULT_INSTALLER
 
 RECORD_WAIT_SECONDS = 30.0
 
@@ -50,3 +54,28 @@ def start_detached(argv: Sequence[str], job_name: str) -> JobRecord:
             raise RunnerFailed(f"the batch job {job_name} did not start (exit {code})", _exit_code(code), output)
         time.sleep(0.05)
     raise LocalepError(f"the batch job {job_name} wrote no record within {RECORD_WAIT_SECONDS:.0f}s; see {log_path}")
+
+
+def detach_job(argv: Sequence[str], name: str, input_text: str, output_dir: Optional[Path] = None,
+               overrides: Sequence[str] = (), job: Optional[JobOverrides] = None, overwrite: bool = False,
+               rebuild: bool = False, pull: str = "missing", ca_bundle: Optional[Path] = None,
+               installer: str = DEFAULT_INSTALLER) -> JobRecord:
+    """Start `localep batch <argv>` as job `name` in the background; returns its first record at once."""
+    job = job or JobOverrides()
+    child = [sys.executable, "-m", "localep", "batch", *argv, "--job-name", name, "--input", input_text]
+    if output_dir is not None:
+        child += ["--output", str(output_dir.resolve())]
+    if overwrite:
+        child.append("--overwrite")
+    if rebuild:
+        child.append("--rebuild")
+    for override in overrides:
+        child += ["--set", override]
+    settings = {"mini_batch_size": job.mini_batch_size, "instance_count": job.instance_count,
+                "output_file_name": job.output_file_name, "error_threshold": job.error_threshold,
+                "ca_bundle": ca_bundle}
+    for key, value in settings.items():
+        if value is not None:
+            child += [f"--{key.replace('_', '-')}", str(value)]
+    child += ["--pull", pull, "--installer", installer]
+    return start_detached(child, name)

@@ -19,7 +19,7 @@ from localep.batch.runner import BatchJob, JobOutcome
 from localep.errors import SpecError
 from localep.images.settings import BuildSettings
 from localep.progress import Reporter
-from localep.spec.batch_model import SUMMARY_ONLY, BatchDeployment
+from localep.yamlspec.batch_model import SUMMARY_ONLY, BatchDeployment
 
 SUMMARY_ONLY_FILE_NAME = "When output_action is set to summary_only, the output_file_name need not to be specified."
 

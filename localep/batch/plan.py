@@ -17,7 +17,7 @@ from localep.batch.layout import OUTPUT_IN_CONTAINER, OutputLayout
 from localep.images.kinds.base import ServerSpec
 from localep.runtime import labels
 from localep.runtime.plan import PYTHON_IN_CONTAINER, ContainerPlan, Mount, code_mount, model_mount
-from localep.spec.batch_model import BatchDeployment
+from localep.yamlspec.batch_model import BatchDeployment
 
 DRIVER = ServerSpec(managed=True, port=SUPERVISOR_PORT, liveness_path="", scoring_path="", readiness_path="")
 

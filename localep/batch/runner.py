@@ -49,7 +49,7 @@ from localep.images.settings import BuildSettings
 from localep.progress import Reporter
 from localep.runtime import containers
 from localep.runtime.containers import ContainerGroup
-from localep.spec.batch_model import APPEND_ROW, BatchDeployment
+from localep.yamlspec.batch_model import APPEND_ROW, BatchDeployment
 
 WORKER_START_TIMEOUT = 60.0
 SHUTDOWN_TIMEOUT = 5.0

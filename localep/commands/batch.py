@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Sequence
+from typing import Any, Callable, List, Optional
 
 import click
 
-from localep.batch.detach import start_detached
+from localep.batch.detach import detach_job
 from localep.batch.inputs import resolve_input
 from localep.batch.job import JobOverrides, apply_job_overrides, prepare_job, run_job
-from localep.batch.jobs import JobRecord, new_job_name
+from localep.batch.jobs import new_job_name
 from localep.batch.runner import JobOutcome
 from localep.commands import options
 from localep.commands.output import emit_json, handles_errors, info
 from localep.dockerclient import docker_client
 from localep.errors import SpecError
 from localep.exitcodes import ExitCode
-from localep.images.settings import DEFAULT_INSTALLER
 from localep.progress import Reporter
-from localep.spec.batch_loader import load_batch_deployment, load_batch_endpoint, select_deployment
-from localep.spec.batch_model import BatchDeployment
+from localep.yamlspec.batch_loader import load_batch_deployment, load_batch_endpoint, select_deployment
+from localep.yamlspec.batch_model import BatchDeployment
 
 
 @click.group("batch")
@@ -143,31 +141,6 @@ def _detach(deployment: BatchDeployment, argv: List[str], values: Any) -> None:
     else:
         info(f"job {name} runs in the background (pid {record.pid}); output: {record.output}")
         click.echo(name)
-
-
-def detach_job(argv: Sequence[str], name: str, input_text: str, output_dir: Optional[Path] = None,
-               overrides: Sequence[str] = (), job: Optional[JobOverrides] = None, overwrite: bool = False,
-               rebuild: bool = False, pull: str = "missing", ca_bundle: Optional[Path] = None,
-               installer: str = DEFAULT_INSTALLER) -> JobRecord:
-    """Start `localep batch <argv>` as job `name` in the background; returns its first record at once."""
-    job = job or JobOverrides()
-    child = [sys.executable, "-m", "localep", "batch", *argv, "--job-name", name, "--input", input_text]
-    if output_dir is not None:
-        child += ["--output", str(output_dir.resolve())]
-    if overwrite:
-        child.append("--overwrite")
-    if rebuild:
-        child.append("--rebuild")
-    for override in overrides:
-        child += ["--set", override]
-    settings = {"mini_batch_size": job.mini_batch_size, "instance_count": job.instance_count,
-                "output_file_name": job.output_file_name, "error_threshold": job.error_threshold,
-                "ca_bundle": ca_bundle}
-    for key, value in settings.items():
-        if value is not None:
-            child += [f"--{key.replace('_', '-')}", str(value)]
-    child += ["--pull", pull, "--installer", installer]
-    return start_detached(child, name)
 
 
 def _print_summary(outcome: JobOutcome) -> None:

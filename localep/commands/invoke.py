@@ -13,14 +13,9 @@ import requests
 from localep.commands.options import header_option, json_option
 from localep.commands.output import emit_json, handles_errors
 from localep.commands.targets import endpoint_name
-from localep.errors import LocalepError
 from localep.exitcodes import ExitCode
 from localep.protocol import DEPLOYMENT_HEADER
-from localep.runtime.endpoints import EndpointAddress, endpoint_address
-
-
-class InvokeTimeout(LocalepError):
-    exit_code = ExitCode.TIMEOUT
+from localep.runtime.endpoints import EndpointAddress, endpoint_address, score
 
 
 @click.command("invoke")
@@ -70,20 +65,6 @@ def command(target: Optional[str], url: Optional[str], request_file: Optional[Pa
         click.echo(response.text)
     if not 200 <= response.status_code < 300:
         sys.exit(int(ExitCode.HTTP_ERROR))
-
-
-def score(address: EndpointAddress, body: bytes, deployment: Optional[str], headers: Dict[str, str],
-          timeout: float) -> requests.Response:
-    """One scoring request with the endpoint's credentials (and the deployment pinned, if given)."""
-    headers = {"Content-Type": "application/json", **address.headers, **headers}
-    if deployment:
-        headers[DEPLOYMENT_HEADER] = deployment
-    try:
-        return requests.post(address.scoring_uri, data=body, headers=headers, timeout=timeout)
-    except requests.Timeout:
-        raise InvokeTimeout(f"no answer from {address.scoring_uri} within {timeout:.0f}s") from None
-    except requests.ConnectionError as error:
-        raise LocalepError(f"cannot connect to {address.scoring_uri}: {error}") from None
 
 
 def _json_or_text(response: requests.Response):

@@ -9,8 +9,7 @@ import click
 from localep.commands.options import json_option
 from localep.commands.output import emit_json, handles_errors, info
 from localep.commands.targets import endpoint_name
-from localep.gateway.config import Keys
-from localep.runtime.gateway_link import endpoint_keys, running_gateway, store_key
+from localep.runtime.gateway_link import endpoint_keys, endpoint_token, replace_key, running_gateway
 
 
 @click.command("keys")
@@ -46,19 +45,3 @@ def command(target: str, regenerate: Optional[str], as_json: bool) -> None:
     if token is not None:
         click.echo(f"token:     {token['accessToken']}\n           (expires {token['expiryTimeUtc']})")
 
-
-def replace_key(name: str, which: str, value: Optional[str] = None) -> Keys:
-    """A new random key (or `value`) for `which`; a running endpoint accepts it at once."""
-    keys = endpoint_keys(name, regenerate=[which]) if value is None else store_key(name, which, value)
-    gateway = running_gateway(name)
-    if gateway is not None:
-        gateway.control.set_keys(**{which: getattr(keys, which)})
-    return keys
-
-
-def endpoint_token(name: str) -> Optional[Dict[str, Any]]:
-    """A fresh token from a running aml_token endpoint; None for other endpoints."""
-    gateway = running_gateway(name)
-    if gateway is None or gateway.control.state()["config"]["auth_mode"] != "aml_token":
-        return None
-    return gateway.control.issue_token()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Sequence
 
-from localep.spec import load_project
+from localep.yamlspec import load_project
 
 
 def endpoint_names(targets: Sequence[str]) -> List[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Sequence
+from typing import Sequence
 
 import click
 
@@ -10,35 +10,17 @@ from localep.commands.options import json_option
 from localep.commands.output import emit_json, handles_errors, info
 from localep.commands.targets import endpoint_name
 from localep.errors import LocalepError
-from localep.gateway.client import GatewayRejected
-from localep.runtime.gateway_link import running_gateway
-
-
-def parse_shares(pairs: Sequence[str]) -> Dict[str, int]:
-    shares = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name or not value.strip().isdigit():
-            raise click.BadParameter(f"{pair!r}: expected DEPLOYMENT=PERCENT, e.g. blue=90")
-        shares[name] = int(value)
-    return shares
-
-
-def apply_shares(name: str, route: str, shares: Dict[str, int]) -> Dict[str, Any]:
-    """Set a running endpoint's "traffic" or "mirror" split at once; returns the gateway's new config."""
-    gateway = running_gateway(name)
-    if gateway is None:
-        raise LocalepError(f"no running local endpoint {name!r} (see `localep ps`)")
-    try:
-        state = gateway.control.set_traffic(shares) if route == "traffic" else gateway.control.set_mirror(shares)
-        return state["config"]
-    except GatewayRejected as error:
-        raise LocalepError(f"{name}: {error}") from None
+from localep.runtime.gateway_link import apply_shares
+from localep.yamlspec.traffic import parse_shares
 
 
 def _apply(target: str, route: str, pairs: Sequence[str], as_json: bool) -> None:
+    try:
+        shares = parse_shares(pairs)
+    except LocalepError as error:
+        raise click.BadParameter(str(error), param_hint="SHARES") from None
     name = endpoint_name(target)
-    config = apply_shares(name, route, parse_shares(pairs))
+    config = apply_shares(name, route, shares)
     if as_json:
         emit_json({"endpoint": name, "traffic": config["traffic"], "mirror_traffic": config["mirror_traffic"]})
     else:

@@ -8,7 +8,7 @@ from typing import Any, Dict, Tuple
 from localep.devloop.launchjson import attach_configuration, write_attach_configuration
 from localep.errors import LocalepError
 from localep.runtime.plan import APP_ROOT
-from localep.spec.model import Deployment
+from localep.yamlspec.model import Deployment
 
 
 def write_deployment_attach(deployment: Deployment, port: int, workspace: Path,

@@ -22,7 +22,7 @@ from localep.progress import Reporter, Stopwatch
 from localep.runtime.containers import ContainerGroup
 from localep.runtime.deploy import RunningEndpoint, RunningInstance, UpOptions, replace_instances
 from localep.runtime.logs import follow_in_background
-from localep.spec.model import Deployment
+from localep.yamlspec.model import Deployment
 
 AGENT_PREFIX = "localep-agent: "
 

@@ -15,8 +15,8 @@ from localep.errors import Location, SpecError
 from localep.fileio import atomic_write_json
 from localep.jsonfile import read_json
 from localep.protocol import AZUREML_PROTOCOL, KSERVE_PREFIX, SCORING_PATH, SERVER_PROTOCOLS
-from localep.spec.model import RequestSettings
-from localep.spec.traffic import mirror_problems, traffic_problems
+from localep.yamlspec.model import RequestSettings
+from localep.yamlspec.traffic import mirror_problems, traffic_problems
 
 AUTH_MODES = ("key", "aml_token", "aad_token", "none")
 CLOUD_REQUEST_SETTINGS = RequestSettings()

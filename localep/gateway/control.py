@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Protocol
 
 from localep.gateway import auth
 from localep.gateway.config import (
@@ -21,12 +21,27 @@ from localep.gateway.config import (
 )
 from localep.gateway.dispatch import GatewayAnswer, error_answer, json_answer
 
-if TYPE_CHECKING:
-    from localep.gateway.server import Gateway
-
 CONTROL_PREFIX = "/__localep/"
 
-Handler = Callable[["Gateway", Any, str], GatewayAnswer]
+
+
+class _Routes(Protocol):
+    @property
+    def config(self) -> GatewayConfig: ...
+
+
+class Gateway(Protocol):
+    """What the control channel needs of a running gateway; `server.Gateway` is one (no import back up)."""
+
+    @property
+    def table(self) -> _Routes: ...
+
+    def state(self) -> Dict[str, Any]: ...
+
+    def change(self, edit: Callable[[GatewayConfig], GatewayConfig]) -> GatewayConfig: ...
+
+
+Handler = Callable[[Gateway, Any, str], GatewayAnswer]
 
 
 def handle_control(gateway: Gateway, method: str, path: str, body: bytes) -> GatewayAnswer:

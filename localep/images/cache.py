@@ -14,7 +14,7 @@ from localep import __version__
 from localep.images.layers import installer_fingerprint
 from localep.images.settings import DEFAULT_INSTALLER
 from localep.images.templates import all_templates
-from localep.spec.model import Environment
+from localep.yamlspec.model import Environment
 
 IMAGE_REPOSITORY = "localep/env"
 SKIPPED_CONTEXT_DIRS = {".git", "__pycache__", ".venv", "node_modules"}

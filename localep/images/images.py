@@ -26,7 +26,7 @@ from localep.images.layers import plan_layers
 from localep.images.settings import BuildSettings
 from localep.images.usage import known_base_facts, record_use, remember_base_facts
 from localep.progress import Reporter, Stopwatch
-from localep.spec.model import BATCH_KIND, DeploymentAssets
+from localep.yamlspec.model import BATCH_KIND, DeploymentAssets
 
 SERVER_ADDED_MARKER = "LOCALEP_SERVER_ADDED"
 LABEL_KIND = "localep.kind"

@@ -23,7 +23,7 @@ from localep.images.layers import OFFLINE_NOTICE, WORK_DIR, PlannedLayer, build_
 from localep.images.packagecache import cache_mount, ensure_volume
 from localep.images.settings import BuildSettings
 from localep.progress import Reporter
-from localep.spec.model import DeploymentAssets
+from localep.yamlspec.model import DeploymentAssets
 
 BUILD_CONTAINER_PREFIX = "localep-build-"
 FAILURE_LINES = 60

@@ -22,6 +22,7 @@ from localep.exchanges import (
     redact_headers,
     utc_timestamp,
 )
+from localep.replay.cases import ReplayCase, ReplayResult
 from localep.replay.compare import Difference, InvalidIgnorePath, body_kind, compare, parse_ignore
 from localep.replay.report import (
     CaseOutcome,
@@ -35,10 +36,9 @@ from localep.replay.report import (
     write_json,
     write_junit,
 )
-from localep.replay.runner import ReplayResult, TokenBucket, replay
+from localep.replay.runner import TokenBucket, replay
 from localep.replay.sources import (
     SCORING_PATH,
-    ReplayCase,
     load_cases,
     load_folder,
     load_recording,

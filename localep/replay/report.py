@@ -19,8 +19,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from localep.exitcodes import ExitCode
 from localep.percentile import percentile
+from localep.replay.cases import ReplayResult
 from localep.replay.compare import Difference, compare, parse_ignore
-from localep.replay.runner import ReplayResult
 
 VALUE_WIDTH = 40  # characters of an expected/actual value shown in the table
 PERCENTILES = (50, 95, 99)

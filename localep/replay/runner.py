@@ -12,14 +12,13 @@ import re
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 from urllib.parse import urlsplit
 
 import requests
 
-from localep.exchanges import REDACTED, Response, header_value
-from localep.replay.sources import DEPLOYMENT_HEADER, ReplayCase
+from localep.exchanges import REDACTED, Response
+from localep.replay.cases import ReplayCase, ReplayResult
 
 # Headers that describe one hop or one encoding of the recorded request; requests sets its own.
 NOT_REPLAYED_HEADERS = frozenset(
@@ -37,20 +36,6 @@ NOT_REPLAYED_HEADERS = frozenset(
     }
 )
 _ERRNO_REASON = re.compile(r"\[Errno -?\d+\] [^'\")]+")
-
-
-@dataclass(frozen=True)
-class ReplayResult:
-    case: ReplayCase
-    response: Response  # status 0 and empty body when `error` is set
-    latency_ms: float  # from sending the request to having read the whole response
-    started_s: float  # when the request was sent, in seconds since the replay began
-    error: Optional[str] = None
-
-    @property
-    def deployment(self) -> Optional[str]:
-        """The deployment that answered, as the endpoint reports it."""
-        return header_value(self.response.headers, DEPLOYMENT_HEADER)
 
 
 class TokenBucket:

@@ -23,9 +23,8 @@ from __future__ import annotations
 import base64
 import json
 import mimetypes
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence
 
 from localep.errors import Location
 from localep.exchanges import (
@@ -40,24 +39,12 @@ from localep.exchanges import (
 from localep.fileio import atomic_write
 from localep.jsonfile import read_json
 from localep.protocol import DEPLOYMENT_HEADER, SCORING_PATH
+from localep.replay.cases import ReplayCase, ReplayResult
 from localep.replay.compare import BODY_BINARY, BODY_JSON, BODY_TEXT, body_kind
-
-if TYPE_CHECKING:
-    from localep.replay.runner import ReplayResult
 
 RECORDING_SUFFIXES = (".jsonl", ".ndjson")
 EXPECTED_SUFFIX = ".expected.json"
 _FULL_FORM_BODY_KEYS = ("body", "text", "base64")
-
-
-@dataclass(frozen=True)
-class ReplayCase:
-    name: str  # "recording.jsonl:3" or the request file's name
-    request: Request
-    expected: Optional[Response]  # None: nothing recorded yet
-    source: Location  # where the request was read from
-    expected_file: Optional[Path] = None  # request-file cases: where the expectation lives or --update puts it
-    exchange: Optional[Exchange] = None  # recording cases: the exchange whose line --update replaces
 
 
 def load_cases(source: Path, request_path: str = SCORING_PATH) -> List[ReplayCase]:

@@ -37,7 +37,7 @@ from localep.runtime.gateway_link import (
 from localep.runtime.plan import ContainerPlan, DebugOptions, plan_container, requested_gpus
 from localep.runtime.ports import endpoint_port, free_port
 from localep.runtime.readiness import readiness_deadline, wait_until_ready
-from localep.spec.model import Deployment, Project
+from localep.yamlspec.model import Deployment, Project
 
 
 @dataclass(frozen=True)

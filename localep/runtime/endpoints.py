@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict
+from typing import Dict, Optional
+
+import requests
 
 from localep.errors import LocalepError
-from localep.protocol import SCORING_PATH
+from localep.exitcodes import ExitCode
+from localep.protocol import DEPLOYMENT_HEADER, SCORING_PATH
 from localep.runtime.gateway_link import endpoint_keys, running_gateway
 
 
@@ -34,3 +37,21 @@ def endpoint_address(endpoint: str) -> EndpointAddress:
         token = gateway.control.issue_token()
         headers["Authorization"] = f"Bearer {token['accessToken']}"
     return EndpointAddress(name=endpoint, base_url=gateway.base_url, scoring_path=SCORING_PATH, headers=headers)
+
+
+class InvokeTimeout(LocalepError):
+    exit_code = ExitCode.TIMEOUT
+
+
+def score(address: EndpointAddress, body: bytes, deployment: Optional[str], headers: Dict[str, str],
+          timeout: float) -> requests.Response:
+    """One scoring request with the endpoint's credentials (and the deployment pinned, if given)."""
+    headers = {"Content-Type": "application/json", **address.headers, **headers}
+    if deployment:
+        headers[DEPLOYMENT_HEADER] = deployment
+    try:
+        return requests.post(address.scoring_uri, data=body, headers=headers, timeout=timeout)
+    except requests.Timeout:
+        raise InvokeTimeout(f"no answer from {address.scoring_uri} within {timeout:.0f}s") from None
+    except requests.ConnectionError as error:
+        raise LocalepError(f"cannot connect to {address.scoring_uri}: {error}") from None

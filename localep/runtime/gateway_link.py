@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import docker
 
+from localep.errors import LocalepError
 from localep.gateway.client import ControlClient, GatewayRejected, GatewayUnreachable
 from localep.gateway.config import (
     DEFAULT_MAX_BODY_BYTES,
@@ -32,7 +33,7 @@ from localep.progress import Reporter
 from localep.runtime import containers, labels
 from localep.runtime.plan import DEBUG_TIMEOUT_MS
 from localep.runtime.state import EndpointState, GatewayRecord, endpoint_dir, load_state, recorded_gateways, save_state
-from localep.spec.model import Deployment, Endpoint
+from localep.yamlspec.model import Deployment, Endpoint
 
 LOCAL_AUTH_MODES = {"key": "key", "aml_token": "aml_token", "aad_token": "aml_token"}
 
@@ -223,3 +224,32 @@ def all_endpoints(client: docker.DockerClient) -> List[str]:
     names = {c.labels.get(labels.ENDPOINT, "") for c in containers.find(client)}
     names |= set(recorded_gateways())
     return sorted(n for n in names if n)
+
+
+def replace_key(name: str, which: str, value: Optional[str] = None) -> Keys:
+    """A new random key (or `value`) for `which`; a running endpoint accepts it at once."""
+    keys = endpoint_keys(name, regenerate=[which]) if value is None else store_key(name, which, value)
+    gateway = running_gateway(name)
+    if gateway is not None:
+        gateway.control.set_keys(**{which: getattr(keys, which)})
+    return keys
+
+
+def endpoint_token(name: str) -> Optional[Dict[str, Any]]:
+    """A fresh token from a running aml_token endpoint; None for other endpoints."""
+    gateway = running_gateway(name)
+    if gateway is None or gateway.control.state()["config"]["auth_mode"] != "aml_token":
+        return None
+    return gateway.control.issue_token()
+
+
+def apply_shares(name: str, route: str, shares: Dict[str, int]) -> Dict[str, Any]:
+    """Set a running endpoint's "traffic" or "mirror" split at once; returns the gateway's new config."""
+    gateway = running_gateway(name)
+    if gateway is None:
+        raise LocalepError(f"no running local endpoint {name!r} (see `localep ps`)")
+    try:
+        state = gateway.control.set_traffic(shares) if route == "traffic" else gateway.control.set_mirror(shares)
+        return state["config"]
+    except GatewayRejected as error:
+        raise LocalepError(f"{name}: {error}") from None

@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Tuple
 from localep import __version__
 from localep.images.kinds.base import ServerSpec
 from localep.runtime import labels
-from localep.spec.model import CodeConfiguration, Deployment, Model
+from localep.yamlspec.model import CodeConfiguration, Deployment, Model
 
 APP_ROOT = PurePosixPath("/var/azureml-app")
 MODELS_ROOT = APP_ROOT / "azureml-models"

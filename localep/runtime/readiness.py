@@ -12,7 +12,7 @@ from docker.models.containers import Container
 
 from localep.errors import DeploymentFailed, Location
 from localep.runtime.plan import APP_ROOT
-from localep.spec.model import Deployment
+from localep.yamlspec.model import Deployment
 
 POLL_SECONDS = 0.05
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import List
 
-from localep.spec.batch_loader import read_batch_deployment, read_batch_endpoint
-from localep.spec.diagnostics import Diagnostic
-from localep.spec.loader import BATCH_DEPLOYMENT
-from localep.spec.runnable import runnable_diagnostics
-from localep.spec.yamlio import Document
 from localep.validate.checks import check_scoring_script
+from localep.yamlspec.batch_loader import read_batch_deployment, read_batch_endpoint
+from localep.yamlspec.diagnostics import Diagnostic
+from localep.yamlspec.loader import BATCH_DEPLOYMENT
+from localep.yamlspec.runnable import runnable_diagnostics
+from localep.yamlspec.yamlio import Document
 
 
 def validate_batch_file(document: Document, kind: str) -> List[Diagnostic]:

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Set
 
 from localep.errors import Location
-from localep.spec.conda import CondaEnvironment, package_name
-from localep.spec.diagnostics import ERROR, Diagnostic
-from localep.spec.model import Deployment, Endpoint
-from localep.spec.nocode import MLFLOW_MODEL, TRITON_MODEL, is_no_code, read_mlflow_model, triton_repository_problems
-from localep.spec.traffic import mirror_problems, traffic_problems
+from localep.yamlspec.conda import CondaEnvironment, package_name
+from localep.yamlspec.diagnostics import ERROR, Diagnostic
+from localep.yamlspec.model import Deployment, Endpoint
+from localep.yamlspec.nocode import MLFLOW_MODEL, TRITON_MODEL, is_no_code, read_mlflow_model, triton_repository_problems
+from localep.yamlspec.traffic import mirror_problems, traffic_problems
 
 INFERENCE_SERVER_PACKAGES = ("azureml-inference-server-http", "azureml-defaults")
 

@@ -13,9 +13,19 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from localep.errors import Location, SpecError
-from localep.spec.conda import parse_conda_file
-from localep.spec.diagnostics import ERROR, WARNING, Diagnostic
-from localep.spec.loader import (
+from localep.validate.batch import validate_batch_file
+from localep.validate.checks import (
+    KnownDeployment,
+    check_inference_server,
+    check_instance_type,
+    check_model_files,
+    check_scoring_script,
+    check_traffic_shares,
+    check_traffic_targets,
+)
+from localep.yamlspec.conda import parse_conda_file
+from localep.yamlspec.diagnostics import ERROR, WARNING, Diagnostic
+from localep.yamlspec.loader import (
     BATCH_DEPLOYMENT,
     BATCH_ENDPOINT,
     CONDA_ENVIRONMENT,
@@ -30,19 +40,9 @@ from localep.spec.loader import (
     read_deployment,
     read_endpoint,
 )
-from localep.spec.model import Deployment, Endpoint
-from localep.spec.runnable import runnable_diagnostics
-from localep.spec.yamlio import Document, read_document
-from localep.validate.batch import validate_batch_file
-from localep.validate.checks import (
-    KnownDeployment,
-    check_inference_server,
-    check_instance_type,
-    check_model_files,
-    check_scoring_script,
-    check_traffic_shares,
-    check_traffic_targets,
-)
+from localep.yamlspec.model import Deployment, Endpoint
+from localep.yamlspec.runnable import runnable_diagnostics
+from localep.yamlspec.yamlio import Document, read_document
 
 _AZUREML_WORDS = ("endpoint_name", "azureml", "auth_mode", "code_configuration", "scoring_script")
 

@@ -20,14 +20,14 @@ import docker
 
 from localep.images.settings import BuildSettings
 from localep.progress import Reporter, Stopwatch
-from localep.replay.runner import ReplayResult, replay
-from localep.replay.sources import ReplayCase
+from localep.replay.cases import ReplayCase, ReplayResult
+from localep.replay.runner import replay
 from localep.runtime.containers import ContainerGroup
 from localep.runtime.deploy import UpOptions, deploy, remove_endpoint
 from localep.runtime.endpoints import EndpointAddress, endpoint_address
 from localep.runtime.ports import free_port
 from localep.runtime.state import endpoint_dir
-from localep.spec.model import Project
+from localep.yamlspec.model import Project
 
 
 @dataclass(frozen=True)

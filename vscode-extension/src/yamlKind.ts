@@ -1,6 +1,6 @@
 /**
  * Which Azure ML file a YAML document is, from its content (file names are free-form). The rules are
- * those of `classify` in localep/spec/loader.py, so the editor offers exactly what the CLI accepts.
+ * those of `classify` in localep/yamlspec/loader.py, so the editor offers exactly what the CLI accepts.
  */
 
 import { isMap, parseDocument } from "yaml";

@@ -6,7 +6,7 @@ from typing import List, Optional
 
 from localep.images.kinds import byoc, conda, docker_context, pip_fallback, prebuilt, triton
 from localep.images.kinds.base import BaseImageFacts, EnvironmentKind
-from localep.spec.model import Environment
+from localep.yamlspec.model import Environment
 
 KINDS: List[EnvironmentKind] = [docker_context, triton, byoc, conda, pip_fallback, prebuilt]
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Protocol, Tuple
 
 from localep.protocol import AZUREML_PROTOCOL, LIVENESS_PATH, SCORING_PATH
-from localep.spec.model import BuildContext, Environment
+from localep.yamlspec.model import BuildContext, Environment
 
 AZUREML_SERVER_PORT = 5001
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from localep.images.kinds.base import BaseImageFacts, Recipe, ServerSpec
-from localep.spec.model import BuildContext, Environment
+from localep.yamlspec.model import BuildContext, Environment
 
 name = "byoc"
 

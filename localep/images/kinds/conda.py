@@ -8,8 +8,8 @@ import yaml
 
 from localep.images.kinds.base import ENVIRONMENT_PYTHON, MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
 from localep.images.kinds.layering import server_first
-from localep.spec.conda import parse_conda_file
-from localep.spec.model import BuildContext, Environment
+from localep.yamlspec.conda import parse_conda_file
+from localep.yamlspec.model import BuildContext, Environment
 
 name = "conda"
 

@@ -10,7 +10,7 @@ import re
 from typing import List, Sequence, Tuple
 
 from localep.images.kinds.base import PackageLayer
-from localep.spec.conda import package_name
+from localep.yamlspec.conda import package_name
 
 # The packages that make an environment servable: installed in a layer of their own, below everything else.
 SERVER_PACKAGES = frozenset({"azureml-inference-server-http", "azureml-defaults"})

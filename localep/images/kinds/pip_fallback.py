@@ -7,8 +7,8 @@ from typing import List, Optional
 from localep.images.conda_to_pip import Translation, translate
 from localep.images.kinds.base import ENVIRONMENT_PYTHON, MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
 from localep.images.kinds.layering import server_first
-from localep.spec.conda import CondaEnvironment, parse_conda_file
-from localep.spec.model import BuildContext, Environment
+from localep.yamlspec.conda import CondaEnvironment, parse_conda_file
+from localep.yamlspec.model import BuildContext, Environment
 
 name = "pip"
 

@@ -8,7 +8,7 @@ from typing import Optional
 
 from localep.images.kinds.base import BaseImageFacts, Recipe, ServerSpec
 from localep.images.kinds.byoc import byoc_server
-from localep.spec.model import BuildContext, Environment
+from localep.yamlspec.model import BuildContext, Environment
 
 name = "triton"
 

@@ -11,7 +11,7 @@ from localep.batch.jobs import JobRecord, JobStatus, list_jobs, read_job, write_
 from localep.batch.layout import OutputLayout, finish_complete, mark_incomplete, prepare_output
 from localep.batch.plan import plan_instance
 from localep.batch.scheduler import Counts
-from localep.spec.batch_loader import load_batch_deployment
+from localep.yamlspec.batch_loader import load_batch_deployment
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "batch"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from localep.errors import SpecError
-from localep.spec.batch_loader import load_batch_deployment, load_batch_endpoint, select_deployment
-from localep.spec.batch_model import FLAT_FORM, MODEL_FORM, BatchSettings, RetrySettings
-from localep.spec.loader import BATCH_DEPLOYMENT, BATCH_ENDPOINT, classify
 from localep.validate import validate_paths
+from localep.yamlspec.batch_loader import load_batch_deployment, load_batch_endpoint, select_deployment
+from localep.yamlspec.batch_model import FLAT_FORM, MODEL_FORM, BatchSettings, RetrySettings
+from localep.yamlspec.loader import BATCH_DEPLOYMENT, BATCH_ENDPOINT, classify
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "batch"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from localep.devloop.session import watch_targets
 from localep.devloop.watch import REBUILD, RELOAD, ChangeWatcher, WatchTarget, collapse, is_noise, match_targets
-from localep.spec.model import BuildContext, CodeConfiguration, Deployment, Environment, Model
+from localep.yamlspec.model import BuildContext, CodeConfiguration, Deployment, Environment, Model
 
 
 def test_editor_and_bytecode_files_are_noise():

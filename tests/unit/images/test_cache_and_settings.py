@@ -4,7 +4,7 @@ from pathlib import Path
 
 from localep.images.cache import environment_key, image_tag
 from localep.images.settings import CA_IN_IMAGE, settings_from_environment
-from localep.spec.model import BuildContext, Environment
+from localep.yamlspec.model import BuildContext, Environment
 
 
 def test_key_depends_on_environment_content_and_base_image_only(tmp_path: Path):

@@ -10,7 +10,7 @@ import yaml
 from localep.images import templates
 from localep.images.kinds import byoc, conda, docker_context, needs_base_facts, pip_fallback, prebuilt, select_kind
 from localep.images.kinds.base import BaseImageFacts
-from localep.spec.model import BuildContext, Environment, InferenceConfig, Route
+from localep.yamlspec.model import BuildContext, Environment, InferenceConfig, Route
 
 CONDA_FILE = """name: env
 channels: [conda-forge]

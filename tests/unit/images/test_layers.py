@@ -18,7 +18,7 @@ from localep.images.layers import (
     plan_layers,
 )
 from localep.runtime.deploy import build_workers
-from localep.spec.model import Environment
+from localep.yamlspec.model import Environment
 
 SERVER = "azureml-inference-server-http"
 

@@ -12,8 +12,8 @@ from localep.errors import SpecError
 from localep.images.kinds import select_kind
 from localep.images.kinds.base import BaseImageFacts
 from localep.runtime.plan import ALL_GPUS, plan_container, requested_gpus
-from localep.spec import load_deployment, load_project
-from localep.spec.nocode import (
+from localep.yamlspec import load_deployment, load_project
+from localep.yamlspec.nocode import (
     DEFAULT_TRITON_IMAGE,
     MLFLOW_RESOURCES,
     MLFLOW_SCORING_SCRIPT,
@@ -317,8 +317,8 @@ settings:
 
 
 def test_a_batch_mlflow_model_without_code_runs_the_built_in_driver(tmp_path):
-    from localep.spec.batch_loader import load_batch_deployment
-    from localep.spec.nocode import MLFLOW_BATCH_DRIVER
+    from localep.yamlspec.batch_loader import load_batch_deployment
+    from localep.yamlspec.nocode import MLFLOW_BATCH_DRIVER
 
     folder = mlflow_folder(tmp_path, conda_yaml=CONDA)
     file = tmp_path / "batch.yml"
@@ -331,7 +331,7 @@ def test_a_batch_mlflow_model_without_code_runs_the_built_in_driver(tmp_path):
 
 
 def test_a_batch_triton_model_without_code_is_refused(tmp_path):
-    from localep.spec.batch_loader import load_batch_deployment
+    from localep.yamlspec.batch_loader import load_batch_deployment
 
     triton_repository(tmp_path)
     file = tmp_path / "batch.yml"

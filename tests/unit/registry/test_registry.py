@@ -13,7 +13,7 @@ from localep import registry
 from localep.az.cli import main
 from localep.errors import SpecError
 from localep.registry import MODELS, Asset, parse_reference
-from localep.spec import check_runnable_locally, load_deployment
+from localep.yamlspec import check_runnable_locally, load_deployment
 
 
 def az(*argv: str):
@@ -212,7 +212,7 @@ compute: azureml:cluster
 
 
 def test_batch_deployment_references_resolve_too(tmp_path, model_dir):
-    from localep.spec.batch_loader import load_batch_deployment
+    from localep.yamlspec.batch_loader import load_batch_deployment
 
     conda = tmp_path / "work" / "conda.yaml"
     conda.write_text("dependencies:\n  - pip:\n    - azureml-inference-server-http\n")

@@ -232,7 +232,7 @@ def test_deployment_pin_and_endpoint_headers_are_sent(server: ModelServer, tmp_p
 
 
 def test_isolated_project_renames_endpoint_and_deployments(example_dir: Path):
-    from localep.spec import load_project
+    from localep.yamlspec import load_project
 
     project = load_project([example_dir / "blue-deployment.yml"])
     copy = smoke.isolated_project(project, smoke.isolated_name(project.endpoint.name, "abc123"))
@@ -278,7 +278,7 @@ class FakeClient:
 
 def test_failed_deploy_is_torn_down_and_leaves_no_state(monkeypatch, tmp_path: Path, example_dir: Path):
     from localep.runtime.state import endpoint_dir
-    from localep.spec import load_project
+    from localep.yamlspec import load_project
 
     monkeypatch.setenv("LOCALEP_HOME", str(tmp_path))
     client = FakeClient()

@@ -11,6 +11,7 @@ from localep.errors import Location
 from localep.exchanges import Request, Response
 from localep.exitcodes import ExitCode
 from localep.percentile import percentile
+from localep.replay.cases import ReplayCase, ReplayResult
 from localep.replay.compare import InvalidIgnorePath
 from localep.replay.report import (
     build_report,
@@ -21,8 +22,6 @@ from localep.replay.report import (
     write_json,
     write_junit,
 )
-from localep.replay.runner import ReplayResult
-from localep.replay.sources import ReplayCase
 
 
 def json_response(value, status: int = 200) -> Response:

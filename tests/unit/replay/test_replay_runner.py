@@ -16,9 +16,9 @@ import pytest
 
 from localep.errors import Location
 from localep.exchanges import Request, Response
+from localep.replay.cases import ReplayCase
 from localep.replay.report import build_report, junit_xml
 from localep.replay.runner import TokenBucket, replay, replayed_headers
-from localep.replay.sources import ReplayCase
 from serving import serving
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from localep.exchanges import Exchange, ExchangeLog, ReplayFileError, Response, read_exchanges
+from localep.replay.cases import ReplayResult
 from localep.replay.compare import compare
-from localep.replay.runner import ReplayResult
 from localep.replay.sources import (
     expected_document,
     load_cases,

@@ -9,7 +9,7 @@ from localep.progress import Reporter
 from localep.runtime import ports
 from localep.runtime.gateway_link import known_shares, routes_of
 from localep.runtime.plan import DEBUG_TIMEOUT_MS
-from localep.spec.model import Deployment, Probe, RequestSettings
+from localep.yamlspec.model import Deployment, Probe, RequestSettings
 
 
 def test_preferred_port_is_stable_and_below_the_ephemeral_range():

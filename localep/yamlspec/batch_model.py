@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 from localep.errors import Location
-from localep.spec.model import BATCH_KIND, CodeConfiguration, Environment, Model, locate
+from localep.yamlspec.model import BATCH_KIND, CodeConfiguration, Environment, Model, locate
 
 APPEND_ROW = "append_row"
 SUMMARY_ONLY = "summary_only"

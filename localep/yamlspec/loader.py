@@ -13,8 +13,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from localep import registry
 from localep.errors import Location, SpecError
-from localep.spec.diagnostics import ERROR, Diagnostic, errors_of, raise_first_error
-from localep.spec.model import (
+from localep.yamlspec.diagnostics import ERROR, Diagnostic, errors_of, raise_first_error
+from localep.yamlspec.model import (
     BuildContext,
     CodeConfiguration,
     Deployment,
@@ -28,9 +28,9 @@ from localep.spec.model import (
     ResourceLimits,
     Route,
 )
-from localep.spec.nocode import NoCodeImages, complete_no_code, no_code_images
-from localep.spec.runnable import check_runnable_locally, local_file_diagnostics
-from localep.spec.schema import (
+from localep.yamlspec.nocode import NoCodeImages, complete_no_code, no_code_images
+from localep.yamlspec.runnable import check_runnable_locally, local_file_diagnostics
+from localep.yamlspec.schema import (
     AUTH_MODES,
     KUBERNETES_DEPLOYMENT,
     MANAGED_DEPLOYMENT,
@@ -40,8 +40,8 @@ from localep.spec.schema import (
     check_field,
     is_reference,
 )
-from localep.spec.units import parse_cpu, parse_gpu, parse_memory
-from localep.spec.yamlio import Document, apply_overrides, read_document
+from localep.yamlspec.units import parse_cpu, parse_gpu, parse_memory
+from localep.yamlspec.yamlio import Document, apply_overrides, read_document
 
 DEPLOYMENT = "deployment"
 ENDPOINT = "endpoint"

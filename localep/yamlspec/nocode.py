@@ -21,9 +21,9 @@ from localep.errors import Location
 from localep.fileio import atomic_write
 from localep.paths import home
 from localep.protocol import KSERVE_PROTOCOL
-from localep.spec.batch_model import BatchDeployment
-from localep.spec.diagnostics import ERROR, Diagnostic
-from localep.spec.model import (
+from localep.yamlspec.batch_model import BatchDeployment
+from localep.yamlspec.diagnostics import ERROR, Diagnostic
+from localep.yamlspec.model import (
     CodeConfiguration,
     Deployment,
     DeploymentAssets,

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from localep.errors import SpecError
-from localep.spec.diagnostics import raise_first_error
-from localep.spec.schema import ANY, LIST, MAP, MAPPING, SCALAR, STRING, TEXT, Field, check_field
-from localep.spec.yamlio import Document, describe, read_document
+from localep.yamlspec.diagnostics import raise_first_error
+from localep.yamlspec.schema import ANY, LIST, MAP, MAPPING, SCALAR, STRING, TEXT, Field, check_field
+from localep.yamlspec.yamlio import Document, describe, read_document
 
 _PACKAGE = re.compile(r"^(?:[^:\s]+::)?([A-Za-z0-9_.\-]+)\s*(.*)$")
 

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import List
 
 from localep.registry import ENVIRONMENTS, MODELS, parse_reference
-from localep.spec.diagnostics import ERROR, Diagnostic, raise_first_error
-from localep.spec.model import BATCH_KIND, DeploymentAssets
-from localep.spec.yamlio import Document
+from localep.yamlspec.diagnostics import ERROR, Diagnostic, raise_first_error
+from localep.yamlspec.model import BATCH_KIND, DeploymentAssets
+from localep.yamlspec.yamlio import Document
 
 
 def reference_diagnostics(deployment: DeploymentAssets, severity: str = ERROR) -> List[Diagnostic]:

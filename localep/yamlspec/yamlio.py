@@ -17,8 +17,8 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 import yaml
 
 from localep.errors import Location, SpecError
-from localep.spec.diagnostics import ERROR, WARNING, Diagnostic
-from localep.spec.model import locate
+from localep.yamlspec.diagnostics import ERROR, WARNING, Diagnostic
+from localep.yamlspec.model import locate
 
 
 @dataclass

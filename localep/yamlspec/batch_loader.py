@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from localep.errors import Location, SpecError
-from localep.spec.batch_model import (
+from localep.yamlspec.batch_model import (
     DEFAULT_OUTPUT_FILE_NAME,
     FLAT_FORM,
     LOGGING_LEVELS,
@@ -24,10 +24,10 @@ from localep.spec.batch_model import (
     BatchSettings,
     RetrySettings,
 )
-from localep.spec.batch_schema import BATCH_ENDPOINT as BATCH_ENDPOINT_SCHEMA
-from localep.spec.batch_schema import FLAT_BATCH_DEPLOYMENT, MODEL_BATCH_DEPLOYMENT
-from localep.spec.diagnostics import WARNING, Diagnostic, errors_of, raise_first_error
-from localep.spec.loader import (
+from localep.yamlspec.batch_schema import BATCH_ENDPOINT as BATCH_ENDPOINT_SCHEMA
+from localep.yamlspec.batch_schema import FLAT_BATCH_DEPLOYMENT, MODEL_BATCH_DEPLOYMENT
+from localep.yamlspec.diagnostics import WARNING, Diagnostic, errors_of, raise_first_error
+from localep.yamlspec.loader import (
     BATCH_DEPLOYMENT,
     CONDA_ENVIRONMENT,
     DEPLOYMENT,
@@ -41,10 +41,10 @@ from localep.spec.loader import (
     _text_map,
     classify,
 )
-from localep.spec.nocode import complete_batch_no_code, no_code_images
-from localep.spec.runnable import check_runnable_locally, local_file_diagnostics
-from localep.spec.schema import canonical_choice, check_field
-from localep.spec.yamlio import Document, apply_overrides, read_document
+from localep.yamlspec.nocode import complete_batch_no_code, no_code_images
+from localep.yamlspec.runnable import check_runnable_locally, local_file_diagnostics
+from localep.yamlspec.schema import canonical_choice, check_field
+from localep.yamlspec.yamlio import Document, apply_overrides, read_document
 
 
 def deployment_form(data: Dict[str, Any]) -> str:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Dict
 
-from localep.spec.batch_model import LOGGING_LEVELS, OUTPUT_ACTIONS
-from localep.spec.schema import (
+from localep.yamlspec.batch_model import LOGGING_LEVELS, OUTPUT_ACTIONS
+from localep.yamlspec.schema import (
     _DEPLOYMENT_FIELDS,
     ANY,
     INTEGER,

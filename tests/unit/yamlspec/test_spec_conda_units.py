@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from localep.errors import SpecError
-from localep.spec import parse_conda_file
-from localep.spec.units import parse_cpu, parse_gpu, parse_memory
+from localep.yamlspec import parse_conda_file
+from localep.yamlspec.units import parse_cpu, parse_gpu, parse_memory
 
 
 def test_conda_file_parses_into_python_conda_and_pip_packages(tree):

@@ -6,8 +6,8 @@ import pytest
 
 from localep.errors import SpecError
 from localep.exitcodes import ExitCode
-from localep.spec import load_deployment, load_endpoint, read_deployment, read_document
-from localep.spec.model import Route
+from localep.yamlspec import load_deployment, load_endpoint, read_deployment, read_document
+from localep.yamlspec.model import Route
 
 MINIMAL = """
 name: blue

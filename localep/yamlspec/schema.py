@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from localep.spec.diagnostics import Diagnostic
-from localep.spec.units import parse_cpu, parse_gpu, parse_memory
-from localep.spec.yamlio import Document, describe, join
+from localep.yamlspec.diagnostics import Diagnostic
+from localep.yamlspec.units import parse_cpu, parse_gpu, parse_memory
+from localep.yamlspec.yamlio import Document, describe, join
 
 STRING = "string"
 INTEGER = "integer"

@@ -5,7 +5,9 @@ Each problem comes with the dotted YAML key it is about, so `validate` can point
 
 from __future__ import annotations
 
-from typing import List, Mapping, Tuple
+from typing import Dict, List, Mapping, Sequence, Tuple
+
+from localep.errors import LocalepError
 
 MAX_TRAFFIC_TOTAL = 100
 MAX_MIRROR_PERCENT = 50
@@ -31,3 +33,14 @@ def mirror_problems(mirror: Mapping[str, int]) -> List[Problem]:
                                             f"{MAX_MIRROR_PERCENT}%")
                  for name, pct in named.items() if pct > MAX_MIRROR_PERCENT]
     return problems
+
+
+def parse_shares(pairs: Sequence[str]) -> Dict[str, int]:
+    """`blue=90 green=10` as the shares a command line or `az --traffic` gives."""
+    shares = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name or not value.strip().isdigit():
+            raise LocalepError(f"{pair!r}: expected DEPLOYMENT=PERCENT, e.g. blue=90")
+        shares[name] = int(value)
+    return shares

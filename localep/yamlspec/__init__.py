@@ -1,8 +1,8 @@
 """Azure ML endpoint and deployment YAML -> typed, checked objects (see model.py for the types)."""
 
-from localep.spec.conda import CondaEnvironment, parse_conda_file
-from localep.spec.diagnostics import ERROR, WARNING, Diagnostic
-from localep.spec.loader import (
+from localep.yamlspec.conda import CondaEnvironment, parse_conda_file
+from localep.yamlspec.diagnostics import ERROR, WARNING, Diagnostic
+from localep.yamlspec.loader import (
     classify,
     expand_paths,
     load_deployment,
@@ -11,8 +11,8 @@ from localep.spec.loader import (
     read_deployment,
     read_endpoint,
 )
-from localep.spec.runnable import check_runnable_locally, reference_diagnostics
-from localep.spec.yamlio import read_document
+from localep.yamlspec.runnable import check_runnable_locally, reference_diagnostics
+from localep.yamlspec.yamlio import read_document
 
 __all__ = [
     "ERROR",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from localep.errors import SpecError
-from localep.spec import check_runnable_locally, load_deployment, load_project
+from localep.yamlspec import check_runnable_locally, load_deployment, load_project
 
 REFERENCES = """
 name: blue
@@ -217,7 +217,7 @@ def test_missing_path_is_an_error(tmp_path: Path):
 
 def test_mlflow_model_without_an_mlmodel_file_is_refused_at_model_path(tmp_path):
     from localep.errors import SpecError
-    from localep.spec import load_deployment
+    from localep.yamlspec import load_deployment
 
     (tmp_path / "model").mkdir()
     deployment_file = tmp_path / "blue.yml"
@@ -231,7 +231,7 @@ def test_mlflow_model_without_an_mlmodel_file_is_refused_at_model_path(tmp_path)
 
 def test_set_paths_with_list_indexes(write):
     """az's --set path syntax: dotted keys and [N] list indexes."""
-    from localep.spec.yamlio import override_path
+    from localep.yamlspec.yamlio import override_path
 
     assert override_path("a.b[0].c") == ["a", "b", 0, "c"]
     assert override_path("environment_variables.X") == ["environment_variables", "X"]
@@ -239,7 +239,7 @@ def test_set_paths_with_list_indexes(write):
 
 
 def test_set_into_a_list_item_and_its_errors(tmp_path):
-    from localep.spec.yamlio import apply_overrides, read_document
+    from localep.yamlspec.yamlio import apply_overrides, read_document
 
     path = tmp_path / "x.yml"
     path.write_text("name: x\nitems:\n  - {a: 1}\n  - {a: 2}\n")
