@@ -9,7 +9,9 @@ A line looks like (wrapped here):
 
 Bodies are `{"text": ...}` when they are UTF-8 and their content type is textual (or absent), otherwise
 `{"base64": ...}`, so the file stays readable for JSON APIs and still round-trips images byte for byte.
-Secret headers are redacted when the line is written, so no key ever reaches the file.
+Secrets are redacted when the line is written, so no key ever reaches the file: credential-bearing headers and
+secret-looking query parameters (`redact_headers`, `redact_target`, the one home of that rule). The file is created
+owner-only (0600): bodies are the user's data.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from urllib.parse import unquote_plus
 
 from localep.errors import Location, SpecError
+from localep.fileio import open_append
 
 try:
     import fcntl
@@ -33,9 +37,14 @@ except ImportError:  # Windows: O_APPEND plus the in-process lock below is the b
 REDACTED = "<redacted>"
 
 SECRET_HEADER_NAMES = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "ocp-apim-subscription-key"}
+    {"authorization", "authentication", "proxy-authorization", "cookie", "set-cookie", "x-api-key",
+     "ocp-apim-subscription-key"}
 )
-SECRET_NAME_PARTS = ("key", "token", "secret", "password")
+# Header families that carry identities or credentials: X-Auth-*, X-Credential-*, X-Ms-Client-Principal-* (App Service).
+SECRET_HEADER_PREFIXES = ("x-auth", "x-credential", "x-ms-client-principal")
+SECRET_NAME_PARTS = ("key", "token", "secret", "password", "credential", "signature")
+# Query parameters that are secrets though their names hold none of the parts: SAS `sig`, OAuth `code`.
+SECRET_QUERY_NAMES = frozenset({"sig", "code", "auth", "pwd", "passwd"})
 
 TEXTUAL_CONTENT_TYPES = frozenset(
     {
@@ -102,7 +111,7 @@ class Exchange:
         return {
             "time": self.time,
             "method": self.method,
-            "path": self.path,
+            "path": redact_target(self.path),
             "request": {
                 "headers": redact_headers(self.request_headers),
                 "body": encode_body(self.request_body, header_value(self.request_headers, "content-type")),
@@ -162,7 +171,26 @@ def header_value(headers: Mapping[str, str], name: str) -> Optional[str]:
 
 def is_secret_header(name: str) -> bool:
     lowered = name.lower()
-    return lowered in SECRET_HEADER_NAMES or any(part in lowered for part in SECRET_NAME_PARTS)
+    return (lowered in SECRET_HEADER_NAMES or lowered.startswith(SECRET_HEADER_PREFIXES)
+            or any(part in lowered for part in SECRET_NAME_PARTS))
+
+
+def is_secret_query_parameter(name: str) -> bool:
+    lowered = unquote_plus(name).lower()
+    return lowered in SECRET_QUERY_NAMES or any(part in lowered for part in SECRET_NAME_PARTS)
+
+
+def redact_target(target: str) -> str:
+    """`target` (path and query) with the value of every secret-looking query parameter replaced by REDACTED;
+    everything else, the order and the encoding of the other parameters included, is kept byte for byte."""
+    path, mark, query = target.partition("?")
+    if not mark:
+        return target
+    fields = []
+    for field_text in query.split("&"):
+        name, equals, _ = field_text.partition("=")
+        fields.append(f"{name}={REDACTED}" if equals and is_secret_query_parameter(name) else field_text)
+    return f"{path}?{'&'.join(fields)}"
 
 
 def redact_headers(headers: Mapping[str, str]) -> Dict[str, str]:
@@ -223,7 +251,8 @@ class ExchangeLog:
     def append_line(self, line: str) -> None:
         data = line.encode("utf-8")
         with self._thread_lock:
-            fd = os.open(str(self.path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            stream = open_append(self.path, private=True)
+            fd = stream.fileno()
             try:
                 if fcntl is not None:
                     fcntl.flock(fd, fcntl.LOCK_EX)
@@ -231,7 +260,7 @@ class ExchangeLog:
                 while written < len(data):  # os.write may write less than asked for very long lines
                     written += os.write(fd, data[written:])
             finally:
-                os.close(fd)  # closing releases the flock
+                stream.close()  # closing releases the flock
 
 
 def iter_exchanges(path: Path) -> Iterator[Tuple[int, Exchange]]:

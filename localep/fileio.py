@@ -1,8 +1,11 @@
-"""The one way localep replaces a file: a reader or a crash never sees half of it, and a secret is never readable.
+"""The one way localep writes files: a reader or a crash never sees half of one, and a private one is never readable
+by another user, not even for a moment.
 
 The temporary file has a unique name beside the target (so concurrent writers and a crash leave no clash), is
 created 0600 by `mkstemp` (so a private file is never world-readable, not even for a moment), is flushed to disk
-before the rename, and is removed again when anything fails.
+before the rename, and is removed again when anything fails. Private folders are made 0700 by their own mkdir and
+private appended files 0600 by their own open: the mode is given at creation (the umask can only narrow it), never
+widened first and narrowed later. Everything under $LOCALEP_HOME is private.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any, Union
+from typing import IO, Any, Union
 
 PRIVATE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
 
 
 def _default_mode(path: Path) -> int:
@@ -30,7 +34,7 @@ def _default_mode(path: Path) -> int:
 def atomic_write(path: Union[str, Path], data: Union[str, bytes], *, private: bool = False) -> None:
     """Replace `path` with `data` (text is written as UTF-8, line endings untouched); `private` makes it 0600."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent, private=private)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     mode = PRIVATE_MODE if private else _default_mode(path)
     handle, temporary = tempfile.mkstemp(dir=str(path.parent), prefix=f".{path.name}.", suffix=".tmp")
@@ -53,3 +57,30 @@ def atomic_write(path: Union[str, Path], data: Union[str, bytes], *, private: bo
 def atomic_write_json(path: Union[str, Path], value: Any, *, private: bool = False) -> None:
     """`value` as indented, key-sorted JSON with a final newline (stable diffs, easy to read)."""
     atomic_write(path, json.dumps(value, indent=2, sort_keys=True) + "\n", private=private)
+
+
+def make_dirs(path: Union[str, Path], *, private: bool = False) -> Path:
+    """`mkdir -p`; `private`: each folder it creates is 0700 from its own mkdir (folders that exist are left alone)."""
+    path = Path(path)
+    if not private:
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    missing = []
+    folder = path
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, PRIVATE_DIR_MODE)
+        except FileExistsError:
+            pass  # made meanwhile by a concurrent command
+    return path
+
+
+def open_append(path: Union[str, Path], *, private: bool = False) -> IO[bytes]:
+    """`path` opened for appending bytes (created if missing, its folders too); `private` creates it 0600."""
+    path = Path(path)
+    make_dirs(path.parent, private=private)
+    handle = os.open(str(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_MODE if private else 0o666)
+    return os.fdopen(handle, "ab")

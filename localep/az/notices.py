@@ -27,4 +27,4 @@ def notice_once(flag: str, why: str, quiet: bool = False) -> None:
     if flag in seen:
         return
     print(f"localep az: {flag} has no local effect: {why} (shown once)", file=sys.stderr)
-    atomic_write_json(path, sorted(seen | {flag}))
+    atomic_write_json(path, sorted(seen | {flag}), private=True)

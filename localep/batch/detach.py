@@ -17,6 +17,7 @@ from localep.batch.job import JobOverrides
 from localep.batch.jobs import RUNNER_LOG, JobRecord, job_dir, read_job
 from localep.errors import LocalepError
 from localep.exitcodes import ExitCode
+from localep.fileio import open_append
 from localep.images.settings import DEFAULT_INSTALLER
 
 RECORD_WAIT_SECONDS = 30.0
@@ -38,9 +39,8 @@ def _exit_code(code: int) -> ExitCode:
 def start_detached(argv: Sequence[str], job_name: str) -> JobRecord:
     """Start `argv` (a job runner that writes job `job_name`'s record) detached; return its first record."""
     folder = job_dir(job_name)
-    folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / RUNNER_LOG
-    with open(log_path, "ab") as log:
+    with open_append(log_path, private=True) as log:
         runner = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                   start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     deadline = time.monotonic() + RECORD_WAIT_SECONDS

@@ -87,7 +87,7 @@ def new_job_name(endpoint: str) -> str:
 
 def write_job(record: JobRecord) -> Path:
     path = job_dir(record.name) / RECORD_FILE
-    atomic_write_json(path, record.to_dict())
+    atomic_write_json(path, record.to_dict(), private=True)
     return path
 
 

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import List
 
 from localep.batch.inputs import InputError
-from localep.fileio import atomic_write
+from localep.fileio import atomic_write, make_dirs, open_append
 
 OUTPUT_IN_CONTAINER = PurePosixPath("/mnt/batch/outputs/score")
 INCOMPLETE_FILE = "INCOMPLETE.txt"
@@ -103,18 +103,17 @@ def prepare_output(root: Path, output_file_name: str, overwrite: bool) -> Output
                          "choose another folder, or pass --overwrite to replace it")
     for path in existing:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
-    layout.logs.mkdir(parents=True, exist_ok=True)
+    make_dirs(layout.logs.parent)
     for folder in ("user/stdout", "user/stderr", "user/error", "sys/node"):
-        (layout.logs / folder).mkdir(parents=True, exist_ok=True)
-    atomic_write(layout.logs / "readme.txt", __doc__ or "")
+        make_dirs(layout.logs / folder, private=True)  # logs hold whatever the scoring script printed
+    atomic_write(layout.logs / "readme.txt", __doc__ or "", private=True)
     layout.partial_predictions.touch()
     return layout
 
 
 def append(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as stream:
-        stream.write(text)
+    with open_append(path, private=True) as stream:
+        stream.write(text.encode("utf-8"))
 
 
 def log_line(path: Path, message: str) -> None:

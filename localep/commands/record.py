@@ -10,6 +10,7 @@ import click
 from localep.commands.output import handles_errors, info
 from localep.commands.targets import endpoint_name
 from localep.errors import LocalepError
+from localep.fileio import open_append
 from localep.runtime.gateway_link import running_gateway
 
 
@@ -32,6 +33,7 @@ def command(target: str, output: Path) -> None:
     if gateway is None:
         raise LocalepError(f"no running local endpoint {name!r} (see `localep ps`)")
     path = str(output.resolve())
+    open_append(path, private=True).close()  # owner-only from its first byte: it holds request and response bodies
     gateway.control.set_record(path)
     info(f"recording {name} to {path}; Ctrl-C stops")
     try:

@@ -15,6 +15,7 @@ from localep.commands.output import emit_json, handles_errors, info, warn
 from localep.commands.targets import endpoint_name
 from localep.errors import LocalepError
 from localep.exitcodes import ExitCode
+from localep.fileio import atomic_write
 from localep.progress import Reporter
 from localep.protocol import DEPLOYMENT_HEADER, SCORING_PATH
 from localep.replay import (
@@ -205,4 +206,4 @@ def record_answers(report: ReplayReport, results: Sequence[ReplayResult], json_t
 
 
 def write_json_document(document: dict, path: Path) -> None:
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    atomic_write(path, json.dumps(document, indent=2) + "\n", private=True)

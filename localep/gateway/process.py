@@ -17,6 +17,7 @@ from typing import Any, Mapping, Union
 import localep
 from localep.errors import LocalepError, Location, PortInUse
 from localep.exitcodes import ExitCode
+from localep.fileio import open_append
 from localep.gateway.client import ControlClient, GatewayRejected, GatewayUnreachable
 from localep.gateway.config import load_config
 from localep.processes import process_alive
@@ -32,11 +33,10 @@ def start_gateway(config_path: Union[str, Path], log_path: Union[str, Path], tim
     if not config.control_socket:
         raise LocalepError("the gateway config names no control_socket", Location(config_path))
     control = ControlClient(config.control_socket, timeout_s=0.5)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     log_start = log_path.stat().st_size if log_path.exists() else 0
     package_root = str(Path(localep.__file__).resolve().parent.parent)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
-    with open(log_path, "ab") as log_file:
+    with open_append(log_path, private=True) as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "localep.gateway", "--config", str(config_path)],
             stdin=subprocess.DEVNULL,

@@ -27,6 +27,8 @@ from typing import Any, Callable, Deque, Dict, FrozenSet, Iterator, List, Mappin
 
 import httptools
 
+from localep.exchanges import redact_target
+from localep.fileio import make_dirs
 from localep.gateway import auth
 from localep.gateway.background import BackgroundQueue
 from localep.gateway.config import GatewayConfig, save_config, with_token_secret
@@ -154,7 +156,7 @@ class Gateway:
     def _bind_control(path: str) -> socket.socket:
         """A Unix socket only its owner may connect to (0600, in a 0700 folder)."""
         folder = os.path.dirname(path)
-        os.makedirs(folder, mode=0o700, exist_ok=True)
+        make_dirs(folder, private=True)
         os.chmod(folder, stat.S_IRWXU)
         if os.path.exists(path):
             os.unlink(path)  # a previous gateway's socket; the port bind above proved that one is gone
@@ -299,7 +301,7 @@ class Gateway:
             self.mirror_pending -= 1
         latency_ms = (time.perf_counter() - started) * 1000
         self.mirror_stats.record(answer.status, latency_ms, answer.error)
-        access_log.info("mirror %s %s deployment=%s status=%d latency_ms=%.2f%s", method, path, pool.name,
+        access_log.info("mirror %s %s deployment=%s status=%d latency_ms=%.2f%s", method, redact_target(path), pool.name,
                         answer.status, latency_ms, f" error={answer.error}" if answer.error else "")
 
     def after_response(self, table: RoutingTable, request: ClientRequest, answer: GatewayAnswer,
@@ -308,7 +310,7 @@ class Gateway:
         pool = table.pools.get(deployment) if deployment else None
         if pool is not None:
             pool.stats.record(answer.status, latency_ms, answer.error)
-        access_log.info("%s %s deployment=%s status=%d latency_ms=%.2f%s", request.method, request.path,
+        access_log.info("%s %s deployment=%s status=%d latency_ms=%.2f%s", request.method, redact_target(request.path),
                         deployment or "-", answer.status, latency_ms, f" error={answer.error}" if answer.error else "")
         if self._on_exchange is None and table.recorder is None:
             return

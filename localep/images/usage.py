@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
-from localep.fileio import atomic_write_json
+from localep.fileio import atomic_write_json, open_append
 from localep.images.kinds.base import BaseImageFacts
 from localep.jsonfile import read_json_or_none
 from localep.paths import home
@@ -75,8 +75,7 @@ def read_index(path: Optional[Path] = None) -> Index:
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _THREAD_LOCK, open(path.with_name(path.name + ".lock"), "a") as lock:
+    with _THREAD_LOCK, open_append(path.with_name(path.name + ".lock"), private=True) as lock:
         if fcntl is not None:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         yield
@@ -86,13 +85,13 @@ def record_use(tag: str, deployment_file: Path, layers: Sequence[str] = (), path
     path = path or index_path()
     with _locked(path):
         index = with_use(read_index(path), tag, str(deployment_file.resolve()), time.time(), layers)
-        atomic_write_json(path, index)
+        atomic_write_json(path, index, private=True)
 
 
 def forget_images(tags: Sequence[str], path: Optional[Path] = None) -> None:
     path = path or index_path()
     with _locked(path):
-        atomic_write_json(path, without_images(read_index(path), tags))
+        atomic_write_json(path, without_images(read_index(path), tags), private=True)
 
 
 def known_base_facts(image_id: str, path: Optional[Path] = None) -> Optional[BaseImageFacts]:
@@ -113,4 +112,4 @@ def remember_base_facts(facts: BaseImageFacts, path: Optional[Path] = None) -> N
         if not isinstance(known, dict):
             known = {}
         known[facts.image_id] = {"image": facts.image, "conda": facts.conda, "python_version": facts.python_version}
-        atomic_write_json(path, known)
+        atomic_write_json(path, known, private=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from localep.errors import LocalepError
-from localep.fileio import atomic_write_json
+from localep.fileio import PRIVATE_DIR_MODE, atomic_write_json, make_dirs
 from localep.jsonfile import read_json
 from localep.paths import home
 
@@ -154,7 +154,8 @@ def register(asset: Asset, files: Optional[Path] = None, extra_files: Optional[D
         raise AssetExists(f"{what} {asset.name}:{version} is already registered; versions cannot change: "
                           f"register a new version (omit --version for the next one)")
     staging = target.parent / f".staging-{uuid.uuid4().hex}"
-    staging.mkdir(parents=True)
+    make_dirs(target.parent, private=True)
+    os.mkdir(staging, PRIVATE_DIR_MODE)
     try:
         stored = replace(asset, version=version, created_at=_now())
         if files is not None:
@@ -169,7 +170,7 @@ def register(asset: Asset, files: Optional[Path] = None, extra_files: Optional[D
                 stored = replace(stored, conda_file=copied)
             else:
                 raise ValueError(f"no file field {key!r} on a registered asset")
-        atomic_write_json(staging / ASSET_FILE, asdict(stored))
+        atomic_write_json(staging / ASSET_FILE, asdict(stored), private=True)
         try:
             os.rename(staging, target)
         except OSError:
@@ -180,7 +181,7 @@ def register(asset: Asset, files: Optional[Path] = None, extra_files: Optional[D
 
 
 def _copy(source: Path, destination: Path) -> None:
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(destination.parent, private=True)
     if source.is_dir():
         shutil.copytree(source, destination, symlinks=True)
     else:
@@ -195,7 +196,7 @@ def set_archived(kind: str, name: str, version: Optional[str], archived: bool) -
     changed = []
     for asset in targets:
         updated = replace(asset, stage=ARCHIVED if archived else DEFAULT_STAGE)
-        atomic_write_json(_asset_dir(kind, name, asset.version) / ASSET_FILE, asdict(updated))
+        atomic_write_json(_asset_dir(kind, name, asset.version) / ASSET_FILE, asdict(updated), private=True)
         changed.append(updated)
     return changed
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from localep.exitcodes import ExitCode
+from localep.fileio import atomic_write
 from localep.percentile import percentile
 from localep.replay.cases import ReplayResult
 from localep.replay.compare import Difference, compare, parse_ignore
@@ -226,11 +227,11 @@ def junit_xml(report: ReplayReport, suite_name: str = "localep.replay") -> str:
 
 
 def write_junit(report: ReplayReport, path: Path, suite_name: str = "localep.replay") -> None:
-    Path(path).write_text(junit_xml(report, suite_name), encoding="utf-8")
+    atomic_write(path, junit_xml(report, suite_name), private=True)
 
 
 def write_json(report: ReplayReport, path: Path) -> None:
-    Path(path).write_text(json.dumps(json_report(report), indent=2) + "\n", encoding="utf-8")
+    atomic_write(path, json.dumps(json_report(report), indent=2) + "\n", private=True)
 
 
 def _latency_line(latency: LatencySummary) -> str:

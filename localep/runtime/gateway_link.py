@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import docker
 
 from localep.errors import LocalepError
+from localep.fileio import make_dirs
 from localep.gateway.client import ControlClient, GatewayRejected, GatewayUnreachable
 from localep.gateway.config import (
     DEFAULT_MAX_BODY_BYTES,
@@ -105,9 +106,8 @@ def _keys(stored: Dict[str, str], regenerate: Sequence[str] = ()) -> Keys:
 
 def private_endpoint_dir(endpoint: str) -> Path:
     """The endpoint's state folder, 0700: it holds the keys and the control socket."""
-    folder = endpoint_dir(endpoint)
-    folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
+    folder = make_dirs(endpoint_dir(endpoint), private=True)
+    os.chmod(folder, 0o700)  # made by an older localep, before everything under $LOCALEP_HOME was private
     return folder
 
 

@@ -242,7 +242,7 @@ def _generated_conda_file(text: str) -> Path:
     except OSError:
         current = None
     if current != text:
-        atomic_write(path, text)
+        atomic_write(path, text, private=True)
     return path
 
 

@@ -87,3 +87,36 @@ def test_concurrent_writers_never_clash_or_tear(tmp_path):
 def test_folders_are_created(tmp_path):
     atomic_write_json(tmp_path / "a" / "b" / "c.json", [1])
     assert (tmp_path / "a" / "b" / "c.json").read_text() == "[\n  1\n]\n"
+
+
+def test_private_folders_are_0700_from_their_mkdir_whatever_the_umask(tmp_path):
+    old = os.umask(0)
+    try:
+        fileio.make_dirs(tmp_path / "home" / "endpoints" / "e1", private=True)
+        fileio.atomic_write(tmp_path / "home2" / "a" / "state.json", "{}", private=True)
+    finally:
+        os.umask(old)
+    for folder in (tmp_path / "home", tmp_path / "home" / "endpoints", tmp_path / "home" / "endpoints" / "e1",
+                   tmp_path / "home2", tmp_path / "home2" / "a"):
+        assert mode_of(folder) == 0o700, folder
+    assert mode_of(tmp_path / "home2" / "a" / "state.json") == 0o600
+
+
+def test_private_mkdir_leaves_existing_folders_alone(tmp_path):
+    os.chmod(tmp_path, 0o755)
+    fileio.make_dirs(tmp_path / "new", private=True)
+    assert mode_of(tmp_path) == 0o755
+    assert mode_of(tmp_path / "new") == 0o700
+
+
+def test_private_append_creates_0600_whatever_the_umask_and_appends(tmp_path):
+    old = os.umask(0)
+    try:
+        for text in (b"one\n", b"two\n"):
+            with fileio.open_append(tmp_path / "logs" / "gateway.log", private=True) as stream:
+                stream.write(text)
+    finally:
+        os.umask(old)
+    assert mode_of(tmp_path / "logs") == 0o700
+    assert mode_of(tmp_path / "logs" / "gateway.log") == 0o600
+    assert (tmp_path / "logs" / "gateway.log").read_bytes() == b"one\ntwo\n"

@@ -45,7 +45,7 @@ import subprocess
 import sys
 import time
 import traceback
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import IO, Any, Dict, Optional, Sequence, Tuple
 
 TOKEN_VARIABLE = "LOCALEP_BATCH_TOKEN"
 NOT_LIST_OR_DATAFRAME = "The type of return value is not a list or dataframe"
@@ -53,6 +53,12 @@ NOT_LIST_OR_DATAFRAME = "The type of return value is not a list or dataframe"
 
 def send(sock: socket.socket, message: Dict[str, Any]) -> None:
     sock.sendall(json.dumps(message).encode("utf-8") + b"\n")
+
+
+def private_log(path: str) -> IO[bytes]:
+    """A worker's log, appended to; created owner-only (0600, in 0700 folders): it holds what the script printed."""
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
 
 
 def read_message(reader: Any) -> Optional[Dict[str, Any]]:
@@ -127,9 +133,7 @@ class Supervisor:
             send(connection, {"killed": self._kill(int(request["pid"]))})
 
     def _start_worker(self, connection: socket.socket, request: Dict[str, Any]) -> None:
-        for path in (request["stdout"], request["stderr"]):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(request["stdout"], "ab") as stdout, open(request["stderr"], "ab") as stderr:
+        with private_log(request["stdout"]) as stdout, private_log(request["stderr"]) as stderr:
             child = subprocess.Popen(
                 [sys.executable, os.path.abspath(__file__), "work", "--fd", str(connection.fileno())],
                 pass_fds=[connection.fileno()], stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,

@@ -18,6 +18,7 @@ from localep.exchanges import (
     encode_body,
     read_exchanges,
     redact_headers,
+    redact_target,
     utc_timestamp,
 )
 
@@ -62,6 +63,39 @@ def test_redact_headers_hides_credentials_and_keeps_the_rest():
     assert redacted["azureml-model-deployment"] == "blue"
     assert redacted["Connection"] == "keep-alive"
     assert headers["Authorization"] == "Bearer abc"  # the input is not modified
+
+
+def test_identity_and_credential_header_families_are_redacted():
+    headers = {name: "s3cr3t" for name in ("X-Auth", "X-Auth-Token", "Authentication", "X-Credential",
+                                           "X-Credential-Id", "X-Ms-Client-Principal", "X-MS-CLIENT-PRINCIPAL-NAME",
+                                           "x-ms-client-principal-idp")}
+    assert set(redact_headers(headers).values()) == {REDACTED}
+    assert redact_headers({"X-Request-Id": "r1", "Accept": "*/*"}) == {"X-Request-Id": "r1", "Accept": "*/*"}
+
+
+def test_secret_query_parameters_are_redacted_and_the_rest_kept_byte_for_byte():
+    target = "/score?verbose=1&api-key=K1&key=K2&sig=S%2B1&token=T&code=C&access_token=A&Client_Secret=X&x=%20y"
+    redacted = redact_target(target)
+    assert redacted == (f"/score?verbose=1&api-key={REDACTED}&key={REDACTED}&sig={REDACTED}&token={REDACTED}"
+                        f"&code={REDACTED}&access_token={REDACTED}&Client_Secret={REDACTED}&x=%20y")
+    assert redact_target("/score") == "/score"
+    assert redact_target("/score?flag&verbose=1") == "/score?flag&verbose=1"
+    assert redact_target("/score?api%2Dkey=K") == f"/score?api%2Dkey={REDACTED}"
+
+
+def test_secret_query_parameters_never_reach_the_line():
+    line = make_exchange(path="/score?api-key=s3cr3t&sig=s3cr3t&n=2").to_json_line()
+    assert "s3cr3t" not in line
+    assert json.loads(line)["path"] == f"/score?api-key={REDACTED}&sig={REDACTED}&n=2"
+
+
+def test_a_recording_is_created_owner_only_whatever_the_umask(tmp_path: Path):
+    old = os.umask(0)
+    try:
+        ExchangeLog(tmp_path / "rec" / "traffic.jsonl").append(make_exchange())
+    finally:
+        os.umask(old)
+    assert (tmp_path / "rec" / "traffic.jsonl").stat().st_mode & 0o777 == 0o600
 
 
 def test_secret_values_never_reach_the_line():
