@@ -30,10 +30,6 @@ class JobStatus(str, enum.Enum):
     FAILED = "Failed"
     CANCELED = "Canceled"
 
-    @property
-    def terminal(self) -> bool:
-        return self is not JobStatus.RUNNING
-
 
 @dataclass
 class JobRecord:

@@ -370,7 +370,7 @@ class BatchJob:
         elif isinstance(event, InitFailed):
             self._init_failed(slot, event.error)
         elif isinstance(event, Done):
-            accepted = self.scheduler.succeed(event.task, slot.worker, event.count, now)
+            accepted = self.scheduler.succeed(event.task, slot.worker, event.count)
             task = self.scheduler.tasks[event.task]
             if accepted:
                 self.last_result = now
@@ -383,7 +383,7 @@ class BatchJob:
             self._process_log(slot, task, f"succeeded, returned {event.count}", event.seconds)
             slot.state = SlotState.IDLE
         elif isinstance(event, Failed):
-            self._failed_try(slot, self.scheduler.fail(event.task, slot.worker, event.error, now), event.error,
+            self._failed_try(slot, self.scheduler.fail(event.task, slot.worker, event.error), event.error,
                              "failed", event.seconds)
             slot.failures += 1
             slot.state = SlotState.IDLE
@@ -421,7 +421,7 @@ class BatchJob:
         task = self.scheduler.lease_of(slot.worker)
         if task is not None:
             error = f"the worker process exited while run() was running ({reason})"
-            self._failed_try(slot, self.scheduler.fail(task.id, slot.worker, error, time.monotonic(), "worker lost"),
+            self._failed_try(slot, self.scheduler.fail(task.id, slot.worker, error, "worker lost"),
                              error, "worker lost", None)
         self._retire(slot, replace=True)
 
@@ -437,7 +437,7 @@ class BatchJob:
                     kill_worker(slot.instance.port, self.token, slot.channel.pid)
                 except OSError:
                     pass
-            self._failed_try(slot, self.scheduler.fail(task.id, slot.worker, error, now, "timed out"), error,
+            self._failed_try(slot, self.scheduler.fail(task.id, slot.worker, error, "timed out"), error,
                              "timed out", now - task.attempts[-1].started)
             self._retire(slot, replace=True)
 

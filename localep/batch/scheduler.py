@@ -37,7 +37,6 @@ _ALLOWED = {
 class Attempt:
     worker: str
     started: float
-    ended: Optional[float] = None
     outcome: str = ""  # "succeeded" | "failed" | "timed out" | "worker lost"
     error: str = ""
 
@@ -138,24 +137,24 @@ class Scheduler:
             return None
         return task
 
-    def succeed(self, task_id: int, worker: str, returned: int, now: float) -> bool:
+    def succeed(self, task_id: int, worker: str, returned: int) -> bool:
         """Record run()'s return; False when the lease was no longer `worker`'s (its result must be dropped)."""
         task = self._leased(task_id, worker)
         if task is None:
             return False
         attempt = task.attempts[-1]
-        attempt.ended, attempt.outcome = now, "succeeded"
+        attempt.outcome = "succeeded"
         task.returned = returned
         self._move(task, TaskState.SUCCEEDED)
         return True
 
-    def fail(self, task_id: int, worker: str, error: str, now: float, outcome: str = "failed") -> Optional[Task]:
+    def fail(self, task_id: int, worker: str, error: str, outcome: str = "failed") -> Optional[Task]:
         """A failed try: queued again while tries remain, else FAILED. None when `worker` held no such lease."""
         task = self._leased(task_id, worker)
         if task is None:
             return None
         attempt = task.attempts[-1]
-        attempt.ended, attempt.outcome, attempt.error = now, outcome, error
+        attempt.outcome, attempt.error = outcome, error
         self._move(task, TaskState.WAITING if len(task.attempts) < self.max_tries else TaskState.FAILED)
         return task
 

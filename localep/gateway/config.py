@@ -32,6 +32,7 @@ class Liveness:
     period: float = 10
     timeout: float = 2
     failure_threshold: int = 30
+    success_threshold: int = 1
     path: str = "/"
 
 

@@ -27,6 +27,7 @@ class Instance:
     healthy: bool = True
     probed: bool = False
     consecutive_failures: int = 0
+    consecutive_successes: int = 0
     last_error: Optional[str] = None
     restarts: int = 0
     # Set by the instance keeper while the container is down and being restarted (with why it exited).

@@ -1,7 +1,7 @@
 """Liveness probes: one thread per instance, GET on the liveness path per schedule, restart after failures.
 
 As in the cloud, a failing instance is taken out of rotation after `failure_threshold` consecutive
-failures and its container restarted; it is back in rotation as soon as a probe succeeds.
+failures and its container restarted; it is back in rotation after `success_threshold` consecutive successes.
 """
 
 from __future__ import annotations
@@ -32,29 +32,44 @@ def probe_loop(
         failure = probe(instance.address, liveness.path, liveness.timeout)
         instance.probed = True
         if failure is None:
-            if not instance.healthy:
-                log.info("liveness: %s %s is healthy again", deployment, instance.url)
-            instance.healthy, instance.consecutive_failures, instance.last_error = True, 0, None
-        else:
-            instance.consecutive_failures += 1
-            instance.last_error = failure
-            if instance.consecutive_failures >= liveness.failure_threshold:
-                if instance.healthy:
-                    log.warning(
-                        "liveness: %s %s failed %d times in a row (%s); taking it out of rotation",
-                        deployment,
-                        instance.url,
-                        instance.consecutive_failures,
-                        failure,
-                    )
-                instance.healthy = False
-                if restart is not None and instance.container:
-                    _restart(restart, deployment, instance, instance.container)
-                    if stop.wait(liveness.initial_delay):
-                        return
-                    continue
+            _succeeded(deployment, instance, liveness)
+        elif _failed(deployment, instance, liveness, failure) and restart is not None and instance.container:
+            _restart(restart, deployment, instance, instance.container)
+            if stop.wait(liveness.initial_delay):
+                return
+            continue
         if stop.wait(liveness.period):
             return
+
+
+def _succeeded(deployment: str, instance: Instance, liveness: Liveness) -> None:
+    """A success ends a run of failures; an instance out of rotation is back after `success_threshold` in a row."""
+    instance.consecutive_failures = 0
+    instance.consecutive_successes += 1
+    if instance.consecutive_successes < liveness.success_threshold:
+        return
+    if not instance.healthy:
+        log.info("liveness: %s %s is healthy again", deployment, instance.url)
+    instance.healthy, instance.last_error = True, None
+
+
+def _failed(deployment: str, instance: Instance, liveness: Liveness, failure: str) -> bool:
+    """Count a failure; True once `failure_threshold` failures in a row took the instance out of rotation."""
+    instance.consecutive_successes = 0
+    instance.consecutive_failures += 1
+    instance.last_error = failure
+    if instance.consecutive_failures < liveness.failure_threshold:
+        return False
+    if instance.healthy:
+        log.warning(
+            "liveness: %s %s failed %d times in a row (%s); taking it out of rotation",
+            deployment,
+            instance.url,
+            instance.consecutive_failures,
+            failure,
+        )
+    instance.healthy = False
+    return True
 
 
 def _restart(restart: RestartCallback, deployment: str, instance: Instance, container: str) -> None:

@@ -26,7 +26,6 @@ class ReplayResult:
     case: ReplayCase
     response: Response  # status 0 and empty body when `error` is set
     latency_ms: float  # from sending the request to having read the whole response
-    started_s: float  # when the request was sent, in seconds since the replay began
     error: Optional[str] = None
 
     @property

@@ -93,12 +93,11 @@ def replay(
         raise ValueError("concurrency must be at least 1")
     limiter = TokenBucket(rate) if rate is not None else None
     sender = _Sender(base_url.rstrip("/"), dict(headers or {}), timeout)
-    started = time.monotonic()
 
     def run(case: ReplayCase) -> ReplayResult:
         if limiter is not None:
             limiter.acquire()
-        result = sender.send(case, started)
+        result = sender.send(case)
         if on_result is not None:
             on_result(result)
         return result
@@ -132,7 +131,7 @@ class _Sender:
         self._sessions: List[requests.Session] = []
         self._lock = threading.Lock()
 
-    def send(self, case: ReplayCase, replay_started: float) -> ReplayResult:
+    def send(self, case: ReplayCase) -> ReplayResult:
         request = case.request
         sent = time.monotonic()
         try:
@@ -152,7 +151,7 @@ class _Sender:
         except requests.RequestException as failure:
             response, error = Response(0), f"request failed: {_short_reason(failure)}"
         latency_ms = (time.monotonic() - sent) * 1000.0
-        return ReplayResult(case, response, latency_ms, sent - replay_started, error)
+        return ReplayResult(case, response, latency_ms, error)
 
     def close(self) -> None:
         with self._lock:

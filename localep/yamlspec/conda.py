@@ -32,7 +32,6 @@ class CondaEnvironment:
     package "conda:<spec>" / "pip:<spec>", so checks can point at the line that needs changing."""
 
     name: Optional[str]
-    channels: List[str]
     python_version: Optional[str]
     conda_packages: List[str]
     pip_packages: List[str]
@@ -77,7 +76,6 @@ def parse_conda_file(path: Path) -> CondaEnvironment:
     name_value = data.get("name")
     return CondaEnvironment(
         name=None if name_value is None else document.text("name", name_value),
-        channels=[str(channel) for channel in data.get("channels") or []],
         python_version=python_version,
         conda_packages=conda_packages,
         pip_packages=pip_packages,

@@ -95,7 +95,7 @@ def test_job_records_round_trip(tmp_path, monkeypatch):
     record.counts = Counts(items=4, items_succeeded=3)
     write_job(record)
     again = read_job("batch-e-1")
-    assert again == record and again.status.terminal
+    assert again == record and again.status is JobStatus.CANCELED
     assert [job.name for job in list_jobs()] == ["batch-e-1"]
     assert read_job("nope") is None
 

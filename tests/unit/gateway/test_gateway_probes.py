@@ -46,6 +46,18 @@ def test_unhealthy_instance_is_taken_out_of_rotation_until_it_answers(upstreams,
     assert state["healthy_instances"] == 2 and state["instances"][0]["last_error"] is None
 
 
+def test_an_instance_returns_to_rotation_only_after_success_threshold_successes_in_a_row(upstreams, gateways):
+    sick, well = upstreams("blue-0", healthy=False), upstreams("blue-1")
+    liveness = Liveness(initial_delay=0, period=0.02, timeout=0.5, failure_threshold=2, success_threshold=6)
+    gateway = gateways(make_config({"blue": route(sick.url, well.url, liveness=liveness)}, {"blue": 100}))
+    instance = gateway.table.pools["blue"].instances[0]
+    assert wait_until(lambda: not instance.healthy)
+    hits_when_well = sick.liveness_hits
+    sick.healthy = True
+    assert wait_until(lambda: instance.healthy)
+    assert sick.liveness_hits - hits_when_well >= 5  # one probe may have been under way when it got well
+
+
 def test_a_restart_callback_that_fails_is_reported_and_probing_goes_on(upstreams, gateways):
     blue = upstreams("blue", healthy=False)
     attempts = []

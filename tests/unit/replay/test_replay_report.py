@@ -36,7 +36,7 @@ def result(
     error: Optional[str] = None,
 ) -> ReplayResult:
     case = ReplayCase(name, Request("POST", "/score", {}, b"{}"), expected, Location(Path("samples") / name))
-    return ReplayResult(case, actual, latency_ms, 0.0, error)
+    return ReplayResult(case, actual, latency_ms, error)
 
 
 @pytest.fixture

@@ -97,7 +97,7 @@ def test_empty_folder_is_an_error(tmp_path: Path):
 
 
 def result_for(case, response: Response, error=None) -> ReplayResult:
-    return ReplayResult(case, response, latency_ms=5.0, started_s=0.0, error=error)
+    return ReplayResult(case, response, latency_ms=5.0, error=error)
 
 
 def test_update_writes_full_form_expected_files(samples: Path):

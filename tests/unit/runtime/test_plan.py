@@ -74,5 +74,5 @@ def test_labels_name_the_spec_file_and_code_folder_absolutely(tmp_path, monkeypa
     relative = deployment(Path("."), file=Path("blue.yml"),
                           code_configuration=CodeConfiguration(code=Path("src"), scoring_script="score.py"))
     plan = plan_container(relative, "img", MANAGED_SERVER, host_port=31000)
-    assert plan.labels["localep.yamlspec-file"] == str(tmp_path / "blue.yml")
+    assert plan.labels["localep.spec-file"] == str(tmp_path / "blue.yml")
     assert plan.labels["localep.code-dir"] == str(tmp_path / "src")

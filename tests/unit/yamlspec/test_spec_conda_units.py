@@ -10,7 +10,6 @@ from localep.yamlspec.units import parse_cpu, parse_gpu, parse_memory
 def test_conda_file_parses_into_python_conda_and_pip_packages(tree):
     conda = parse_conda_file(tree / "model-1" / "environment" / "conda.yml")
     assert conda.name == "model-env"
-    assert conda.channels == ["conda-forge"]
     assert conda.python_version == "3.9"
     assert conda.conda_packages == ["numpy=1.23.5"]
     assert conda.pip_packages == ["azureml-inference-server-http", "scikit-learn==1.2.2"]
@@ -28,7 +27,7 @@ def test_python_version_forms(write, spec, version):
     conda = parse_conda_file(write("env.yml", f"dependencies:\n  - {spec}\n  - python-dateutil\n"))
     assert conda.python_version == version
     assert conda.conda_packages == ["python-dateutil"]
-    assert conda.name is None and conda.channels == [] and conda.pip_packages == []
+    assert conda.name is None and conda.pip_packages == []
 
 
 @pytest.mark.parametrize(
