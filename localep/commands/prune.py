@@ -10,10 +10,8 @@ from localep.commands.images import image_row
 from localep.commands.options import json_option
 from localep.commands.output import emit_json, handles_errors, info
 from localep.dockerclient import docker_client
-from localep.images.inventory import cache_size, environment_images, maintenance_image, remove_images, trim_cache
-from localep.images.packagecache import volume_name
-from localep.images.prune import format_size, orphaned_layers, parse_size, select_removals
-from localep.images.usage import forget_images, read_index
+from localep.images.inventory import PruneOutcome, prune
+from localep.images.prune import format_size, parse_size
 
 
 def _size(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[int]:
@@ -49,42 +47,29 @@ def command(keep: Optional[int], max_size: Optional[int], cache_max_size: Option
       localep prune --dry-run
       localep prune --keep 3 --max-size 5G --cache-max-size 2G --json
     """
-    client = docker_client()
-    facts = environment_images(client, read_index())
-    removals = select_removals(facts, keep=keep, max_size=max_size)
-    layers = orphaned_layers(facts, removals)
-    volume = volume_name()
-    removed = []
-    cache: Dict[str, Any] = {"volume": volume, "size_before": None, "size_after": None}
-    if not dry_run:
-        removed = remove_images(client, removals, layers)
-        forget_images([removal.image.tag for removal in removals])
-    gone = {removal.image.tag for removal in removals}
-    helper = maintenance_image(client, [fact.tag for fact in facts if dry_run or fact.tag not in gone]
-                               + [fact.base for fact in facts if fact.base])
-    if helper is not None:
-        if dry_run:
-            cache["size_before"] = cache["size_after"] = cache_size(client, volume, helper)
-        else:
-            cache["size_before"], cache["size_after"] = trim_cache(client, volume, helper, cache_max_size)
-    report = {
-        "dry_run": dry_run,
-        "images": [dict(image_row(removal.image), reason=removal.reason) for removal in removals],
-        "layers": layers,
-        "removed_tags": removed,
-        "reclaimed_at_most": sum(removal.image.size for removal in removals),
-        "package_cache": cache,
-    }
+    outcome = prune(docker_client(), keep=keep, max_size=max_size, cache_max_size=cache_max_size, dry_run=dry_run)
     if as_json:
-        emit_json(report)
+        emit_json(_report(outcome))
         return
     verb = "would remove" if dry_run else "removed"
-    for removal in removals:
+    for removal in outcome.removals:
         click.echo(f"{verb} {removal.image.tag} ({format_size(removal.image.size)}): {removal.reason}")
-    if not removals:
+    if not outcome.removals:
         click.echo("no environment image to remove")
-    if cache["size_before"] is None:
-        info(f"package cache {volume}: not measured (no volume, or no localep image to measure it with)")
+    if outcome.cache_before is None or outcome.cache_after is None:
+        info(f"package cache {outcome.cache_volume}: not measured (no volume, or no localep image to measure it with)")
     else:
-        info(f"package cache {volume}: {format_size(cache['size_before'])}"
-             + ("" if dry_run else f" -> {format_size(cache['size_after'])}"))
+        info(f"package cache {outcome.cache_volume}: {format_size(outcome.cache_before)}"
+             + ("" if dry_run else f" -> {format_size(outcome.cache_after)}"))
+
+
+def _report(outcome: PruneOutcome) -> Dict[str, Any]:
+    return {
+        "dry_run": outcome.dry_run,
+        "images": [dict(image_row(removal.image), reason=removal.reason) for removal in outcome.removals],
+        "layers": outcome.layers,
+        "removed_tags": outcome.removed_tags,
+        "reclaimed_at_most": sum(removal.image.size for removal in outcome.removals),
+        "package_cache": {"volume": outcome.cache_volume, "size_before": outcome.cache_before,
+                          "size_after": outcome.cache_after},
+    }

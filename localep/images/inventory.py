@@ -1,12 +1,14 @@
 """localep's environment images as the engine and this LOCALEP_HOME's index know them; removing them; the cache.
 
-The side-effect half of `localep images` and `localep prune` (the decisions are in localep.images.prune).
+The side-effect half of `localep images` and `localep prune` (the decisions are in localep.images.prune);
+`prune` runs the whole of `localep prune`, so the command only parses options and prints.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -16,9 +18,18 @@ import docker.errors
 from localep.images.cache import IMAGE_REPOSITORY
 from localep.images.images import LABEL_BASE, LABEL_KEY, LABEL_LAYERS
 from localep.images.layers import LAYER_REPOSITORY
-from localep.images.packagecache import CACHE_MOUNT, run_in_cache
-from localep.images.prune import IMAGES_WARN_BYTES, ImageFacts, Removal, format_size, parse_size, total_size
-from localep.images.usage import Index, current_users
+from localep.images.packagecache import CACHE_MOUNT, run_in_cache, volume_name
+from localep.images.prune import (
+    IMAGES_WARN_BYTES,
+    ImageFacts,
+    Removal,
+    format_size,
+    orphaned_layers,
+    parse_size,
+    select_removals,
+    total_size,
+)
+from localep.images.usage import Index, current_users, forget_images, read_index
 
 WARN_SIZE_VARIABLE = "LOCALEP_IMAGES_WARN_SIZE"
 # Tags built on an environment image, removed with it.
@@ -139,3 +150,45 @@ def trim_cache(client: docker.DockerClient, volume: str, image: str, max_size: O
         run_in_cache(client, image, volume, _CACHE_CLEAR)
         after = cache_size(client, volume, image)
     return before, after
+
+
+@dataclass(frozen=True)
+class PruneOutcome:
+    """What `localep prune` removed (or, with dry_run, would remove) and the package cache's size around it."""
+
+    dry_run: bool
+    removals: List[Removal]
+    layers: List[str]  # layer tags only removed images stood on
+    removed_tags: List[str]  # what was really untagged (nothing on a dry run)
+    cache_volume: str
+    cache_before: Optional[int] = None  # None: no volume, or no local image to measure it with
+    cache_after: Optional[int] = None
+
+
+def prune(client: docker.DockerClient, keep: Optional[int] = None, max_size: Optional[int] = None,
+          cache_max_size: Optional[int] = None, dry_run: bool = False) -> PruneOutcome:
+    """Remove the images `select_removals` picks and their orphaned layers, forget them, then trim the cache."""
+    facts = environment_images(client, read_index())
+    removals = select_removals(facts, keep=keep, max_size=max_size)
+    layers = orphaned_layers(facts, removals)
+    removed: List[str] = []
+    if not dry_run:
+        removed = remove_images(client, removals, layers)
+        forget_images([removal.image.tag for removal in removals])
+    gone = set() if dry_run else {removal.image.tag for removal in removals}
+    helper = maintenance_image(client, [fact.tag for fact in facts if fact.tag not in gone]
+                               + [fact.base for fact in facts if fact.base])
+    volume = volume_name()
+    before, after = _cache_sizes(client, volume, helper, cache_max_size, dry_run)
+    return PruneOutcome(dry_run, removals, layers, removed, volume, before, after)
+
+
+def _cache_sizes(client: docker.DockerClient, volume: str, helper: Optional[str], max_size: Optional[int],
+                 dry_run: bool) -> Tuple[Optional[int], Optional[int]]:
+    """(before, after) trimming; a dry run only measures."""
+    if helper is None:
+        return None, None
+    if dry_run:
+        size = cache_size(client, volume, helper)
+        return size, size
+    return trim_cache(client, volume, helper, max_size)
