@@ -9,6 +9,15 @@ SWAGGER_PATH = "/swagger.json"
 KSERVE_PREFIX = "/v2"
 DEPLOYMENT_HEADER = "azureml-model-deployment"
 
+# An endpoint's `auth_mode` (the YAML's canonical spelling); the gateway adds NO_AUTH for `up --no-auth`.
+KEY_AUTH = "key"
+AML_TOKEN_AUTH = "aml_token"
+AAD_TOKEN_AUTH = "aad_token"
+NO_AUTH = "none"
+ENDPOINT_AUTH_MODES = (KEY_AUTH, AML_TOKEN_AUTH, AAD_TOKEN_AUTH)
+TOKEN_AUTH_MODES = (AML_TOKEN_AUTH, AAD_TOKEN_AUTH)
+BATCH_AUTH_MODES = (AAD_TOKEN_AUTH,)  # batch endpoints take Entra ID tokens only
+
 AZUREML_PROTOCOL = "azureml"
 KSERVE_PROTOCOL = "kserve"
 SERVER_PROTOCOLS = (AZUREML_PROTOCOL, KSERVE_PROTOCOL)

@@ -17,6 +17,7 @@ from localep.errors import SpecError
 from localep.registry import DATA, ENVIRONMENTS, MODELS, Asset
 from localep.registry.store import REMOTE
 from localep.yamlspec.diagnostics import raise_first_error
+from localep.yamlspec.model import CUSTOM_MODEL
 from localep.yamlspec.yamlio import apply_overrides, read_document
 
 ASSET_FIELDS = {
@@ -26,7 +27,7 @@ ASSET_FIELDS = {
                    "description", "tags", "properties"},
     DATA: {"$schema", "name", "version", "path", "type", "description", "tags", "properties"},
 }
-DEFAULT_TYPE = {MODELS: "custom_model", ENVIRONMENTS: "environment", DATA: "uri_folder"}
+DEFAULT_TYPE = {MODELS: CUSTOM_MODEL, ENVIRONMENTS: "environment", DATA: "uri_folder"}
 
 
 def _tags(values: Optional[List[str]]) -> Dict[str, str]:

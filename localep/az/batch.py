@@ -24,6 +24,7 @@ from localep.dockerclient import docker_client
 from localep.images.images import ensure_image
 from localep.images.settings import current_settings
 from localep.progress import Reporter
+from localep.protocol import AAD_TOKEN_AUTH
 from localep.yamlspec import read_document
 from localep.yamlspec.batch_loader import load_batch_deployment, read_batch_endpoint
 from localep.yamlspec.batch_model import BatchDeployment
@@ -93,7 +94,7 @@ def batch_endpoint_update(args: argparse.Namespace) -> Dict[str, Any]:
 def batch_endpoint_document(record: BatchEndpointRecord) -> Dict[str, Any]:
     return {
         "name": record.name,
-        "auth_mode": "aad_token",
+        "auth_mode": AAD_TOKEN_AUTH,
         "defaults": {"deployment_name": record.default_deployment},
         "description": record.description,
         "id": f"{WORKSPACE_ID}/batchEndpoints/{record.name}",

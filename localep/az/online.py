@@ -22,6 +22,7 @@ from localep.dockerclient import docker_client
 from localep.errors import LocalepError
 from localep.images.settings import current_settings
 from localep.progress import Reporter
+from localep.protocol import KEY_AUTH, NO_AUTH
 from localep.runtime import containers, labels
 from localep.runtime.containers import ContainerGroup
 from localep.runtime.deploy import UpOptions, deploy, remove_endpoint
@@ -197,11 +198,11 @@ def endpoint_document(name: str) -> Dict[str, Any]:
     local = record.local if record else config.get("auth_mode") == "none"
     traffic = config["traffic"] if state else record.traffic if record else {}
     mirror = config["mirror_traffic"] if state else record.mirror_traffic if record else {}
-    auth_mode = record.auth_mode if record else config.get("auth_mode", "key")
+    auth_mode = record.auth_mode if record else config.get("auth_mode", KEY_AUTH)
     problem = _endpoint_problem(record, state)
     document = {
         "name": name,
-        "auth_mode": auth_mode if auth_mode != "none" else "key",
+        "auth_mode": auth_mode if auth_mode != NO_AUTH else KEY_AUTH,
         "description": record.description if record else None,
         "id": f"{WORKSPACE_ID}/onlineEndpoints/{name}",
         "identity": {"type": "system_assigned"},

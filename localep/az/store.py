@@ -13,6 +13,7 @@ from localep.errors import LocalepError
 from localep.fileio import atomic_write_json
 from localep.jsonfile import read_json
 from localep.paths import home
+from localep.protocol import KEY_AUTH
 
 SUCCEEDED = "Succeeded"
 FAILED = "Failed"
@@ -32,7 +33,7 @@ class DeploymentRecord:
 class EndpointRecord:
     name: str
     local: bool = False  # created with --local: answers without a key, like az ml --local endpoints
-    auth_mode: str = "key"
+    auth_mode: str = KEY_AUTH
     traffic: Dict[str, int] = field(default_factory=dict)
     mirror_traffic: Dict[str, int] = field(default_factory=dict)
     description: Optional[str] = None

@@ -27,6 +27,7 @@ from localep.az.arguments import (
     Arg,
     accepted,
 )
+from localep.yamlspec.model import MODEL_TYPES
 
 Handler = Callable[[argparse.Namespace], Any]
 
@@ -60,7 +61,7 @@ LINES = Arg(("-l", "--lines"), "lines", "Only the last N lines.")
 CONTAINER = accepted(("-c", "--container"), "container", "the log is the inference server's own")
 KEY_TYPE = Arg(("--key-type",), "key_type", "Which key.", choices=("primary", "secondary"), default="primary")
 KEY_VALUE = Arg(("--key-value",), "key_value", "Use this value instead of a new random key.")
-MODEL_TYPE = Arg(("-t", "--type"), "type", "Model type.", choices=("custom_model", "mlflow_model", "triton_model"))
+MODEL_TYPE = Arg(("-t", "--type"), "type", "Model type.", choices=MODEL_TYPES)
 DATA_TYPE = Arg(("-t", "--type"), "type", "Data type.", choices=("uri_file", "uri_folder", "mltable"))
 IMAGE = Arg(("-i", "--image"), "image", "Base image of the environment.")
 CONDA_FILE = Arg(("-c", "--conda-file"), "conda_file", "Conda file (copied into the local registry).")

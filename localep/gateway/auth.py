@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
 from localep.gateway.config import Keys
+from localep.protocol import AML_TOKEN_AUTH, KEY_AUTH, NO_AUTH
 
 TOKEN_LIFETIME_S = 3600
 AAD_AUDIENCES = ("https://ml.azure.com", "https://ml.azure.com/")
@@ -99,14 +100,14 @@ def check_aad_token(credential: Optional[str], now: float) -> AuthDecision:
 def authorize(
     auth_mode: str, authorization: Optional[str], keys: Keys, secret: str, endpoint: str, now: Optional[float] = None
 ) -> AuthDecision:
-    if auth_mode == "none":
+    if auth_mode == NO_AUTH:
         return ALLOWED
     credential = bearer(authorization)
-    if auth_mode == "key":
+    if auth_mode == KEY_AUTH:
         return check_key(credential, keys)
     now = time.time() if now is None else now
     local = check_local_token(credential, secret, endpoint, now)
-    if auth_mode == "aml_token" or local.allowed:
+    if auth_mode == AML_TOKEN_AUTH or local.allowed:
         return local
     return check_aad_token(credential, now)
 

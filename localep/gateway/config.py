@@ -14,11 +14,11 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 from localep.errors import Location, SpecError
 from localep.fileio import atomic_write_json
 from localep.jsonfile import read_json
-from localep.protocol import AZUREML_PROTOCOL, KSERVE_PREFIX, SCORING_PATH, SERVER_PROTOCOLS
+from localep.protocol import AZUREML_PROTOCOL, ENDPOINT_AUTH_MODES, KEY_AUTH, KSERVE_PREFIX, NO_AUTH, SCORING_PATH, SERVER_PROTOCOLS
 from localep.yamlspec.model import RequestSettings
 from localep.yamlspec.traffic import mirror_problems, traffic_problems
 
-AUTH_MODES = ("key", "aml_token", "aad_token", "none")
+AUTH_MODES = (*ENDPOINT_AUTH_MODES, NO_AUTH)
 CLOUD_REQUEST_SETTINGS = RequestSettings()
 # The largest request body the endpoint reads (413 above it); `localep up --max-body-mb` changes it.
 DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
@@ -76,7 +76,7 @@ class GatewayConfig:
     endpoint: str
     port: int
     host: str = "127.0.0.1"
-    auth_mode: str = "key"
+    auth_mode: str = KEY_AUTH
     keys: Keys = field(default_factory=Keys)
     traffic: Dict[str, int] = field(default_factory=dict)
     mirror_traffic: Dict[str, int] = field(default_factory=dict)

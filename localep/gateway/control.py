@@ -20,6 +20,7 @@ from localep.gateway.config import (
     deployment_from_dict,
 )
 from localep.gateway.dispatch import GatewayAnswer, error_answer, json_answer
+from localep.protocol import TOKEN_AUTH_MODES
 
 CONTROL_PREFIX = "/__localep/"
 
@@ -138,7 +139,7 @@ def _put_keys(gateway: Gateway, payload: Any, argument: str) -> GatewayAnswer:
 
 def _post_token(gateway: Gateway, payload: Any, argument: str) -> GatewayAnswer:
     config = gateway.table.config
-    if config.auth_mode not in ("aml_token", "aad_token"):
+    if config.auth_mode not in TOKEN_AUTH_MODES:
         return error_answer(
             400, "NotTokenAuth", f"endpoint '{config.endpoint}' uses auth_mode {config.auth_mode}; tokens are not used"
         )

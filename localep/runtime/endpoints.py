@@ -9,7 +9,7 @@ import requests
 
 from localep.errors import LocalepError
 from localep.exitcodes import ExitCode
-from localep.protocol import DEPLOYMENT_HEADER, SCORING_PATH
+from localep.protocol import AML_TOKEN_AUTH, DEPLOYMENT_HEADER, KEY_AUTH, SCORING_PATH
 from localep.runtime.gateway_link import endpoint_keys, running_gateway
 
 
@@ -31,9 +31,9 @@ def endpoint_address(endpoint: str) -> EndpointAddress:
         raise LocalepError(f"no running local endpoint {endpoint!r}: start it with `localep up` (see `localep ps`)")
     config = gateway.control.state()["config"]
     headers = {}
-    if config["auth_mode"] == "key":
+    if config["auth_mode"] == KEY_AUTH:
         headers["Authorization"] = f"Bearer {endpoint_keys(endpoint).primary}"
-    elif config["auth_mode"] == "aml_token":
+    elif config["auth_mode"] == AML_TOKEN_AUTH:
         token = gateway.control.issue_token()
         headers["Authorization"] = f"Bearer {token['accessToken']}"
     return EndpointAddress(name=endpoint, base_url=gateway.base_url, scoring_path=SCORING_PATH, headers=headers)

@@ -31,12 +31,13 @@ from localep.gateway.config import (
 from localep.gateway.process import is_gateway_process, start_gateway, stop_gateway
 from localep.images.kinds.base import ServerSpec
 from localep.progress import Reporter
+from localep.protocol import AAD_TOKEN_AUTH, AML_TOKEN_AUTH, KEY_AUTH, NO_AUTH
 from localep.runtime import containers, labels
 from localep.runtime.plan import DEBUG_TIMEOUT_MS
 from localep.runtime.state import EndpointState, GatewayRecord, endpoint_dir, load_state, recorded_gateways, save_state
 from localep.yamlspec.model import Deployment, Endpoint
 
-LOCAL_AUTH_MODES = {"key": "key", "aml_token": "aml_token", "aad_token": "aml_token"}
+LOCAL_AUTH_MODES = {KEY_AUTH: KEY_AUTH, AML_TOKEN_AUTH: AML_TOKEN_AUTH, AAD_TOKEN_AUTH: AML_TOKEN_AUTH}
 
 
 CONTROL_SOCKET = "control.sock"
@@ -162,7 +163,7 @@ def start_endpoint_gateway(endpoint: Endpoint, port: int, instances: Sequence[An
     config = with_token_secret(GatewayConfig(
         endpoint=endpoint.name,
         port=port,
-        auth_mode=LOCAL_AUTH_MODES.get(endpoint.auth_mode, "key") if auth else "none",
+        auth_mode=LOCAL_AUTH_MODES.get(endpoint.auth_mode, KEY_AUTH) if auth else NO_AUTH,
         keys=keys,
         traffic=known_shares(endpoint.traffic, list(routes), "traffic", reporter),
         mirror_traffic=known_shares(endpoint.mirror_traffic, list(routes), "mirror_traffic", reporter),
@@ -239,7 +240,7 @@ def replace_key(name: str, which: str, value: Optional[str] = None) -> Keys:
 def endpoint_token(name: str) -> Optional[Dict[str, Any]]:
     """A fresh token from a running aml_token endpoint; None for other endpoints."""
     gateway = running_gateway(name)
-    if gateway is None or gateway.control.state()["config"]["auth_mode"] != "aml_token":
+    if gateway is None or gateway.control.state()["config"]["auth_mode"] != AML_TOKEN_AUTH:
         return None
     return gateway.control.issue_token()
 

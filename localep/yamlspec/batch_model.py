@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 from localep.errors import Location
+from localep.protocol import AAD_TOKEN_AUTH
 from localep.yamlspec.model import BATCH_KIND, CodeConfiguration, Environment, Model, locate
 
 APPEND_ROW = "append_row"
@@ -79,7 +80,7 @@ class BatchDeployment:
 class BatchEndpoint:
     name: str
     file: Path
-    auth_mode: str = "aad_token"
+    auth_mode: str = AAD_TOKEN_AUTH
     default_deployment: Optional[str] = None
     description: Optional[str] = None
     tags: Dict[str, str] = field(default_factory=dict)

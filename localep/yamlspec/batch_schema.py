@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Dict
 
+from localep.protocol import BATCH_AUTH_MODES
 from localep.yamlspec.batch_model import LOGGING_LEVELS, OUTPUT_ACTIONS
 from localep.yamlspec.schema import (
     _DEPLOYMENT_FIELDS,
@@ -73,7 +74,6 @@ FLAT_BATCH_DEPLOYMENT = _mapping_of(
     },
 )
 
-BATCH_AUTH_MODES = ("aad_token",)
 BATCH_ENDPOINT = _mapping_of(
     {
         "$schema": _ANY,

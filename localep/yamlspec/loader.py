@@ -13,8 +13,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from localep import registry
 from localep.errors import Location, SpecError
+from localep.protocol import ENDPOINT_AUTH_MODES, KEY_AUTH
 from localep.yamlspec.diagnostics import ERROR, Diagnostic, errors_of, raise_first_error
 from localep.yamlspec.model import (
+    CUSTOM_MODEL,
+    MODEL_TYPES,
     BuildContext,
     CodeConfiguration,
     Deployment,
@@ -31,10 +34,8 @@ from localep.yamlspec.model import (
 from localep.yamlspec.nocode import NoCodeImages, complete_no_code, no_code_images
 from localep.yamlspec.runnable import check_runnable_locally, local_file_diagnostics
 from localep.yamlspec.schema import (
-    AUTH_MODES,
     KUBERNETES_DEPLOYMENT,
     MANAGED_DEPLOYMENT,
-    MODEL_TYPES,
     ONLINE_ENDPOINT,
     canonical_choice,
     check_field,
@@ -148,7 +149,7 @@ def read_endpoint(document: Document) -> Tuple[Optional[Endpoint], List[Diagnost
     endpoint = Endpoint(
         name=data["name"],
         file=document.file,
-        auth_mode=canonical_choice(data.get("auth_mode") or "key", AUTH_MODES) or "key",
+        auth_mode=canonical_choice(data.get("auth_mode") or KEY_AUTH, ENDPOINT_AUTH_MODES) or KEY_AUTH,
         traffic=dict(data.get("traffic") or {}),
         mirror_traffic=dict(data.get("mirror_traffic") or {}),
         compute=data.get("compute"),
@@ -301,7 +302,7 @@ def synthesise_endpoint(deployments: Sequence[Deployment]) -> Endpoint:
                 "deployments run together must share one endpoint",
                 deployment.location("endpoint_name"),
             )
-    return Endpoint(name=name, file=None, auth_mode="key", traffic=default_traffic(deployments))
+    return Endpoint(name=name, file=None, auth_mode=KEY_AUTH, traffic=default_traffic(deployments))
 
 
 def _endpoint_for(endpoint: Endpoint, deployments: Sequence[Deployment], found: bool) -> Endpoint:
@@ -376,7 +377,7 @@ def _build_model(document: Document, base: Path) -> Optional[Model]:
         name=value.get("name"),
         version=None if version is None else document.text("model.version", version),
         path=_resolve(base, value["path"]),
-        type=canonical_choice(value.get("type") or "custom_model", MODEL_TYPES) or "custom_model",
+        type=canonical_choice(value.get("type") or CUSTOM_MODEL, MODEL_TYPES) or CUSTOM_MODEL,
         source=source,
     )
 
@@ -492,7 +493,7 @@ def _completeness_problems(
     code_configuration: Optional[CodeConfiguration],
 ) -> List[Diagnostic]:
     """Only MLflow and Triton models can be served without a scoring script and environment."""
-    if model is not None and (model.reference or model.type != "custom_model"):
+    if model is not None and (model.reference or model.type != CUSTOM_MODEL):
         return []
     custom_container = environment is not None and environment.inference_config is not None
     problems = []

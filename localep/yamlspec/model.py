@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Protocol, Tuple
 
 from localep.errors import Location
+from localep.protocol import KEY_AUTH
 
 
 def locate(file: Path, lines: Dict[str, int], dotted_key: str) -> Location:
@@ -72,6 +73,12 @@ class Environment:
     generated_server: Optional[GeneratedServer] = None
 
 
+CUSTOM_MODEL = "custom_model"
+MLFLOW_MODEL = "mlflow_model"  # served without code: a generated scoring script in the model's own environment
+TRITON_MODEL = "triton_model"  # served without code by Triton Inference Server
+MODEL_TYPES = (CUSTOM_MODEL, MLFLOW_MODEL, TRITON_MODEL)
+
+
 @dataclass(frozen=True)
 class Model:
     """Inline model; `reference` is set instead for `azureml:` models not in the local registry."""
@@ -79,7 +86,7 @@ class Model:
     name: Optional[str] = None
     version: Optional[str] = None
     path: Optional[Path] = None
-    type: str = "custom_model"
+    type: str = CUSTOM_MODEL
     reference: Optional[str] = None
     source: Optional[Location] = None
     registered_as: Optional[str] = None  # the `azureml:` reference the local registry resolved to this
@@ -188,7 +195,7 @@ class DeploymentAssets(Protocol):
 class Endpoint:
     name: str
     file: Optional[Path]  # None when synthesised from a deployment's endpoint_name
-    auth_mode: str = "key"
+    auth_mode: str = KEY_AUTH
     traffic: Dict[str, int] = field(default_factory=dict)
     mirror_traffic: Dict[str, int] = field(default_factory=dict)
     compute: Optional[str] = None

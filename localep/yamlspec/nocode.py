@@ -24,6 +24,8 @@ from localep.protocol import KSERVE_PROTOCOL
 from localep.yamlspec.batch_model import BatchDeployment
 from localep.yamlspec.diagnostics import ERROR, Diagnostic
 from localep.yamlspec.model import (
+    MLFLOW_MODEL,
+    TRITON_MODEL,
     CodeConfiguration,
     Deployment,
     DeploymentAssets,
@@ -33,9 +35,6 @@ from localep.yamlspec.model import (
     Model,
     Route,
 )
-
-MLFLOW_MODEL = "mlflow_model"
-TRITON_MODEL = "triton_model"
 
 # No registry serves the cloud's curated mlflow image locally; the examples' base (conda in the cloud, the offline
 # Debian python here) takes the model's environment the same way any conda file is built.

@@ -7,7 +7,7 @@ from typing import List
 
 from localep.registry import ENVIRONMENTS, MODELS, parse_reference
 from localep.yamlspec.diagnostics import ERROR, Diagnostic, raise_first_error
-from localep.yamlspec.model import BATCH_KIND, DeploymentAssets
+from localep.yamlspec.model import BATCH_KIND, CUSTOM_MODEL, MLFLOW_MODEL, DeploymentAssets
 from localep.yamlspec.yamlio import Document
 
 
@@ -55,10 +55,10 @@ def no_code_diagnostics(deployment: DeploymentAssets) -> List[Diagnostic]:
     """MLflow and Triton models get generated serving only when the deployment gives neither a scoring script nor
     an environment; with just one of the two there is nothing to pair it with, in the cloud as here."""
     model = deployment.model
-    if model is None or model.reference or model.type == "custom_model":
+    if model is None or model.reference or model.type == CUSTOM_MODEL:
         return []
     code, environment = deployment.code_configuration, deployment.environment
-    if code is None and environment is None and deployment.kind == BATCH_KIND and model.type != "mlflow_model":
+    if code is None and environment is None and deployment.kind == BATCH_KIND and model.type != MLFLOW_MODEL:
         return [
             Diagnostic(
                 deployment.location("model.type"),
@@ -67,7 +67,7 @@ def no_code_diagnostics(deployment: DeploymentAssets) -> List[Diagnostic]:
                 "models have a built-in batch driver, in the cloud as here",
             )
         ]
-    generated = "the generated MLflow scoring" if model.type == "mlflow_model" else "the Triton server"
+    generated = "the generated MLflow scoring" if model.type == MLFLOW_MODEL else "the Triton server"
     if code is not None and environment is None:
         return [
             Diagnostic(

@@ -14,7 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from localep.protocol import ENDPOINT_AUTH_MODES
 from localep.yamlspec.diagnostics import Diagnostic
+from localep.yamlspec.model import MODEL_TYPES
 from localep.yamlspec.units import parse_cpu, parse_gpu, parse_memory
 from localep.yamlspec.yamlio import Document, describe, join
 
@@ -211,7 +213,6 @@ ENVIRONMENT = _mapping(
     description=_STRING,
     tags=_SCALAR_MAP,
 )
-MODEL_TYPES = ("custom_model", "mlflow_model", "triton_model")
 MODEL = _mapping(
     reference=True,
     name=_STRING,
@@ -298,13 +299,12 @@ KUBERNETES_DEPLOYMENT = _mapping_of(
     },
 )
 
-AUTH_MODES = ("key", "aml_token", "aad_token")
 _TRAFFIC = Field(MAP, values=Field(INTEGER, minimum=0, maximum=100))
 ONLINE_ENDPOINT = _mapping_of(
     {
         "$schema": _ANY,
         "name": Field(STRING, required=True, pattern=NAME_PATTERN),
-        "auth_mode": Field(STRING, choices=AUTH_MODES),
+        "auth_mode": Field(STRING, choices=ENDPOINT_AUTH_MODES),
         "traffic": _TRAFFIC,
         "mirror_traffic": _TRAFFIC,
         "compute": _STRING,
