@@ -20,7 +20,9 @@ class ExitCode(enum.IntEnum):
     BATCH_JOB_FAILED = 11
     BATCH_NO_SUCCESS = 12
     BATCH_INIT_FAILED = 13
-    INTERRUPTED = 130
+    HANGUP = 129  # SIGHUP (the terminal closed): handled like Ctrl-C
+    INTERRUPTED = 130  # Ctrl-C
+    TERMINATED = 143  # SIGTERM: handled like Ctrl-C
 
 
 class AzExitCode(enum.IntEnum):

@@ -15,7 +15,7 @@ from localep.az.notices import notice_once
 from localep.az.output import render
 from localep.az.table import VERBS, Verb
 from localep.errors import LocalepError
-from localep.exitcodes import ExitCode
+from localep.interrupts import exit_code_of
 
 PROG = "localep az"
 
@@ -107,6 +107,6 @@ def main(argv: Sequence[str], stdout: Optional[Any] = None) -> int:
         explanation = getattr(error, "explanation", None) or str(error)
         print(AzError(f"the Docker engine refused: {explanation}").render(), file=sys.stderr)
         return int(AzExit.ERROR)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM or SIGHUP inside a Lifecycle
         print("ERROR: interrupted; what this command started was removed", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
+        return int(exit_code_of(interrupt))

@@ -24,7 +24,6 @@ from localep.images.settings import current_settings
 from localep.progress import Reporter
 from localep.protocol import KEY_AUTH, NO_AUTH
 from localep.runtime import containers, labels
-from localep.runtime.containers import ContainerGroup
 from localep.runtime.deploy import UpOptions, deploy, remove_endpoint
 from localep.runtime.endpoints import endpoint_address, score
 from localep.runtime.gateway_link import (
@@ -36,6 +35,7 @@ from localep.runtime.gateway_link import (
     replace_key,
     running_gateway,
 )
+from localep.runtime.lifecycle import Lifecycle
 from localep.runtime.logs import stream_lines
 from localep.runtime.ports import endpoint_port
 from localep.runtime.state import remembered_port
@@ -369,8 +369,9 @@ def _run(deployment: Deployment, file: str, overrides: List[str], all_traffic: b
     client = docker_client()
     options = UpOptions(build=current_settings(), auth=not record.local)
     try:
-        with ContainerGroup(client) as group:
-            deploy(client, project, options, Reporter(), group)
+        with Lifecycle(client) as owned:
+            deploy(client, project, options, Reporter(), owned)
+            owned.keep()
     except (LocalepError, KeyboardInterrupt) as error:
         entry.provisioning_state, entry.error = FAILED, str(error).splitlines()[0] if str(error) else repr(error)
         store.save_endpoint(record)

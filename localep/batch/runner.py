@@ -3,7 +3,8 @@
 The loop runs in one thread: a `selectors` wait on every worker's channel, the scheduler deciding who gets the
 next mini-batch, lease deadlines enforcing retry_settings.timeout. Starting a worker (connecting to its
 container's driver, which spawns the process) happens in a small thread pool, so a replaced worker never
-stalls the others. Whatever happens (failure, Ctrl-C, SIGTERM), every container is removed before returning.
+stalls the others. Whatever happens (failure, Ctrl-C, SIGTERM, SIGHUP), every container is removed before returning
+(runtime/lifecycle.py owns them).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar
+from typing import Callable, Dict, List, Optional, Sequence, Set, TypeVar
 
 import docker
 from docker.models.containers import Container
@@ -46,9 +47,10 @@ from localep.errors import DeploymentFailed, LocalepError
 from localep.exitcodes import ExitCode
 from localep.images.images import ensure_image
 from localep.images.settings import BuildSettings
+from localep.interrupts import exit_code_of, signum_of
 from localep.progress import Reporter
 from localep.runtime import containers
-from localep.runtime.containers import ContainerGroup
+from localep.runtime.lifecycle import Lifecycle
 from localep.yamlspec.batch_model import APPEND_ROW, BatchDeployment
 
 WORKER_START_TIMEOUT = 60.0
@@ -131,8 +133,11 @@ class JobAborted(Exception):
         self.exit_code = exit_code
 
 
-class _Interrupted(BaseException):
-    """SIGTERM, turned into an exception in the loop's thread like Ctrl-C's KeyboardInterrupt."""
+@dataclass(frozen=True)
+class Verdict:
+    exit_code: ExitCode
+    status: JobStatus
+    error: Optional[str] = None
 
 
 class BatchJob:
@@ -169,51 +174,40 @@ class BatchJob:
 
     def run(self) -> JobOutcome:
         """The job from start to end; whatever happens, every container is removed and the record is final."""
-        in_main_thread = threading.current_thread() is threading.main_thread()
-        previous_term = signal.signal(signal.SIGTERM, _raise_interrupted) if in_main_thread else None
-        exit_code, status = ExitCode.ERROR, JobStatus.FAILED
-        error: Optional[str] = "the runner failed unexpectedly"
-        group = ContainerGroup(self.client)
+        self.verdict = Verdict(ExitCode.ERROR, JobStatus.FAILED, "the runner failed unexpectedly")
         try:
-            write_job(self.record)
-            self._start(group)
-            self._loop()
-            exit_code, status, error = self._verdict()
-        except JobAborted as aborted:
-            exit_code, status, error = aborted.exit_code, JobStatus.FAILED, str(aborted)
-        except LocalepError as failure:
-            exit_code, status, error = failure.exit_code, JobStatus.FAILED, str(failure)
-            if failure.detail:
-                error += "\n" + failure.detail
-        except (KeyboardInterrupt, _Interrupted):
-            exit_code, status, error = ExitCode.INTERRUPTED, JobStatus.CANCELED, "canceled (Ctrl-C or SIGTERM)"
-        except Exception as unexpected:  # e.g. the Docker engine went away: recorded, then reported by the caller
-            error = f"{type(unexpected).__name__}: {unexpected}"
-            raise
+            with Lifecycle(self.client) as owned:
+                self.verdict = self._attempt(owned)
         finally:
-            signals = (signal.SIGINT, signal.SIGTERM) if in_main_thread else ()
-            ignored = {sig: signal.signal(sig, signal.SIG_IGN) for sig in signals}
-            try:
-                self._stop_workers(graceful=status is JobStatus.COMPLETED)
-                if group.containers:
-                    self.reporter.step(f"removing {len(group.containers)} container(s) of {self.record.name}")
-                _side_by_side(containers.remove_quietly, list(group.containers))
-                group.remove_all()
-                self.starter.shutdown(wait=True)  # quick: their containers are gone and `stop_starting` is set
-                self._finish(status, error, exit_code)
-            finally:
-                for sig, handler in ignored.items():
-                    signal.signal(sig, handler)
-                if in_main_thread:
-                    signal.signal(signal.SIGTERM, previous_term)
+            self.starter.shutdown(wait=True)  # quick: their containers are gone and `stop_starting` is set
+            self._finish(self.verdict)
         return JobOutcome(
-            record=self.record, exit_code=exit_code, duration=time.monotonic() - self.started,
+            record=self.record, exit_code=self.verdict.exit_code, duration=time.monotonic() - self.started,
             startup_seconds=None if self.first_ready is None else self.first_ready - self.started,
             scoring_seconds=(self.last_result - self.first_lease) if self.first_lease and self.last_result else None,
             workers=sorted(self.workers_used),
         )
 
-    def _start(self, group: ContainerGroup) -> None:
+    def _attempt(self, owned: Lifecycle) -> Verdict:
+        """Start, hand out, judge; an error or a stop request becomes the job's verdict (an unexpected error, e.g.
+        the Docker engine going away, is recorded, then raised for the caller to report)."""
+        try:
+            write_job(self.record)
+            self._start(owned)
+            self._loop()
+            return self._verdict()
+        except JobAborted as aborted:
+            return Verdict(aborted.exit_code, JobStatus.FAILED, str(aborted))
+        except LocalepError as failure:
+            return Verdict(failure.exit_code, JobStatus.FAILED, str(failure) + (f"\n{failure.detail}" if failure.detail else ""))
+        except KeyboardInterrupt as interrupt:
+            name = signal.Signals(signum_of(interrupt)).name.replace("SIGINT", "Ctrl-C")
+            return Verdict(exit_code_of(interrupt), JobStatus.CANCELED, f"canceled ({name})")
+        except Exception as unexpected:
+            self.verdict = Verdict(ExitCode.ERROR, JobStatus.FAILED, f"{type(unexpected).__name__}: {unexpected}")
+            raise
+
+    def _start(self, owned: Lifecycle) -> None:
         deployment = self.deployment
         reap_orphaned_jobs(self.client, self.reporter)
         image = ensure_image(self.client, deployment, self.build, self.reporter)
@@ -232,7 +226,8 @@ class BatchJob:
         plans = [plan_instance(self.record.name, deployment, image.tag, index, self.input, self.layout, self.token, user)
                  for index in range(deployment.instance_count)]
         # Containers start side by side (the engine takes a fraction of a second for each).
-        started = _side_by_side(group.start, plans)
+        started = _side_by_side(owned.start, plans)
+        owned.defer(self._stop_workers)  # before the containers go: a completed job's idle workers call shutdown()
         for index, (plan, container) in enumerate(zip(plans, started)):
             port = containers.published_port(container, f"{SUPERVISOR_PORT}/tcp")
             if port is None:
@@ -307,7 +302,9 @@ class BatchJob:
             return ""
         return f"--- {instance.name} ({status}) ---\n{logs}"
 
-    def _stop_workers(self, graceful: bool) -> None:
+    def _stop_workers(self) -> None:
+        """Idle workers of a completed job call the script's shutdown(); the others just go."""
+        graceful = self.verdict.status is JobStatus.COMPLETED
         self.stop_starting.set()
         for future in list(self.starting):
             future.cancel()
@@ -327,6 +324,7 @@ class BatchJob:
         for slot in live:
             self._retire(slot, replace=False)
         self.selector.close()
+        self.reporter.step(f"removing {self.deployment.instance_count} container(s) of {self.record.name}")
 
     # --- the hand-out loop ------------------------------------------------------------------------------------------
 
@@ -494,15 +492,16 @@ class BatchJob:
             ready = sum(slot.state is SlotState.IDLE for slot in self.slots)
             self.reporter.detail(f"{ready}/{self.worker_count} worker(s) ready; init() is running")
 
-    def _verdict(self) -> Tuple[ExitCode, JobStatus, Optional[str]]:
+    def _verdict(self) -> Verdict:
         counts = self.scheduler.counts()
         if counts.items_succeeded == 0:
-            return (ExitCode.BATCH_NO_SUCCESS, JobStatus.FAILED,
-                    "run() was unable to successfully process any mini batches: no item succeeded "
-                    "(see logs/user/error.txt)")
-        return ExitCode.OK, JobStatus.COMPLETED, None
+            return Verdict(ExitCode.BATCH_NO_SUCCESS, JobStatus.FAILED,
+                           "run() was unable to successfully process any mini batches: no item succeeded "
+                           "(see logs/user/error.txt)")
+        return Verdict(ExitCode.OK, JobStatus.COMPLETED)
 
-    def _finish(self, status: JobStatus, error: Optional[str], exit_code: ExitCode) -> None:
+    def _finish(self, verdict: Verdict) -> None:
+        status, error, exit_code = verdict.status, verdict.error, verdict.exit_code
         counts_before = self.scheduler.counts()
         self.scheduler.abandon()
         counts = self.scheduler.counts()
@@ -536,10 +535,6 @@ def _side_by_side(function: Callable[[T], R], items: Sequence[T]) -> List[R]:
         return [function(item) for item in items]
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(items)) as pool:
         return list(pool.map(function, items))
-
-
-def _raise_interrupted(signum: int, frame: object) -> None:
-    raise _Interrupted()
 
 
 def progress_line(counts: Counts, elapsed: float) -> str:

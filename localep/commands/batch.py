@@ -68,7 +68,7 @@ def run_command(deployment_file: Path, endpoint_file: Optional[Path], **values: 
     Files are split into mini-batches of settings.mini_batch_size; resources.instance_count containers each run
     settings.max_concurrency_per_instance worker processes, which call init() once and then run(mini_batch) with
     the full paths of the files (mounted read-only). Results go to --output in the cloud's layout. Exit codes:
-    11 error_threshold exceeded, 12 no item succeeded, 13 init() failed, 130 canceled.
+    11 error_threshold exceeded, 12 no item succeeded, 13 init() failed, 130 (143 SIGTERM, 129 SIGHUP) canceled.
 
     \b
     Example:

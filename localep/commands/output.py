@@ -11,7 +11,7 @@ import click
 import docker.errors
 
 from localep.errors import LocalepError
-from localep.exitcodes import ExitCode
+from localep.interrupts import exit_code_of
 from localep.progress import Reporter
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,7 +45,7 @@ def fail(error: LocalepError) -> click.exceptions.Exit:
 
 
 def handles_errors(func: F) -> F:
-    """Turn LocalepError and Ctrl-C into their documented exit codes instead of tracebacks."""
+    """Turn LocalepError and Ctrl-C (SIGTERM, SIGHUP) into their documented exit codes instead of tracebacks."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -56,8 +56,8 @@ def handles_errors(func: F) -> F:
         except docker.errors.DockerException as error:
             explanation = getattr(error, "explanation", None) or str(error)
             raise fail(LocalepError(f"the Docker engine refused: {explanation}")) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM or SIGHUP inside a Lifecycle
             click.echo("interrupted", err=True)
-            sys.exit(int(ExitCode.INTERRUPTED))
+            sys.exit(int(exit_code_of(interrupt)))
 
     return wrapper  # type: ignore[return-value]

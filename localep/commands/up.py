@@ -14,8 +14,8 @@ from localep.devloop.attach import write_deployment_attach
 from localep.devloop.session import DevSession
 from localep.dockerclient import docker_client
 from localep.progress import Reporter
-from localep.runtime.containers import ContainerGroup
 from localep.runtime.deploy import RunningEndpoint, UpOptions, deploy
+from localep.runtime.lifecycle import Lifecycle
 from localep.runtime.plan import DebugOptions
 
 
@@ -50,7 +50,8 @@ def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Seq
 
     FILES are deployment YAML files (and optionally the endpoint YAML, or a folder holding them), exactly as
     written for Azure ML. Adding a deployment later (`localep up green.yml`) attaches it to the running endpoint.
-    In the foreground, saving the scoring script or model reloads the server; Ctrl-C stops and removes everything.
+    In the foreground, saving the scoring script or model reloads the server; Ctrl-C (or SIGTERM, SIGHUP) stops and
+    removes everything.
 
     \b
     Example:
@@ -75,20 +76,20 @@ def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Seq
     )
     if write_vscode:
         _write_launch_json(project.deployments, debug_port)
-    with ContainerGroup(client) as group:
+    with Lifecycle(client) as owned:
         started = time.time()
-        endpoint = deploy(client, project, up_options, reporter, group)
+        endpoint = deploy(client, project, up_options, reporter, owned)
         if up_options.debug is not None:
             reporter.step(f"debugpy listens on 127.0.0.1:{debug_port}: attach with VS Code's "
                           f"\"localep: attach {endpoint.name}/...\" (`localep vscode FILE` or `up --vscode` writes it)")
         _report(endpoint, as_json)
         if detach:
+            owned.keep()
             return
         try:
-            DevSession(client, endpoint, up_options, reporter, group, reload=not no_reload).run(since=started - 1)
+            DevSession(client, endpoint, up_options, reporter, owned, reload=not no_reload).run(since=started - 1)
         finally:
             reporter.step(f"stopping {', '.join(d.name for d in project.deployments)} of {endpoint.name}")
-            group.remove_all()
 
 
 def _write_launch_json(deployments, debug_port: int) -> None:

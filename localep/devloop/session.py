@@ -19,8 +19,8 @@ from localep.devloop.watch import REBUILD, RELOAD, Change, ChangeWatcher, WatchT
 from localep.errors import DeploymentFailed, LocalepError
 from localep.images.images import ensure_image
 from localep.progress import Reporter, Stopwatch
-from localep.runtime.containers import ContainerGroup
 from localep.runtime.deploy import RunningEndpoint, RunningInstance, UpOptions, replace_instances
+from localep.runtime.lifecycle import Lifecycle
 from localep.runtime.logs import follow_in_background
 from localep.yamlspec.model import Deployment
 
@@ -45,12 +45,12 @@ class DevSession:
     """Owns the foreground loop of one `up`; one change at a time, in the order saved."""
 
     def __init__(self, client: docker.DockerClient, endpoint: RunningEndpoint, options: UpOptions,
-                 reporter: Reporter, group: ContainerGroup, reload: bool):
+                 reporter: Reporter, owned: Lifecycle, reload: bool):
         self.client = client
         self.endpoint = endpoint
         self.options = options
         self.reporter = reporter
-        self.group = group
+        self.owned = owned
         self.reload = reload
         self._busy = threading.Lock()
         self._reload_started: Dict[str, float] = {}
@@ -126,7 +126,7 @@ class DevSession:
             self.reporter.step(f"{deployment_name}: the environment image is unchanged; reloading instead")
             self._reload(deployment_name, names)
             return
-        replace_instances(self.client, self.endpoint, deployment, image, self.options, self.reporter, self.group,
+        replace_instances(self.client, self.endpoint, deployment, image, self.options, self.reporter, self.owned,
                           on_started=self._follow)
         self.reporter.step(f"{deployment_name}: running on the new environment in {watch}")
 

@@ -1,11 +1,11 @@
-"""Starting, finding and removing localep's containers; whatever a failed or interrupted `up` started is removed."""
+"""Starting, finding and removing localep's containers (runtime/lifecycle.py owns what one command started)."""
 
 from __future__ import annotations
 
 import re
 import socket
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import docker
 import docker.errors
@@ -149,39 +149,3 @@ def describe(container: Container) -> RunningContainer:
         image=(container.image.tags or [container.image.id])[0] if container.image else "",
         labels=dict(container_labels),
     )
-
-
-class ContainerGroup:
-    """Owns what an `up` starts (containers, and cleanups such as stopping the gateway): on error or Ctrl-C inside
-    the `with`, all of it is undone, newest first."""
-
-    def __init__(self, client: docker.DockerClient):
-        self.client = client
-        self.containers: List[Container] = []
-        self.cleanups: List[Callable[[], None]] = []
-
-    def start(self, plan: ContainerPlan) -> Container:
-        container = start(self.client, plan)
-        self.containers.append(container)
-        return container
-
-    def remove(self, container: Container) -> None:
-        remove_quietly(container)
-        self.containers = [c for c in self.containers if c.id != container.id]
-
-    def defer(self, cleanup: Callable[[], None]) -> None:
-        self.cleanups.append(cleanup)
-
-    def remove_all(self) -> None:
-        while self.cleanups:
-            self.cleanups.pop()()
-        for container in reversed(self.containers):
-            remove_quietly(container)
-        self.containers.clear()
-
-    def __enter__(self) -> ContainerGroup:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None:
-            self.remove_all()

@@ -26,7 +26,6 @@ from localep.images.usage import read_index
 from localep.progress import Reporter, Stopwatch
 from localep.protocol import SCORING_PATH
 from localep.runtime import containers
-from localep.runtime.containers import ContainerGroup
 from localep.runtime.gateway_link import (
     attach_deployments,
     detach_deployment,
@@ -34,6 +33,7 @@ from localep.runtime.gateway_link import (
     start_endpoint_gateway,
     stop_endpoint_gateway,
 )
+from localep.runtime.lifecycle import Lifecycle
 from localep.runtime.plan import ContainerPlan, DebugOptions, plan_container, requested_gpus
 from localep.runtime.ports import endpoint_port, free_port
 from localep.runtime.readiness import readiness_deadline, wait_until_ready
@@ -120,9 +120,9 @@ def build_workers(deployments: int, cores: int) -> int:
 
 
 def deploy(
-    client: docker.DockerClient, project: Project, options: UpOptions, reporter: Reporter, group: ContainerGroup
+    client: docker.DockerClient, project: Project, options: UpOptions, reporter: Reporter, owned: Lifecycle
 ) -> RunningEndpoint:
-    """Start every deployment of `project` inside `group` (removed by the caller on failure) and wait until ready."""
+    """Start every deployment of `project` owned by `owned` (removed when its command ends, unless kept) and wait until ready."""
     if not project.deployments:
         raise LocalepError(f"nothing to run: give at least one deployment file for endpoint {project.endpoint.name}")
     watch = Stopwatch()
@@ -138,7 +138,7 @@ def deploy(
                            f"`localep down {endpoint.name}` first to move it to {options.port}")
     running = RunningEndpoint(name=endpoint.name, port=port)
     for deployment, image in zip(project.deployments, images):
-        running.instances += start_instances(client, deployment, image, options, reporter, group)
+        running.instances += start_instances(client, deployment, image, options, reporter, owned)
     for instance in running.instances:
         wait_for(instance, options, reporter)
     if gateway is None:
@@ -150,13 +150,13 @@ def deploy(
     # Undoing this `up` takes its deployments off the gateway; the gateway goes with the last one, even when
     # another `up` attached more deployments meanwhile.
     for deployment in project.deployments:
-        group.defer(functools.partial(detach_deployment, endpoint.name, deployment.name))
+        owned.defer(functools.partial(detach_deployment, endpoint.name, deployment.name))
     reporter.step(f"{endpoint.name} is ready in {watch}: {running.scoring_uri}")
     return running
 
 
 def start_instances(client: docker.DockerClient, deployment: Deployment, image: BuiltImage, options: UpOptions,
-                    reporter: Reporter, group: ContainerGroup) -> List[RunningInstance]:
+                    reporter: Reporter, owned: Lifecycle) -> List[RunningInstance]:
     tag = image.tag
     debug = options.debug if image.server.managed else None
     if debug is not None:
@@ -174,7 +174,7 @@ def start_instances(client: docker.DockerClient, deployment: Deployment, image: 
         # A fixed host port (not Docker's ephemeral pick) survives a restart by the gateway's liveness probe.
         plan = plan_container(deployment, tag, image.server, host_port=free_port(), instance=index, debug=debug,
                               keep_alive=options.keep_alive, engine_has_gpu=gpu)
-        container = group.start(plan)
+        container = owned.start(plan)
         host_port = containers.published_port(container, f"{image.server.port}/tcp")
         if host_port is None:
             raise LocalepError(f"{plan.name} started without a published port")
@@ -200,13 +200,13 @@ def wait_for(instance: RunningInstance, options: UpOptions, reporter: Reporter) 
 
 
 def replace_instances(client: docker.DockerClient, running: RunningEndpoint, deployment: Deployment,
-                      image: BuiltImage, options: UpOptions, reporter: Reporter, group: ContainerGroup,
+                      image: BuiltImage, options: UpOptions, reporter: Reporter, owned: Lifecycle,
                       on_started: Callable[[List[RunningInstance]], None]) -> List[RunningInstance]:
     """New containers for `deployment` (e.g. after its environment changed), then the gateway switches to them."""
     for old in running.of(deployment.name):
-        group.remove(old.container)
+        owned.remove(old.container)
     running.instances = [i for i in running.instances if i.deployment.name != deployment.name]
-    fresh = start_instances(client, deployment, image, options, reporter, group)
+    fresh = start_instances(client, deployment, image, options, reporter, owned)
     on_started(fresh)
     for instance in fresh:
         wait_for(instance, options, reporter)

@@ -2,19 +2,18 @@
 
 The copy runs under its own endpoint name (`<name>-smoke-<random>`) on a port nobody holds, so its containers,
 labels, port and state never touch a `localep up` of the same endpoint that is running at the same time.
-Teardown runs on success, on failure, on Ctrl-C and on SIGTERM, and a second Ctrl-C cannot cut it short.
+Teardown runs on success, on failure, on Ctrl-C, SIGTERM and SIGHUP (runtime/lifecycle.py owns it), and a second
+Ctrl-C cannot cut it short.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import functools
 import shutil
-import signal
-import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import docker
 
@@ -22,9 +21,9 @@ from localep.images.settings import BuildSettings
 from localep.progress import Reporter, Stopwatch
 from localep.replay.cases import ReplayCase, ReplayResult
 from localep.replay.runner import replay
-from localep.runtime.containers import ContainerGroup
 from localep.runtime.deploy import UpOptions, deploy, remove_endpoint
 from localep.runtime.endpoints import EndpointAddress, endpoint_address
+from localep.runtime.lifecycle import Lifecycle
 from localep.runtime.ports import free_port
 from localep.runtime.state import endpoint_dir
 from localep.yamlspec.model import Project
@@ -102,59 +101,16 @@ def run_smoke(
     """Up a private copy of `project` on a free port, replay `cases` against it, and remove it again."""
     name = isolated_name(project.endpoint.name)
     port = free_port()
-    group = ContainerGroup(client)
-    with terminate_as_interrupt():
-        try:
-            deploy(client, isolated_project(project, name), UpOptions(build=build, port=port,
-                                                                       ready_timeout=ready_timeout), reporter, group)
-            results = send(cases, endpoint_address(name), options, reporter)
-        finally:
-            reporter.step(f"removing {name}")
-            with sigint_deferred():
-                tear_down(client, group, name)
+    with Lifecycle(client) as owned:
+        owned.defer(functools.partial(tear_down, client, name))
+        owned.defer(functools.partial(reporter.step, f"removing {name}"))
+        deploy(client, isolated_project(project, name), UpOptions(build=build, port=port, ready_timeout=ready_timeout),
+               reporter, owned)
+        results = send(cases, endpoint_address(name), options, reporter)
     return SmokeRun(endpoint=name, port=port, results=results)
 
 
-def tear_down(client: docker.DockerClient, group: ContainerGroup, name: str) -> None:
-    """Remove what the copy started, including a container created but not yet handed to `group`."""
-    group.remove_all()
+def tear_down(client: docker.DockerClient, name: str) -> None:
+    """Remove what the copy left, including a container created but not yet owned, and its state folder."""
     remove_endpoint(client, name)
     shutil.rmtree(endpoint_dir(name), ignore_errors=True)
-
-
-@contextlib.contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so `finally` blocks still clean up."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextlib.contextmanager
-def sigint_deferred() -> Iterator[None]:
-    """Hold back Ctrl-C (and SIGTERM) while cleaning up; one that arrived meanwhile is raised afterwards."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    arrived: List[int] = []
-
-    def remember(signum: int, frame: Any) -> None:
-        arrived.append(signum)
-
-    previous = {signum: signal.signal(signum, remember) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    if arrived:
-        raise KeyboardInterrupt

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
 import threading
-import time
 import xml.etree.ElementTree as ElementTree
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,8 +19,8 @@ from localep.exitcodes import ExitCode
 from localep.progress import Reporter
 from localep.replay import Exchange, ExchangeLog, ReplayCase, Request
 from localep.runtime import labels
-from localep.runtime.containers import ContainerGroup
 from localep.runtime.endpoints import EndpointAddress
+from localep.runtime.lifecycle import Lifecycle
 from localep.workflows import smoke
 from serving import serving
 
@@ -284,7 +281,7 @@ def test_failed_deploy_is_torn_down_and_leaves_no_state(monkeypatch, tmp_path: P
     client = FakeClient()
     seen: Dict[str, object] = {}
 
-    def failing_deploy(docker_client, project, options, reporter, group: ContainerGroup):
+    def failing_deploy(docker_client, project, options, reporter, owned: Lifecycle):
         name = project.endpoint.name
         seen.update(name=name, port=options.port)
         endpoint_dir(name).mkdir(parents=True)
@@ -303,28 +300,3 @@ def test_failed_deploy_is_torn_down_and_leaves_no_state(monkeypatch, tmp_path: P
     assert client.containers.removed == [f"localep-{name}-blue"], "only the private copy is removed"
     assert not endpoint_dir(name).exists()
     assert isinstance(seen["port"], int)
-
-
-def test_ctrl_c_during_cleanup_waits_for_the_cleanup():
-    steps: List[str] = []
-    with pytest.raises(KeyboardInterrupt):
-        with smoke.sigint_deferred():
-            os.kill(os.getpid(), signal.SIGINT)
-            steps.append("cleanup finished")
-    assert steps == ["cleanup finished"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-
-
-def test_sigterm_unwinds_like_ctrl_c():
-    before = signal.getsignal(signal.SIGTERM)
-    steps: List[str] = []
-    with pytest.raises(KeyboardInterrupt):
-        with smoke.terminate_as_interrupt():
-            try:
-                os.kill(os.getpid(), signal.SIGTERM)
-                time.sleep(5)
-                steps.append("not interrupted")
-            finally:
-                steps.append("finally ran")
-    assert steps == ["finally ran"]
-    assert signal.getsignal(signal.SIGTERM) is before
