@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "invoke",
     "build",
     "validate",
+    "classify",
     "vscode",
     "replay",
     "smoke",
