@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple, Union
 
+from localep.gateway.body import Body
 from localep.gateway.http1 import BadMessage, Headers
 from localep.gateway.pool import DeploymentPool
 from localep.gateway.upstream import NoAnswer, UpstreamAnswer, UpstreamTimeout, end_to_end, exchange
@@ -53,6 +54,10 @@ def json_answer(status: int, payload: object, headers: Sequence[Tuple[str, str]]
     return GatewayAnswer(status, REASONS.get(status, ""), [("Content-Type", "application/json"), *headers], body)
 
 
+def text_answer(status: int, text: str) -> GatewayAnswer:
+    return GatewayAnswer(status, REASONS.get(status, ""), [("Content-Type", "text/plain; charset=utf-8")], text.encode())
+
+
 def error_answer(status: int, code: str, message: str, headers: Sequence[Tuple[str, str]] = ()) -> GatewayAnswer:
     answer = json_answer(status, {"error": {"code": code, "message": message}}, headers)
     return GatewayAnswer(answer.status, answer.reason, answer.headers, answer.body, error=code)
@@ -73,7 +78,8 @@ def model_answer(answer: UpstreamAnswer, raw_errors: bool) -> GatewayAnswer:
 
 
 async def call_deployment(
-    pool: DeploymentPool, method: str, path: str, headers: Headers, body: bytes, raw_errors: bool, max_body_bytes: int
+    pool: DeploymentPool, method: str, path: str, headers: Headers, body: Union[bytes, Body], raw_errors: bool,
+    max_body_bytes: int
 ) -> GatewayAnswer:
     if not await pool.slots.acquire(pool.route.max_queue_wait_ms / 1000.0):
         return error_answer(
@@ -96,7 +102,8 @@ def unavailable(pool: DeploymentPool, code: str, why: str) -> GatewayAnswer:
 
 
 async def _call_instances(
-    pool: DeploymentPool, method: str, path: str, headers: Headers, body: bytes, raw_errors: bool, max_body_bytes: int
+    pool: DeploymentPool, method: str, path: str, headers: Headers, body: Union[bytes, Body], raw_errors: bool,
+    max_body_bytes: int
 ) -> GatewayAnswer:
     candidates = pool.candidates()
     if not candidates:

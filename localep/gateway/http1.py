@@ -28,9 +28,12 @@ class Limits:
 
     max_head_bytes: int = 64 * 1024  # request line + headers
     max_headers: int = 100
-    max_connections: int = 1024  # open client connections; past it a new one gets 503 and is closed
-    read_deadline_s: float = 60.0  # from a request's first byte to the end of its body
-    idle_timeout_s: float = 60.0  # a kept-alive connection with no request for this long is closed
+    # Open client connections; past it the oldest idle one is closed for the new one (503 only when none is idle).
+    max_connections: int = 1024
+    head_deadline_s: float = 10.0  # from a request's first byte to the end of its head
+    credential_deadline_s: float = 10.0  # a new connection's life until a request on it carries a valid credential
+    read_deadline_s: float = 60.0  # from the end of a request's head to the end of its body
+    idle_timeout_s: float = 60.0  # a kept-alive, authenticated connection with no request for this long is closed
     linger_s: float = 1.0  # after a rejection, read (and drop) what the client still sends, so it sees the answer
 
 

@@ -31,9 +31,10 @@ from localep.exchanges import redact_target
 from localep.fileio import make_dirs
 from localep.gateway import auth
 from localep.gateway.background import BackgroundQueue
+from localep.gateway.body import Body
 from localep.gateway.config import GatewayConfig, save_config, with_token_secret
 from localep.gateway.control import handle_control
-from localep.gateway.dispatch import GatewayAnswer, call_deployment, error_answer
+from localep.gateway.dispatch import GatewayAnswer, call_deployment, error_answer, text_answer
 from localep.gateway.http1 import Headers, Limits, Rejection, RequestHead, allowed_hosts, check_head, encode_head
 from localep.gateway.pool import DeploymentPool
 from localep.gateway.probes import Prober, RestartCallback
@@ -92,10 +93,11 @@ class ClientRequest:
     method: str
     path: str
     head: RequestHead
-    body: bytes
+    body: Body
     kind: str = "score"
     started: float = 0.0  # perf_counter at its first byte
     started_wall: float = 0.0
+    authenticated: bool = True  # it carried a valid credential (a keyless liveness request does not)
 
 
 def encode_answer(answer: GatewayAnswer, extra: List[Tuple[str, str]], keep_alive: bool, with_body: bool) -> bytes:
@@ -125,6 +127,8 @@ class Gateway:
         self.mirror_pending = 0
         self.open_connections = 0
         self.refused_connections = 0
+        self.evicted_connections = 0
+        self.clients: Dict[ClientConnection, None] = {}  # open client connections, oldest first
         self._on_exchange = on_exchange
         self._open_record = open_record
         self._prober = Prober(restart)
@@ -195,11 +199,12 @@ class Gateway:
         return self
 
     async def _start_servers(self) -> None:
+        # `backlog` again: serving a given socket calls listen() once more, with asyncio's default of 100.
         self._servers.append(await self.loop.create_server(lambda: ClientConnection(self, self.hosts),
-                                                           sock=self._listener))
+                                                           sock=self._listener, backlog=LISTEN_BACKLOG))
         if self._control_listener is not None:
             self._servers.append(await self.loop.create_unix_server(lambda: ClientConnection(self, None),
-                                                                    sock=self._control_listener))
+                                                                    sock=self._control_listener, backlog=64))
 
     def close(self) -> None:
         async def shutdown() -> None:
@@ -250,22 +255,50 @@ class Gateway:
 
     # -- requests -----------------------------------------------------------------------------
 
-    def admit(self, head: RequestHead, kind: str, table: RoutingTable) -> None:
-        """Everything decided from the head alone, before any body is read; raises Rejection."""
+    def admit(self, head: RequestHead, kind: str, table: RoutingTable) -> bool:
+        """Everything decided from the head alone, before any body is read; raises Rejection. Returns whether the
+        request carries a valid credential (only the liveness route answers without one)."""
         config = table.config
-        if kind != "liveness":
-            decision = auth.authorize(config.auth_mode, head.get("authorization"), config.keys, config.token_secret,
-                                      config.endpoint)
-            if not decision.allowed:
-                raise Rejection(401, "Unauthorized", decision.reason)
+        decision = auth.authorize(config.auth_mode, head.get("authorization"), config.keys, config.token_secret,
+                                  config.endpoint)
+        if not decision.allowed and kind != "liveness":
+            raise Rejection(401, "Unauthorized", decision.reason)
         length = head.get("content-length")
         if length is not None and int(length) > config.max_body_bytes:
             raise Rejection(413, "PayloadTooLarge", f"the body ({length} bytes) is larger than this endpoint's "
                             f"limit of {config.max_body_bytes} bytes (`localep up --max-body-mb`)")
+        return decision.allowed
+
+    def evict_idle(self) -> bool:
+        """At the connection cap: close the connection that matters least (a keyless one first, then the one idle
+        the longest) so a new client gets in; False when every connection is answering or uploading for a client
+        with a credential."""
+        candidates = [client for client in self.clients if client.evictable()]
+        if not candidates:
+            return False
+        victim = min(candidates, key=lambda client: (client.authenticated, client.last_active))
+        victim.close_for_another()
+        self.evicted_connections += 1
+        return True
+
+    @staticmethod
+    def keyless_liveness(table: RoutingTable) -> GatewayAnswer:
+        """A liveness request without a credential is answered here from the probes' view, never forwarded: a pin
+        header is ignored and no deployment is named."""
+        choice = choose_deployment(table.config.traffic, table.pools, None, random.random())
+        pool = table.pools.get(choice.deployment) if choice.deployment else None
+        if pool is None:
+            return error_answer(choice.status, choice.code, choice.message)
+        if not pool.candidates():
+            return error_answer(503, "ServiceUnavailable", "the endpoint has no healthy instance right now",
+                                [("Retry-After", "1")])
+        return text_answer(200, "Healthy")
 
     async def serve(self, request: ClientRequest, table: RoutingTable) -> Tuple[GatewayAnswer, Optional[str]]:
         """The endpoint's answer to one admitted client request, and the deployment that gave it."""
         config = table.config
+        if not request.authenticated:
+            return self.keyless_liveness(table), None
         choice = choose_deployment(config.traffic, table.pools, request.head.get(DEPLOYMENT_HEADER), random.random())
         if choice.deployment is None:
             return error_answer(choice.status, choice.code, choice.message), None
@@ -290,15 +323,16 @@ class Gateway:
             return
         self.mirror_pending += 1
         self.loop.create_task(self._send_mirror_copy(pool, request.method, pool.route.upstream_path(request.path),
-                                                     forward, request.body, max_body))
+                                                     forward, request.body.retain(), max_body))
 
-    async def _send_mirror_copy(self, pool: DeploymentPool, method: str, path: str, headers: Headers, body: bytes,
+    async def _send_mirror_copy(self, pool: DeploymentPool, method: str, path: str, headers: Headers, body: Body,
                                 max_body: int) -> None:
         started = time.perf_counter()
         try:
             answer = await call_deployment(pool, method, path, headers, body, False, max_body)
         finally:
             self.mirror_pending -= 1
+            body.release()
         latency_ms = (time.perf_counter() - started) * 1000
         self.mirror_stats.record(answer.status, latency_ms, answer.error)
         access_log.info("mirror %s %s deployment=%s status=%d latency_ms=%.2f%s", method, redact_target(path), pool.name,
@@ -322,7 +356,7 @@ class Gateway:
                     "method": request.method,
                     "path": request.path,
                     "request_headers": dict(request.head.headers),
-                    "request_body": request.body,
+                    "request_body": request.body.read(),
                     "status": answer.status,
                     "response_headers": dict(answer.headers),
                     "response_body": answer.body,
@@ -356,7 +390,7 @@ class Gateway:
             "started_at": self.started_at,
             "config": config,
             "connections": {"open": self.open_connections, "refused": self.refused_connections,
-                            "limit": self.limits.max_connections},
+                            "evicted": self.evicted_connections, "limit": self.limits.max_connections},
             "deployments": {
                 name: {**pool.state(), "stats": pool.stats.snapshot()} for name, pool in table.pools.items()
             },
@@ -393,6 +427,8 @@ class ClientConnection(asyncio.Protocol):
     """One client connection fed to llhttp; requests on it are answered in order.
 
     `hosts` None marks the control socket: no Host check, no credential, only the control routes.
+    A connection lives `credential_deadline_s` unless a request on it carries a valid credential: keyless requests
+    (the open liveness route) never extend its life, so idle keyless connections cannot hold the endpoint's slots.
     """
 
     def __init__(self, gateway: Gateway, hosts: Optional[FrozenSet[str]]) -> None:
@@ -409,16 +445,22 @@ class ClientConnection(asyncio.Protocol):
         self.deadline = 0.0
         self.deadline_action: Callable[[], None] = self._idle
         self.paused = False
+        self.authenticated = hosts is None  # the control socket is the owner's alone (0600)
+        self.expires = 0.0  # until authenticated: when the connection is closed, whatever it does
+        self.in_request = False
+        self.last_active = 0.0
+        self.body = Body()
         self._reset()
 
     def _reset(self) -> None:
+        self.body.release()  # a body never handed to a request (rejected, cut off) goes now
         self.target = b""
         self.raw_headers: List[Tuple[bytes, bytes]] = []
         self.head: Optional[RequestHead] = None
         self.kind = ""
         self.table: Optional[RoutingTable] = None
-        self.body: List[bytes] = []
-        self.body_size = 0
+        self.body = Body()
+        self.request_authenticated = False
         self.fed_in_head = 0
         self.rejection: Optional[Rejection] = None
         self.started = 0.0
@@ -434,19 +476,39 @@ class ClientConnection(asyncio.Protocol):
             sock = transport.get_extra_info("socket")
             if sock is not None:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if gateway.open_connections >= self.limits.max_connections:
+            if gateway.open_connections >= self.limits.max_connections and not gateway.evict_idle():
                 gateway.refused_connections += 1
                 self._reject(Rejection(503, "TooManyConnections", f"the endpoint already has "
                                        f"{self.limits.max_connections} open connections; retry shortly"))
                 return
+            gateway.clients[self] = None
         gateway.open_connections += 1
         self.counted = True
+        self.last_active = gateway.loop.time()
+        self.expires = self.last_active + self.limits.credential_deadline_s
         self._arm(self.limits.idle_timeout_s, self._idle)
 
-    def connection_lost(self, exc: Optional[Exception]) -> None:
+    def _uncount(self) -> None:
         if self.counted:
             self.gateway.open_connections -= 1
+            self.gateway.clients.pop(self, None)
             self.counted = False
+
+    def evictable(self) -> bool:
+        """Not answering a request, and not receiving one from a client with a credential."""
+        return self.counted and not self.closing and not self.busy and not self.queue and not (
+            self.authenticated and self.in_request)
+
+    def close_for_another(self) -> None:
+        """Closed to make room at the connection cap; its slot is free at once."""
+        self._uncount()
+        self.closing = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        self._uncount()
+        self.body.release()
         self.closing = True
         if self.timer is not None:
             self.timer.cancel()
@@ -477,7 +539,9 @@ class ClientConnection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self._reset()
         self.started_wall, self.started = time.time(), time.perf_counter()
-        self._arm(self.limits.read_deadline_s, self._read_timed_out)
+        self.in_request = True
+        self.last_active = self.gateway.loop.time()
+        self._arm(self.limits.head_deadline_s, self._read_timed_out)
 
     def on_url(self, url: bytes) -> None:
         self.target += url
@@ -508,14 +572,15 @@ class ClientConnection(asyncio.Protocol):
                 raise Rejection(404, "NotFound", f"{method} {target.split('?', 1)[0][:80]} is not a route of this "
                                 "endpoint (/score, /swagger.json, / and, for KServe deployments, /v2/...)")
             self.kind = kind
-            self.gateway.admit(self.head, kind, self.table)
+            self.request_authenticated = self.gateway.admit(self.head, kind, self.table)
+            self.authenticated = self.authenticated or self.request_authenticated
+        self._arm(self.limits.read_deadline_s, self._read_timed_out)
         if lookup.get("expect", "").lower() == "100-continue" and self.transport is not None:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # only now: the credential was good
 
     def on_body(self, body: bytes) -> None:
-        self.body_size += len(body)
         limit = self.table.config.max_body_bytes if self.table else 0
-        if self.body_size > limit:
+        if self.body.size + len(body) > limit:
             self.rejection = Rejection(413, "PayloadTooLarge", f"the body is larger than this endpoint's limit of "
                                        f"{limit} bytes (`localep up --max-body-mb`)")
             raise self.rejection
@@ -523,8 +588,10 @@ class ClientConnection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         assert self.head is not None
-        self.queue.append(ClientRequest(self.head.method, self.head.target, self.head, b"".join(self.body),
-                                        self.kind, self.started, self.started_wall))
+        self.in_request = False
+        self.queue.append(ClientRequest(self.head.method, self.head.target, self.head, self.body, self.kind,
+                                        self.started, self.started_wall, self.request_authenticated))
+        self.body = Body()
         self._arm(self.limits.idle_timeout_s, self._idle)
         if self.busy:
             if self.transport is not None and not self.paused:
@@ -543,20 +610,28 @@ class ClientConnection(asyncio.Protocol):
                 request = self.queue.popleft()
                 table = self.table or gateway.table
                 keep_alive = request.head.keep_alive
-                if self.hosts is None:
-                    answer = handle_control(gateway, request.method, request.path, request.body)
-                    self._write(encode_answer(answer, [], keep_alive, request.method != "HEAD"), keep_alive)
-                    continue
-                answer, deployment = await gateway.serve(request, table)
-                extra = [(DEPLOYMENT_HEADER, deployment)] if deployment else []
-                self._write(encode_answer(answer, extra, keep_alive, request.method != "HEAD"), keep_alive)
-                gateway.after_response(table, request, answer, deployment, request.started_wall,
-                                       (time.perf_counter() - request.started) * 1000)
+                try:
+                    await self._answer(request, table, keep_alive)
+                finally:
+                    request.body.release()
+                self.last_active = gateway.loop.time()
         finally:
             self.busy = False
             if self.paused and not self.closing and self.transport is not None:
                 self.paused = False
                 self.transport.resume_reading()
+
+    async def _answer(self, request: ClientRequest, table: RoutingTable, keep_alive: bool) -> None:
+        gateway = self.gateway
+        if self.hosts is None:
+            answer = handle_control(gateway, request.method, request.path, request.body.read())
+            self._write(encode_answer(answer, [], keep_alive, request.method != "HEAD"), keep_alive)
+            return
+        answer, deployment = await gateway.serve(request, table)
+        extra = [(DEPLOYMENT_HEADER, deployment)] if deployment else []
+        self._write(encode_answer(answer, extra, keep_alive, request.method != "HEAD"), keep_alive)
+        gateway.after_response(table, request, answer, deployment, request.started_wall,
+                               (time.perf_counter() - request.started) * 1000)
 
     def _write(self, data: bytes, keep_alive: bool) -> None:
         if self.transport is None or self.closing:
@@ -583,11 +658,15 @@ class ClientConnection(asyncio.Protocol):
         transport.resume_reading()
         self._arm(self.limits.linger_s, transport.close)
 
-    def _arm(self, delay: float, action: Callable[[], None]) -> None:
+    def _arm(self, delay: float, action: Callable[[], None], capped: bool = True) -> None:
         """One timer per connection, moved lazily: re-arming per request is two float assignments, not a new
-        timer handle, unless the new deadline comes before the scheduled one."""
+        timer handle, unless the new deadline comes before the scheduled one. Until a request carried a
+        credential, no deadline goes past the connection's `expires`."""
         loop = self.gateway.loop
-        self.deadline, self.deadline_action = loop.time() + delay, action
+        deadline = loop.time() + delay
+        if capped and not self.authenticated:
+            deadline = min(deadline, self.expires)
+        self.deadline, self.deadline_action = deadline, action
         if self.timer is None or self.timer.when() > self.deadline:
             if self.timer is not None:
                 self.timer.cancel()
@@ -603,7 +682,7 @@ class ClientConnection(asyncio.Protocol):
 
     def _idle(self) -> None:
         if self.busy or self.queue:
-            self._arm(self.limits.idle_timeout_s, self._idle)
+            self._arm(self.limits.idle_timeout_s if self.authenticated else 0.1, self._idle, capped=False)
         elif self.transport is not None and not self.closing:
             self.closing = True
             self.transport.close()
@@ -611,5 +690,11 @@ class ClientConnection(asyncio.Protocol):
     def _read_timed_out(self) -> None:
         if self.busy or self.queue:
             return
-        self._reject(Rejection(408, "RequestTimeout", f"the request was not complete within "
-                               f"{self.limits.read_deadline_s:g}s"))
+        if not self.in_request:
+            self._idle()  # the connection's keyless life ended between requests
+            return
+        what = "head" if self.head is None else "body"
+        limit = self.limits.head_deadline_s if self.head is None else self.limits.read_deadline_s
+        if not self.authenticated and self.gateway.loop.time() >= self.expires:
+            what, limit = "credential", self.limits.credential_deadline_s
+        self._reject(Rejection(408, "RequestTimeout", f"the request's {what} was not complete within {limit:g}s"))

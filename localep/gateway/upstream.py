@@ -14,11 +14,12 @@ import os
 import select
 import socket
 from dataclasses import dataclass
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple, Union
 from urllib.parse import urlsplit
 
 import httptools
 
+from localep.gateway.body import Body
 from localep.gateway.http1 import BadMessage, Headers, encode_head
 
 CONNECT_AT_ONCE_MS = 1
@@ -87,15 +88,34 @@ def parse_upstream(url: str) -> Address:
 
 
 def end_to_end(headers: Sequence[Tuple[str, str]], drop: Sequence[str] = ()) -> Headers:
-    """Headers a proxy forwards: hop-by-hop ones (and framing, which is recomputed) are removed."""
-    dropped = HOP_BY_HOP.union(name.lower() for name in drop)
+    """Headers a proxy forwards: hop-by-hop ones (and framing, which is recomputed) are removed, and so are the
+    ones the `Connection` header names as hop-by-hop for this hop (RFC 9110 7.6.1)."""
+    named = {token.strip().lower() for name, value in headers if name.lower() == "connection" for token in value.split(",")}
+    dropped = HOP_BY_HOP.union(name.lower() for name in drop).union(named)
     return [(name, value) for name, value in headers if name.lower() not in dropped]
 
 
-def encode_request(method: str, path: str, address: Address, headers: Headers, body: bytes) -> bytes:
-    framing = [("Content-Length", str(len(body)))] if body or method in ("POST", "PUT", "PATCH") else []
+def encode_request(method: str, path: str, address: Address, headers: Headers, body: bytes,
+                   size: Optional[int] = None) -> bytes:
+    """Head and body as one buffer; with `size` the head alone, announcing a body of `size` bytes sent after it."""
+    length = len(body) if size is None else size
+    framing = [("Content-Length", str(length))] if length or method in ("POST", "PUT", "PATCH") else []
     head = [("Host", address.authority), ("Connection", "close"), *headers, *framing]
     return encode_head(f"{method} {path} HTTP/1.1", head) + body
+
+
+async def send_request(loop: asyncio.AbstractEventLoop, sock: socket.socket, method: str, path: str,
+                       address: Address, headers: Headers, body: Union[bytes, Body]) -> None:
+    """A small body goes out with the head in one write; a spooled one follows the head by sendfile."""
+    if isinstance(body, bytes):
+        await loop.sock_sendall(sock, encode_request(method, path, address, headers, body))
+        return
+    spooled = body.file
+    if spooled is None:
+        await loop.sock_sendall(sock, encode_request(method, path, address, headers, body.in_memory()))
+        return
+    await loop.sock_sendall(sock, encode_request(method, path, address, headers, b"", body.size))
+    await loop.sock_sendfile(sock, spooled, 0, body.size)
 
 
 class AnswerReader(asyncio.Protocol):
@@ -174,8 +194,8 @@ class AnswerReader(asyncio.Protocol):
             self.answer.set_exception(error)
 
 
-async def exchange(address: Address, method: str, path: str, headers: Headers, body: bytes, timeout_s: float,
-                   max_body_bytes: int) -> UpstreamAnswer:
+async def exchange(address: Address, method: str, path: str, headers: Headers, body: Union[bytes, Body],
+                   timeout_s: float, max_body_bytes: int) -> UpstreamAnswer:
     """Send one request and read the whole answer within `timeout_s`.
 
     Raises ConnectionRefusedError when nothing listens (safe to try another instance), UpstreamTimeout past the
@@ -194,7 +214,7 @@ async def exchange(address: Address, method: str, path: str, headers: Headers, b
     try:
         if not connected_at_once(sock, address):
             await asyncio.wait_for(loop.sock_connect(sock, address.sockaddr), CONNECT_TIMEOUT_S)
-        await loop.sock_sendall(sock, encode_request(method, path, address, headers, body))
+        await send_request(loop, sock, method, path, address, headers, body)
         connecting.clear()  # from here the deadline fails the answer itself
         loop.add_reader(fd, _read_ready, sock, reader)  # one registration for the whole answer
         watching = True

@@ -54,9 +54,9 @@ def test_request_timeout_ms_bounds_the_whole_upstream_answer(gateways):
         listener.close()
 
 
-def test_a_request_trickled_byte_by_byte_is_cut_off_at_the_read_deadline(upstreams, gateways):
+def test_a_request_trickled_byte_by_byte_is_cut_off_at_the_head_deadline(upstreams, gateways):
     blue = upstreams("blue")
-    gateway = gateways(make_config({"blue": route(blue.url)}, {"blue": 100}), limits=Limits(read_deadline_s=1.0))
+    gateway = gateways(make_config({"blue": route(blue.url)}, {"blue": 100}), limits=Limits(head_deadline_s=1.0))
     head = f"POST /score HTTP/1.1\r\nHost: 127.0.0.1:{gateway.port}\r\nContent-Length: 2\r\n\r\n{{}}".encode()
     started = time.monotonic()
     answer = b""
@@ -75,17 +75,34 @@ def test_a_request_trickled_byte_by_byte_is_cut_off_at_the_read_deadline(upstrea
     assert status_of(answer) == 408 and time.monotonic() - started < 3 and blue.hits == 0
 
 
-def test_past_the_connection_cap_a_new_connection_gets_503(upstreams, gateways):
+def test_past_the_connection_cap_the_oldest_idle_connection_makes_room(upstreams, gateways):
     blue = upstreams("blue")
     gateway = gateways(make_config({"blue": route(blue.url)}, {"blue": 100}), limits=Limits(max_connections=5))
     held = [socket.create_connection(("127.0.0.1", gateway.port), timeout=5) for _ in range(5)]
     try:
         time.sleep(0.2)
-        with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as extra:
-            answer = extra.recv(4096)
-        assert status_of(answer) == 503 and b"TooManyConnections" in answer
+        assert call(gateway.port)[0] == 200
+        held[0].settimeout(2)
+        assert held[0].recv(4096) == b""  # the oldest was closed for the newcomer
+        assert gateway.state()["connections"]["evicted"] == 1
     finally:
         for sock in held:
             sock.close()
-    time.sleep(0.2)
-    assert call(gateway.port)[0] == 200  # freed slots serve again
+
+
+def test_past_the_connection_cap_with_every_connection_answering_a_new_one_gets_503(upstreams, gateways):
+    blue = upstreams("blue", delay_s=1.5)
+    gateway = gateways(make_config({"blue": route(blue.url)}, {"blue": 100}), limits=Limits(max_connections=3))
+    request = f"POST /score HTTP/1.1\r\nHost: 127.0.0.1:{gateway.port}\r\nContent-Length: 2\r\n\r\n{{}}".encode()
+    busy = [socket.create_connection(("127.0.0.1", gateway.port), timeout=5) for _ in range(3)]
+    try:
+        for sock in busy:
+            sock.sendall(request)
+        time.sleep(0.3)
+        with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as extra:
+            answer = extra.recv(4096)
+        assert status_of(answer) == 503 and b"TooManyConnections" in answer
+        assert all(status_of(sock.recv(4096)) == 200 for sock in busy)  # none of them was cut off
+    finally:
+        for sock in busy:
+            sock.close()
