@@ -19,12 +19,11 @@ from localep.devloop.watch import REBUILD, RELOAD, Change, ChangeWatcher, WatchT
 from localep.errors import DeploymentFailed, LocalepError
 from localep.images.images import ensure_image
 from localep.progress import Reporter, Stopwatch
+from localep.runtime.agent.agentstatus import RELOADED, parse_status
 from localep.runtime.deploy import RunningEndpoint, RunningInstance, UpOptions, replace_instances
 from localep.runtime.lifecycle import Lifecycle
 from localep.runtime.logs import follow_in_background
 from localep.yamlspec.model import Deployment
-
-AGENT_PREFIX = "localep-agent: "
 
 
 def watch_targets(deployment: Deployment) -> List[WatchTarget]:
@@ -134,14 +133,14 @@ class DevSession:
         follow_in_background([i.container for i in instances], self.reporter, self._on_line)
 
     def _on_line(self, container: Container, line: str) -> None:
-        if not line.startswith(AGENT_PREFIX):
+        status = parse_status(line)
+        if status is None:
             return
-        status = line[len(AGENT_PREFIX):]
         started = self._reload_started.get(container.name)
-        if status == "reloaded" and started is not None:
+        if status.event == RELOADED and started is not None:
             self.reporter.step(f"{container.name}: new code answers ({time.monotonic() - started:.2f}s after the save)")
             self._reload_started.pop(container.name, None)
-        elif "serving 503" in status:
+        elif status.serving_503:
             self.reporter.warn(f"{container.name}: the code is broken (traceback above); /score answers 503 "
                                "until the next good save")
             self._reload_started.pop(container.name, None)

@@ -17,12 +17,17 @@ from localep.yamlspec.model import CodeConfiguration, Deployment, Model
 
 APP_ROOT = PurePosixPath("/var/azureml-app")
 MODELS_ROOT = APP_ROOT / "azureml-models"
-AGENT_IN_CONTAINER = "/opt/localep/agent.py"
-PYTHON_IN_CONTAINER = "/opt/localep/python"
-AGENT_ON_HOST = Path(__file__).resolve().parent / "agent" / "agent.py"
-# The agent imports this stdlib-only module from beside itself (no localep package in the container).
-PROCESSES_ON_HOST = Path(__file__).resolve().parents[1] / "processes.py"
-PROCESSES_IN_CONTAINER = "/opt/localep/processes.py"
+AGENT_FOLDER_IN_CONTAINER = PurePosixPath("/opt/localep")
+AGENT_IN_CONTAINER = str(AGENT_FOLDER_IN_CONTAINER / "agent.py")
+PYTHON_IN_CONTAINER = str(AGENT_FOLDER_IN_CONTAINER / "python")
+_AGENT_FOLDER = Path(__file__).resolve().parent / "agent"
+# The agent and the stdlib-only modules it imports from beside itself (no localep package in the container).
+AGENT_FILES_ON_HOST = (
+    _AGENT_FOLDER / "agent.py",
+    _AGENT_FOLDER / "agentstatus.py",
+    _AGENT_FOLDER / "tracebacks.py",
+    Path(__file__).resolve().parents[1] / "processes.py",
+)
 DEBUG_TIMEOUT_MS = 24 * 3600 * 1000
 SCORING_TIMEOUT_GRACE_MS = 1000
 # Azure's GPU virtual machines are the N series: NC, ND and NV (e.g. Standard_NC4as_T4_v3, Triton's sample SKU).
@@ -132,7 +137,7 @@ def plan_container(
     command: List[str] = []
     ports: Dict[str, Tuple[str, Optional[int]]] = {f"{server.port}/tcp": ("127.0.0.1", host_port)}
     if server.managed:
-        mounts += [Mount(AGENT_ON_HOST, AGENT_IN_CONTAINER), Mount(PROCESSES_ON_HOST, PROCESSES_IN_CONTAINER)]
+        mounts += [Mount(path, str(AGENT_FOLDER_IN_CONTAINER / path.name)) for path in AGENT_FILES_ON_HOST]
         command = [PYTHON_IN_CONTAINER, AGENT_IN_CONTAINER, "--port", str(server.port)]
         if keep_alive:
             command.append("--keep-alive")

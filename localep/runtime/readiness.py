@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import time
-from typing import List, Optional
+from typing import List
 
 import docker.errors
 import requests
 from docker.models.containers import Container
 
 from localep.errors import DeploymentFailed, Location
+from localep.runtime.agent.tracebacks import extract_traceback, script_line
 from localep.runtime.plan import APP_ROOT
 from localep.yamlspec.model import Deployment
 
@@ -68,12 +68,6 @@ def _exited(container: Container, deployment: Deployment) -> DeploymentFailed:
     )
 
 
-def script_line(traceback: str, script_name: str) -> Optional[int]:
-    """The innermost line of the scoring script in a traceback (a SyntaxError names it as `File "...", line N`)."""
-    found = re.findall(r'File "[^"]*/' + re.escape(script_name) + r'", line (\d+)', traceback)
-    return int(found[-1]) if found else None
-
-
 def _logs(container: Container) -> List[str]:
     try:
         return container.logs().decode(errors="replace").splitlines()
@@ -87,25 +81,3 @@ def _log_tail(container: Container) -> str:
 
 def _tail(lines: List[str], count: int = 30) -> str:
     return "\n".join(lines[-count:])
-
-
-CHAIN_CONNECTORS = ("The above exception was the direct cause", "During handling of the above exception")
-
-
-def extract_traceback(lines: List[str]) -> str:
-    """The last Python traceback in a log, with the tracebacks chained before it, through its exception line."""
-    starts = [i for i, line in enumerate(lines) if "Traceback (most recent call last)" in line]
-    if not starts:
-        return ""
-    first = len(starts) - 1
-    while first > 0 and any(
-        connector in line for line in lines[starts[first - 1]:starts[first]] for connector in CHAIN_CONNECTORS
-    ):
-        first -= 1
-    block = [lines[starts[first]][lines[starts[first]].index("Traceback"):]]
-    for index in range(starts[first] + 1, len(lines)):
-        line = lines[index]
-        block.append(line)
-        if index > starts[-1] and line and not line.startswith((" ", "\t")):
-            break
-    return "\n".join(block)

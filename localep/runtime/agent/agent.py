@@ -68,12 +68,34 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Callable, Deque, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
-try:
-    from localep.processes import process_alive  # on the host (tests, tools)
-except ImportError:  # in the container: localep mounts processes.py beside this file
+try:  # on the host (tests, tools)
+    from localep.processes import process_alive
+    from localep.runtime.agent.agentstatus import (
+        CANNOT_SERVE,
+        CANNOT_START,
+        READY,
+        RELOADED,
+        RELOADING,
+        SERVER_EXITED,
+        STOPPED,
+        AgentStatus,
+    )
+    from localep.runtime.agent.tracebacks import Failure, describe_failure
+except ImportError:  # in the container: localep mounts these stdlib-only modules beside this file
+    from agentstatus import (  # type: ignore[import-not-found,no-redef]
+        CANNOT_SERVE,
+        CANNOT_START,
+        READY,
+        RELOADED,
+        RELOADING,
+        SERVER_EXITED,
+        STOPPED,
+        AgentStatus,
+    )
+    from tracebacks import Failure, describe_failure  # type: ignore[import-not-found,no-redef]
+
     from processes import process_alive  # type: ignore[import-not-found,no-redef]
 
-STATUS_PREFIX = b"localep-agent: "
 POLL_SECONDS = 0.05
 LOG_LINES_KEPT = 200
 PROBE_TIMEOUT_SECONDS = 5.0
@@ -88,68 +110,9 @@ WORKER_BOOTED = re.compile(r"Booting worker with pid: (\d+)")
 # gunicorn's master says this just before it exits; under debugpy the exit itself can take seconds.
 BOOT_FAILED = re.compile(r"Reason: Worker failed to boot")
 GUNICORN_BOOT_ERROR = 3  # the master's exit status for that reason
-TRACEBACK_HEADER = "Traceback (most recent call last):"
-DIRECT_CAUSE = "The above exception was the direct cause of the following exception:"
-FRAME = re.compile(r'^\s+File "(?P<file>[^"]+)", line (?P<line>\d+)')
-EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(: .*)?$")
-PYTHON_INSTALLATION = re.compile(r"^<|[/\\](site|dist)-packages[/\\]|[/\\]lib[/\\]python\d+(\.\d+)?[/\\]")
 
 
 # --- What went wrong: pure functions over the server's output ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Failure:
-    """Why the server is down, as the 503 answer tells it."""
-
-    detail: str
-    location: Optional[str] = None
-
-
-@dataclass
-class _TracebackBlock:
-    caused_the_next: bool = False
-    location: Optional[str] = None
-    exception: Optional[str] = None
-
-
-def describe_failure(lines: Sequence[str]) -> Failure:
-    """Name the exception that broke the server.
-
-    Takes the root of the last `raise ... from ...` chain, because the server wraps the user's error
-    (`SyntaxError: ...`) in its own generic one (`UserScriptImportException: Failed to import user script`).
-    """
-    blocks = [block for block in _traceback_blocks(lines) if block.exception is not None]
-    if not blocks:
-        return Failure(detail=next((line.strip() for line in reversed(lines) if line.strip()), ""))
-    index = len(blocks) - 1
-    while index > 0 and blocks[index - 1].caused_the_next:
-        index -= 1
-    root = blocks[index]
-    return Failure(detail=root.exception or "", location=root.location)
-
-
-def _traceback_blocks(lines: Sequence[str]) -> List[_TracebackBlock]:
-    """Split output into tracebacks: each with its innermost frame in the user's code (not in the Python
-    installation: stdlib, site-packages, frozen modules), its exception line, and whether it caused the next."""
-    blocks: List[_TracebackBlock] = []
-    previous = ""
-    for line in lines:
-        text = line.rstrip()
-        if text.endswith(TRACEBACK_HEADER):
-            if blocks and previous == DIRECT_CAUSE:
-                blocks[-1].caused_the_next = True
-            blocks.append(_TracebackBlock())
-        elif blocks and blocks[-1].exception is None:
-            frame = FRAME.match(text)
-            if frame:
-                if not PYTHON_INSTALLATION.search(frame.group("file")):
-                    blocks[-1].location = f"{frame.group('file')}:{frame.group('line')}"
-            elif EXCEPTION_LINE.match(text):
-                blocks[-1].exception = text
-        if text.strip():
-            previous = text.strip()
-    return blocks
 
 
 def unavailable_body(failure: Failure, exit_code: int) -> bytes:
@@ -182,8 +145,8 @@ class Console:
             self._stream.write(line if line.endswith(b"\n") else line + b"\n")
             self._stream.flush()
 
-    def status(self, message: str) -> None:
-        self.write_line(STATUS_PREFIX + message.encode("utf-8"))
+    def status(self, status: AgentStatus) -> None:
+        self.write_line(status.line().encode("utf-8"))
 
 
 class ServerLog:
@@ -430,7 +393,7 @@ class Agent:
         try:
             self._start_server()
         except OSError as error:
-            self.console.status(f"cannot start {self.options.command[0]}: {error}")
+            self.console.status(AgentStatus(CANNOT_START, subject=self.options.command[0], reason=str(error)))
             return EXEC_FAILED
         while True:
             self._reap()
@@ -473,15 +436,15 @@ class Agent:
         self.probe = None
         if self.phase == STARTING:
             self.ever_ready = True
-            self.console.status("ready")
+            self.console.status(AgentStatus(READY))
         if self.phase == RELOADING or self.announce_reloaded:
-            self.console.status("reloaded")
+            self.console.status(AgentStatus(RELOADED))
         self.announce_reloaded = False
         self.restart_on_exit = False
         self.phase = SERVING
 
     def _reload(self) -> None:
-        self.console.status("reloading")
+        self.console.status(AgentStatus(RELOADING))
         self.log_mark = self.log.mark()
         if self.phase in (SERVING, RELOADING) and self.server is not None:
             self.restart_on_exit = self.phase == RELOADING
@@ -506,7 +469,7 @@ class Agent:
         if self.ended_for_boot_failure:
             exit_code, self.ended_for_boot_failure = GUNICORN_BOOT_ERROR, False
         if not self.ever_ready and not self.options.keep_alive:
-            self.console.status(f"server exited with code {exit_code}")
+            self.console.status(AgentStatus(SERVER_EXITED, exit_code=exit_code))
             return exit_code
         self.phase = FAILED
         self.announce_reloaded = False
@@ -514,8 +477,8 @@ class Agent:
         try:
             self.fallback = serve_unavailable(self.options.host, self.options.port, body)
         except OSError as error:
-            self.console.status(f"cannot serve 503 on port {self.options.port}: {error}")
-        self.console.status(f"server exited with code {exit_code}; serving 503 until the next good save")
+            self.console.status(AgentStatus(CANNOT_SERVE, subject=str(self.options.port), reason=str(error)))
+        self.console.status(AgentStatus(SERVER_EXITED, exit_code=exit_code, serving_503=True))
         if self.restart_on_exit:
             # A save arrived while the failing reload was under way: its code may be good, so try it now.
             self.signals.append(signal.SIGHUP)
@@ -549,7 +512,7 @@ class Agent:
             self.probe.cancel()
         self._stop_server(signum)
         self._stop_fallback()
-        self.console.status("stopped")
+        self.console.status(AgentStatus(STOPPED))
         return 0
 
 

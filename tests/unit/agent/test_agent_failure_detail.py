@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from localep.runtime.agent.agent import Failure, describe_failure, exit_code_of, unavailable_body
+from localep.runtime.agent.agent import exit_code_of, unavailable_body
+from localep.runtime.agent.tracebacks import Failure, describe_failure
 
 SITE = "/azureml-envs/localep/lib/python3.11/site-packages/azureml_inference_server_http/server"
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from localep.images.kinds.base import MANAGED_SERVER, ServerSpec
-from localep.runtime.plan import DebugOptions, plan_container
+from localep.runtime.plan import AGENT_FILES_ON_HOST, DebugOptions, plan_container
 from localep.yamlspec.model import CodeConfiguration, Deployment, Model, RequestSettings, ResourceLimits
 
 
@@ -76,3 +79,13 @@ def test_labels_name_the_spec_file_and_code_folder_absolutely(tmp_path, monkeypa
     plan = plan_container(relative, "img", MANAGED_SERVER, host_port=31000)
     assert plan.labels["localep.spec-file"] == str(tmp_path / "blue.yml")
     assert plan.labels["localep.code-dir"] == str(tmp_path / "src")
+
+
+def test_the_agent_runs_from_its_mounted_files_alone(tmp_path):
+    """In the container there is no localep package: the agent must import only what is mounted beside it."""
+    for path in AGENT_FILES_ON_HOST:
+        shutil.copy(path, tmp_path / path.name)
+    # -S -E: no site-packages and no PYTHONPATH, as in an image that never heard of localep
+    command = [sys.executable, "-S", "-E", str(tmp_path / "agent.py"), "--port", "0", "--", sys.executable, "-c", "pass"]
+    result = subprocess.run(command, capture_output=True, timeout=30)
+    assert result.stdout.decode().splitlines() == ["localep-agent: server exited with code 0"], result.stderr.decode()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from localep.runtime.readiness import extract_traceback, script_line
+from localep.runtime.agent.tracebacks import extract_traceback, script_line
 
 LOG = """2026-11-25 10:22:10,744 E [6] azmlinfsrv - User's init function failed
 2026-11-25 10:22:10,745 E [6] azmlinfsrv - Encountered Exception Traceback (most recent call last):
