@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "batch",
     "images",
     "prune",
+    "package",
 ]
 
 

@@ -270,10 +270,10 @@ def _run_build(client: docker.DockerClient, reporter: Reporter, deployment: Depl
         stream = client.api.build(fileobj=fileobj, custom_context=True, **kwargs)
     else:
         stream = client.api.build(path=str(path), dockerfile=dockerfile, **kwargs)
-    return _follow_build(stream, reporter, deployment)
+    return follow_build(stream, reporter, deployment)
 
 
-def _follow_build(stream: Iterable[dict], reporter: Reporter, deployment: DeploymentAssets) -> str:
+def follow_build(stream: Iterable[dict], reporter: Reporter, deployment: DeploymentAssets) -> str:
     step_header = ""
     step_output: List[str] = []
     everything: List[str] = []
