@@ -24,6 +24,8 @@ SPEC_ERRORS = {
     "unknown-field": ("instance_count: 1\n", "instance_cuont: 1\n", "blue-deployment.yml", "instance_cuont",
                       r"instance_cuont.*did you mean 'instance_count'"),
     "missing-required": ("name: blue\n", "", "blue-deployment.yml", None, r"name"),
+    "unknown-sku": ("instance_type: Standard_DS3_v2\n", "instance_type: Standard_DS3_v9\n", "blue-deployment.yml",
+                    "instance_type", r"Standard_DS3_v9.*did you mean 'Standard_DS3_v2'"),
     "wrong-type": ("instance_count: 1\n", "instance_count: two\n", "blue-deployment.yml", "instance_count",
                    r"instance_count"),
     "missing-code-dir": ("code: onlinescoring\n", "code: nowhere\n", "blue-deployment.yml", "code: nowhere",

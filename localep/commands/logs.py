@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Optional
+from typing import Any, Dict, Optional
 
 import click
 
@@ -11,9 +11,10 @@ from localep.commands.output import handles_errors
 from localep.commands.targets import endpoint_name
 from localep.dockerclient import docker_client
 from localep.errors import LocalepError
+from localep.memory import out_of_memory_note
 from localep.progress import Reporter
 from localep.runtime import containers
-from localep.runtime.gateway_link import gateway_log
+from localep.runtime.gateway_link import gateway_log, gateway_state
 from localep.runtime.logs import follow_in_background, source_name, stream_lines
 
 
@@ -46,9 +47,20 @@ def command(target: str, deployment: Optional[str], follow: bool, tail: Optional
         for thread in follow_in_background(found, reporter):
             thread.join()
         return
+    reasons = instance_exit_reasons(gateway_state(name))
     for container in found:
         for line in stream_lines(container, follow=False, tail=tail):
             reporter.log(source_name(container), line)
+        note = out_of_memory_note(container.attrs.get("State") or {}, reasons.get(container.name))
+        if note:
+            reporter.log(source_name(container), note)
+
+
+def instance_exit_reasons(state: Optional[Dict[str, Any]]) -> Dict[str, str]:
+    """Container name -> why the instance keeper last saw it stop (the gateway keeps it across restarts)."""
+    deployments = (state or {}).get("deployments") or {}
+    return {instance["container"]: instance["exit_reason"] for deployment in deployments.values()
+            for instance in deployment.get("instances", []) if instance.get("container") and instance.get("exit_reason")}
 
 
 def _gateway_log(endpoint: str, follow: bool, tail: Optional[int]) -> None:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional
 
 import click
+import docker.errors
+from docker.models.containers import Container
 
 from localep.commands.options import json_option
 from localep.commands.output import emit_json, handles_errors, print_table
 from localep.commands.targets import endpoint_name
 from localep.dockerclient import docker_client
+from localep.gateway.keeper import exit_reason
+from localep.memory import GIB
 from localep.protocol import SCORING_PATH
 from localep.runtime import containers, labels
 from localep.runtime.containers import RunningContainer
 from localep.runtime.gateway_link import gateway_state
+from localep.runtime.sizing import resource_use
 
 
 @click.command("ps")
@@ -29,9 +35,12 @@ def command(target: Optional[str], as_json: bool) -> None:
       localep ps numpy-regression --json
     """
     client = docker_client()
-    found = [containers.describe(c) for c in containers.find(client, endpoint_name(target) if target else None)]
+    listed = containers.find(client, endpoint_name(target) if target else None)
+    found = [containers.describe(c) for c in listed]
     gateways = {name: gateway_state(name) for name in sorted({row.endpoint for row in found})}
     rows = [ps_row(row, gateways.get(row.endpoint)) for row in found]
+    for row, use in zip(rows, _resource_uses(listed)):
+        row.update(use)
     if as_json:
         emit_json(rows)
     else:
@@ -82,11 +91,31 @@ def ps_row(row: RunningContainer, gateway: Optional[Dict[str, Any]]) -> Dict[str
     return record
 
 
+def _resource_uses(listed: List[Container]) -> List[Dict[str, Any]]:
+    """Memory and CPU use against the limits (one `docker stats` sample each, side by side: each takes ~1 s)."""
+    def use(container: Container) -> Dict[str, Any]:
+        state = container.attrs.get("State") or {}
+        record: Dict[str, Any] = {"instance_type": container.labels.get(labels.INSTANCE_TYPE), "memory": None,
+                                  "cpu": None}
+        if state.get("OOMKilled") and not state.get("Running"):
+            record["exit_reason"] = exit_reason(state)
+        if state.get("Running"):
+            try:
+                record.update(resource_use(container.stats(stream=False), container.attrs.get("HostConfig") or {}))
+            except docker.errors.APIError:
+                pass  # gone meanwhile
+        return record
+
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(listed)))) as pool:
+        return list(pool.map(use, listed))
+
+
 def _print_table(rows: List[Dict[str, Any]]) -> None:
     if not rows:
         click.echo("no local endpoints")
         return
-    table = [("ENDPOINT", "DEPLOYMENT", "STATUS", "HEALTH", "TRAFFIC", "REQUESTS", "ERRORS", "P50 MS", "URL", "DEBUG")]
+    table = [("ENDPOINT", "DEPLOYMENT", "STATUS", "HEALTH", "TRAFFIC", "REQUESTS", "ERRORS", "P50 MS", "MEMORY", "CPU",
+              "URL", "DEBUG")]
     for row in rows:
         stats = row["stats"] or {}
         p50 = (stats.get("latency_ms") or {}).get("p50")
@@ -94,6 +123,24 @@ def _print_table(rows: List[Dict[str, Any]]) -> None:
             f" (+{row['mirror_traffic']}% mirror)" if row["mirror_traffic"] else "")
         name = row["deployment"] if row["instance"] == 0 else f"{row['deployment']}#{row['instance'] + 1}"
         table.append((row["endpoint"], name, row["status"], row["health"], traffic, str(stats.get("requests", "-")),
-                      str(stats.get("errors", "-")), f"{p50:.1f}" if p50 is not None else "-", row["url"] or "-",
-                      str(row["debug_port"] or "-")))
+                      str(stats.get("errors", "-")), f"{p50:.1f}" if p50 is not None else "-", _memory_cell(row),
+                      _cpu_cell(row), row["url"] or "-", str(row["debug_port"] or "-")))
     print_table(table)
+
+
+def _memory_cell(row: Dict[str, Any]) -> str:
+    """"0.12/1.89 GiB": use against the SKU's (or resources') limit; "out of memory" once killed for it."""
+    if row.get("exit_reason") and "out of memory" in row["exit_reason"]:
+        return "out of memory"
+    memory = row.get("memory") or {}
+    if memory.get("usage") is None:
+        return "-"
+    limit = f"{memory['limit'] / GIB:.2f}" if memory.get("limit") else "no limit"
+    return f"{memory['usage'] / GIB:.2f}/{limit} GiB"
+
+
+def _cpu_cell(row: Dict[str, Any]) -> str:
+    cpu = row.get("cpu") or {}
+    if cpu.get("percent") is None:
+        return "-"
+    return f"{cpu['percent']:g}%" + (f" of {cpu['limit']:g}" if cpu.get("limit") else "")

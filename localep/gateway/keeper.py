@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
 
 from localep.gateway.pool import DeploymentPool, Instance
 from localep.gateway.upstream import parse_upstream, probe
+from localep.memory import oom_events
 
 log = logging.getLogger("localep.gateway")
 
@@ -30,6 +31,7 @@ CRASH_LOOP_RESTARTS = 3  # this many restarts without a stable minute in between
 
 EngineCall = Callable[[Iterable[str]], Mapping[str, Dict[str, Any]]]  # container name -> docker inspect
 StartCall = Callable[[str], None]
+OOM_WHILE_RUNNING = "LocalepOOMWhileRunning"  # set in a running container's State when a process in it hit the limit
 
 
 @dataclass
@@ -43,7 +45,7 @@ class Backoff:
 def exit_reason(state: Mapping[str, Any]) -> str:
     """Why a container stopped, in the words `ps` shows."""
     code = state.get("ExitCode")
-    if state.get("OOMKilled"):
+    if state.get("OOMKilled") or state.get(OOM_WHILE_RUNNING):
         return f"out of memory (OOM-killed, exit code {code})"
     if state.get("Error"):
         return f"{state['Error']} (exit code {code})"
@@ -70,10 +72,12 @@ def follow_address(instance: Instance, attrs: Mapping[str, Any]) -> None:
 
 
 class InstanceKeeper:
-    def __init__(self, pools: Callable[[], Iterable[DeploymentPool]], inspect: EngineCall, start: StartCall) -> None:
+    def __init__(self, pools: Callable[[], Iterable[DeploymentPool]], inspect: EngineCall, start: StartCall,
+                 kill: Optional[StartCall] = None) -> None:
         self._pools = pools
         self._inspect = inspect
         self._start = start
+        self._kill = kill
         self._backoff: Dict[str, Backoff] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="instance-keeper", daemon=True)
@@ -103,6 +107,13 @@ class InstanceKeeper:
     def tend(self, name: str, instance: Instance, state: Mapping[str, Any], now: float,
              liveness_path: str = "/") -> None:
         backoff = self._backoff.setdefault(name, Backoff())
+        if state.get("Running") and state.get(OOM_WHILE_RUNNING) and self._kill is not None:
+            # The cloud's instance is killed for memory and restarted; a worker killed alone would be re-forked
+            # by gunicorn without a word, so the whole container goes and comes back like the cloud's.
+            instance.exit_reason = exit_reason(state)
+            log.warning("keeper: %s: out of memory: a process in it was killed for memory; restarting it", name)
+            self._kill(name)
+            return
         if state.get("Running"):
             if instance.restarting:
                 # Back in rotation only once its server answers: until then requests get 503 at once, not a
@@ -140,12 +151,13 @@ class InstanceKeeper:
             log.error("keeper: starting %s failed: %s", name, error)
 
 
-def docker_engine() -> Tuple[EngineCall, StartCall]:
-    """The two engine calls the keeper needs (DOCKER_HOST is honoured, as by the CLI that started the gateway)."""
+def docker_engine() -> Tuple[EngineCall, StartCall, StartCall]:
+    """The engine calls the keeper needs (DOCKER_HOST is honoured, as by the CLI that started the gateway)."""
     import docker
     import docker.errors
 
     client = docker.from_env(timeout=5)
+    window = [time.time()]  # the engine's `oom` events are read once each, window after window
 
     def inspect(names: Iterable[str]) -> Mapping[str, Dict[str, Any]]:
         states = {}
@@ -154,9 +166,16 @@ def docker_engine() -> Tuple[EngineCall, StartCall]:
                 states[name] = dict(client.api.inspect_container(name))
             except docker.errors.NotFound:
                 continue  # removed (e.g. by `localep down`): nothing to keep
+        since, window[0] = window[0], time.time()
+        for attrs in states.values():
+            if attrs.get("Id") in oom_events(client, [str(attrs.get("Id"))], since, window[0]):
+                attrs.setdefault("State", {})[OOM_WHILE_RUNNING] = True
         return states
 
     def start(name: str) -> None:
         client.api.start(name)
 
-    return inspect, start
+    def kill(name: str) -> None:
+        client.api.kill(name)
+
+    return inspect, start, kill

@@ -49,6 +49,7 @@ def start(client: docker.DockerClient, plan: ContainerPlan) -> Container:
         labels=plan.labels,
         nano_cpus=plan.nano_cpus,
         mem_limit=plan.mem_limit,
+        memswap_limit=plan.mem_limit,  # no swap beyond the limit: the cloud's instances have none
         device_requests=[DeviceRequest(count=plan.gpus, capabilities=[["gpu"]])] if plan.gpus else None,
         user=plan.user,
         init=True,

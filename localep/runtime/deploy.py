@@ -37,6 +37,7 @@ from localep.runtime.lifecycle import Lifecycle
 from localep.runtime.plan import ContainerPlan, DebugOptions, plan_container, requested_gpus
 from localep.runtime.ports import endpoint_port, free_port
 from localep.runtime.readiness import readiness_deadline, wait_until_ready
+from localep.runtime.sizing import ContainerSize, describe_size, machine_of, size_for
 from localep.yamlspec.model import Deployment, Project
 
 
@@ -169,11 +170,12 @@ def start_instances(client: docker.DockerClient, deployment: Deployment, image: 
     if requested_gpus(deployment) and not gpu:
         reporter.warn(f"{deployment.name}: asks for a GPU ({_gpu_reason(deployment)}) but this Docker engine has no "
                       "GPU runtime (NVIDIA Container Toolkit); running on the CPU")
+    size = container_size(client, deployment, reporter)
     started = []
     for index in range(count):
         # A fixed host port (not Docker's ephemeral pick) survives a restart by the gateway's liveness probe.
         plan = plan_container(deployment, tag, image.server, host_port=free_port(), instance=index, debug=debug,
-                              keep_alive=options.keep_alive, engine_has_gpu=gpu)
+                              keep_alive=options.keep_alive, engine_has_gpu=gpu, size=size)
         container = owned.start(plan)
         host_port = containers.published_port(container, f"{image.server.port}/tcp")
         if host_port is None:
@@ -181,6 +183,16 @@ def start_instances(client: docker.DockerClient, deployment: Deployment, image: 
         reporter.step(f"started {plan.name} (127.0.0.1:{host_port})")
         started.append(RunningInstance(deployment, plan, container, host_port, image))
     return started
+
+
+def container_size(client: docker.DockerClient, deployment: Deployment, reporter: Reporter) -> ContainerSize:
+    """The SKU's CPU and memory (or Kubernetes limits), capped to this machine with one line saying so."""
+    size = size_for(deployment, machine_of(client.info()))
+    if size.capped:
+        reporter.warn(size.capped)
+    if size.sku is not None:
+        reporter.step(f"{deployment.name}: {deployment.instance_type} gives the container {describe_size(size)}")
+    return size
 
 
 def _gpu_reason(deployment: Deployment) -> str:

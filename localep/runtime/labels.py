@@ -17,3 +17,4 @@ SERVER_PORT = PREFIX + "server-port"
 AGENT = PREFIX + "agent"
 VERSION = PREFIX + "version"
 BATCH_JOB = PREFIX + "batch-job"
+INSTANCE_TYPE = PREFIX + "instance-type"  # the SKU whose CPU and memory the container got

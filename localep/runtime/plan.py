@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Tuple
 from localep import __version__
 from localep.images.kinds.base import ServerSpec
 from localep.runtime import labels
+from localep.runtime.sizing import ContainerSize
 from localep.yamlspec.model import CodeConfiguration, Deployment, Model
 
 APP_ROOT = PurePosixPath("/var/azureml-app")
@@ -107,8 +108,10 @@ def plan_container(
     debug: Optional[DebugOptions] = None,
     keep_alive: bool = False,
     engine_has_gpu: bool = False,
+    size: Optional[ContainerSize] = None,
 ) -> ContainerPlan:
-    """`engine_has_gpu`: GPU requests become Docker device requests only on an engine that can honour them."""
+    """`engine_has_gpu`: GPU requests become Docker device requests only on an engine that can honour them;
+    `size` is the container's CPU and memory (runtime/sizing.py), none when not given."""
     env: Dict[str, str] = {"PYTHONUNBUFFERED": "1"}
     mounts: List[Mount] = []
     remote_code_dir = None
@@ -166,7 +169,9 @@ def plan_container(
         container_labels[labels.REMOTE_CODE_DIR] = remote_code_dir
     if debug is not None:
         container_labels[labels.DEBUG_PORT] = str(debug.port)
-    limits = deployment.resource_limits
+    size = size or ContainerSize()
+    if size.sku is not None:
+        container_labels[labels.INSTANCE_TYPE] = deployment.instance_type or size.sku.display_name
     return ContainerPlan(
         name=container_name(deployment.endpoint_name, deployment.name, instance),
         image=image,
@@ -176,8 +181,8 @@ def plan_container(
         ports=ports,
         labels=container_labels,
         server=server,
-        nano_cpus=int(limits.cpu * 1e9) if limits.cpu else None,
-        mem_limit=limits.memory,
+        nano_cpus=size.nano_cpus,
+        mem_limit=size.mem_limit,
         remote_code_dir=remote_code_dir,
         gpus=requested_gpus(deployment) if engine_has_gpu else 0,
     )

@@ -10,11 +10,13 @@ import requests
 from docker.models.containers import Container
 
 from localep.errors import DeploymentFailed, Location
+from localep.memory import had_oom, out_of_memory_message, peak_memory
 from localep.runtime.agent.tracebacks import extract_traceback, script_line
 from localep.runtime.plan import APP_ROOT
 from localep.yamlspec.model import Deployment
 
 POLL_SECONDS = 0.05
+OOM_CHECK_SECONDS = 0.5  # the engine's event log is asked this often while `up` waits
 
 
 def readiness_deadline(deployment: Deployment) -> float:
@@ -26,6 +28,7 @@ def readiness_deadline(deployment: Deployment) -> float:
 def wait_until_ready(container: Container, url: str, deployment: Deployment, timeout_seconds: float) -> float:
     """Poll `url` fast until it answers 200; returns the seconds it took."""
     started = time.monotonic()
+    started_epoch = next_oom_check = time.time()
     deadline = started + timeout_seconds
     probe_timeout = max(0.5, float(deployment.readiness_probe.timeout))
     session = requests.Session()
@@ -40,7 +43,11 @@ def wait_until_ready(container: Container, url: str, deployment: Deployment, tim
             last_status = type(error).__name__
         container.reload()
         if container.status in ("exited", "dead"):
-            raise _exited(container, deployment)
+            raise _exited(container, deployment, started_epoch)
+        if time.time() >= next_oom_check:
+            next_oom_check = time.time() + OOM_CHECK_SECONDS
+            if had_oom(container, started_epoch):
+                raise out_of_memory(container, deployment)
         if time.monotonic() > deadline:
             raise DeploymentFailed(
                 f"deployment {deployment.name} did not answer {url} within {timeout_seconds:.0f}s "
@@ -51,7 +58,19 @@ def wait_until_ready(container: Container, url: str, deployment: Deployment, tim
         time.sleep(POLL_SECONDS)
 
 
-def _exited(container: Container, deployment: Deployment) -> DeploymentFailed:
+def out_of_memory(container: Container, deployment: Deployment) -> DeploymentFailed:
+    """`up` fails naming the SKU, the container's memory and the peak seen (read before the container goes)."""
+    limit = (container.attrs.get("HostConfig") or {}).get("Memory") or None
+    # Killed for memory means the cgroup reached its limit: that is the peak when the engine keeps none.
+    peak = peak_memory(container) or limit
+    message = out_of_memory_message(deployment.name, deployment.instance_type, limit, peak)
+    location = deployment.location("instance_type" if deployment.instance_type else "")
+    return DeploymentFailed(message, location, detail=_log_tail(container))
+
+
+def _exited(container: Container, deployment: Deployment, started_epoch: float = 0.0) -> DeploymentFailed:
+    if had_oom(container, started_epoch):
+        return out_of_memory(container, deployment)
     exit_code = container.attrs.get("State", {}).get("ExitCode")
     logs = _logs(container)
     traceback = extract_traceback(logs)

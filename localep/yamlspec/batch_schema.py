@@ -13,6 +13,7 @@ from localep.yamlspec.batch_model import LOGGING_LEVELS, OUTPUT_ACTIONS
 from localep.yamlspec.schema import (
     _DEPLOYMENT_FIELDS,
     ANY,
+    INSTANCE_TYPE,
     INTEGER,
     MAP,
     NAME_PATTERN,
@@ -42,7 +43,7 @@ _SETTINGS_FIELDS: Dict[str, Field] = {
     "environment_variables": _SCALAR_MAP,
 }
 SETTINGS = _mapping_of({"instance_count": Field(INTEGER, minimum=1), **_SETTINGS_FIELDS})
-RESOURCES = _mapping(instance_count=Field(INTEGER, minimum=1), instance_type=_STRING, properties=_SCALAR_MAP)
+RESOURCES = _mapping(instance_count=Field(INTEGER, minimum=1), instance_type=INSTANCE_TYPE, properties=_SCALAR_MAP)
 
 # The keys batch deployments share with online ones are declared once, in the online schema.
 _SHARED_WITH_ONLINE = ("$schema", "name", "endpoint_name", "description", "tags", "properties", "model",

@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from localep.protocol import ENDPOINT_AUTH_MODES
 from localep.yamlspec.diagnostics import Diagnostic
 from localep.yamlspec.model import MODEL_TYPES
+from localep.yamlspec.skus import parse_instance_type
 from localep.yamlspec.units import parse_cpu, parse_gpu, parse_memory
 from localep.yamlspec.yamlio import Document, describe, join
 
@@ -283,11 +284,14 @@ _DEPLOYMENT_FIELDS: Dict[str, Field] = {
     "model_mount_path": _STRING,
 }
 
+# Managed deployments name a VM size from Microsoft's list; Kubernetes ones name an instance type of their cluster.
+INSTANCE_TYPE = Field(STRING, parse=parse_instance_type)
 MANAGED_DEPLOYMENT = _mapping_of(
     {
         "egress_public_network_access": Field(STRING, choices=("enabled", "disabled")),
         "private_network_connection": Field(BOOLEAN),
         **_DEPLOYMENT_FIELDS,
+        "instance_type": INSTANCE_TYPE,
     },
     hints={"resources": "only Kubernetes deployments (type: kubernetes) take resources; managed ones use instance_type"},
 )

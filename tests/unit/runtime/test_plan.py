@@ -9,6 +9,7 @@ from pathlib import Path
 
 from localep.images.kinds.base import MANAGED_SERVER, ServerSpec
 from localep.runtime.plan import AGENT_FILES_ON_HOST, DebugOptions, plan_container
+from localep.runtime.sizing import Machine, size_for
 from localep.yamlspec.model import CodeConfiguration, Deployment, Model, RequestSettings, ResourceLimits
 
 
@@ -43,10 +44,10 @@ def test_paths_and_variables_follow_azure_ml(tmp_path):
 
 
 def test_model_mount_path_and_limits(tmp_path):
-    plan = plan_container(
-        deployment(tmp_path, model_mount_path="/models/custom",
-                   resource_limits=ResourceLimits(cpu=0.5, memory=256 * 1024 * 1024)),
-        "img", MANAGED_SERVER, host_port=None, instance=1)
+    kubernetes = deployment(tmp_path, model_mount_path="/models/custom", kind="kubernetes",
+                            resource_limits=ResourceLimits(cpu=0.5, memory=256 * 1024 * 1024))
+    plan = plan_container(kubernetes, "img", MANAGED_SERVER, host_port=None, instance=1,
+                          size=size_for(kubernetes, Machine(cpus=2, memory=2**34)))
     assert plan.environment["AZUREML_MODEL_DIR"] == "/models/custom"
     assert any(m.target == "/models/custom/model" for m in plan.mounts)
     assert (plan.nano_cpus, plan.mem_limit) == (500_000_000, 256 * 1024 * 1024)

@@ -96,7 +96,7 @@ def test_references_are_errors_as_they_are_for_up(write):
     path = write(
         "managed/refs.yml",
         "name: refs\nendpoint_name: my-endpoint\nmodel: azureml:m:1\nenvironment: azureml:e@latest\n"
-        "code_configuration:\n  code: ../model-1/onlinescoring\n  scoring_script: score.py\ninstance_type: x\n",
+        "code_configuration:\n  code: ../model-1/onlinescoring\n  scoring_script: score.py\ninstance_type: Standard_DS3_v2\n",
     )
     report = validate_paths([path])
     assert report.warnings == []

@@ -1,0 +1,95 @@
+"""The instance the YAML names, against real containers: SKU CPU and memory, out of memory, egress, autoscale."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from localep.exitcodes import ExitCode
+from localep.runtime.sizing import sku_container_memory
+from localep.yamlspec.skus import find_sku
+from spec_error_cases import edit
+
+
+def _set_sku(project: Path, sku: str) -> Path:
+    deployment = project / "blue-deployment.yml"
+    edit(deployment, "instance_type: Standard_DS3_v2\n", f"instance_type: {sku}\n")
+    return deployment
+
+
+def test_container_gets_the_skus_cpu_and_memory(cli, project, docker_client):
+    name = (project / "name").read_text()
+    deployment = _set_sku(project, "standard_ds1_v2")
+    result = cli.run("up", str(deployment), "--detach")
+    assert result.returncode == 0, result.stderr.decode()
+    assert "gives the container 1 CPU, 1.9 GiB" in result.stderr.decode()
+    host_config = docker_client.containers.get(f"localep-{name}-blue").attrs["HostConfig"]
+    assert host_config["NanoCpus"] == 1_000_000_000
+    assert host_config["Memory"] == sku_container_memory(find_sku("Standard_DS1_v2"))
+    assert host_config["MemorySwap"] == host_config["Memory"], "no swap beyond the SKU's memory"
+    row = cli.json("ps", name)[0]
+    assert row["instance_type"] == "standard_ds1_v2"
+    assert row["memory"]["limit"] == host_config["Memory"] and 0 < row["memory"]["usage"] < host_config["Memory"]
+    assert row["cpu"]["limit"] == 1.0 and row["cpu"]["percent"] >= 0
+    assert cli.run("down", name).returncode == 0
+
+
+def test_a_sku_bigger_than_the_machine_is_capped_with_one_line(cli, project, docker_client):
+    name = (project / "name").read_text()
+    deployment = _set_sku(project, "Standard_F72s_v2")
+    result = cli.run("up", str(deployment), "--detach")
+    stderr = result.stderr.decode()
+    assert result.returncode == 0, stderr
+    cpus = docker_client.info()["NCPU"]
+    assert stderr.count("capped:") == 1 and f"72 vCPU to this machine's {cpus}" in stderr, stderr
+    assert docker_client.containers.get(f"localep-{name}-blue").attrs["HostConfig"]["NanoCpus"] == cpus * 10**9
+    assert cli.run("down", name).returncode == 0
+
+
+def test_init_beyond_the_skus_memory_fails_up_as_out_of_memory(cli, project, docker_client):
+    name = (project / "name").read_text()
+    deployment = _set_sku(project, "Standard_DS1_v2")
+    score = project / "onlinescoring" / "score.py"
+    edit(score, "    global model\n", "    global model\n    hog = b'x' * (3 * 2**30)  # more than DS1_v2 leaves\n")
+    result = cli.run("up", str(deployment), "--detach")
+    stderr = result.stderr.decode()
+    assert result.returncode == ExitCode.DEPLOYMENT_FAILED, stderr
+    assert "ran out of memory" in stderr and "OOMKilled" in stderr, stderr
+    assert "Standard_DS1_v2 gives it 1.89 GiB" in stderr and "peak seen 1.89 GiB" in stderr, stderr
+    assert "Traceback" not in stderr.split("ran out of memory")[0]
+    left = docker_client.containers.list(all=True, filters={"label": f"localep.endpoint={name}"})
+    assert not left, [c.name for c in left]
+
+
+def test_unknown_sku_is_a_spec_error_at_its_line_for_up_and_validate(cli, project):
+    deployment = _set_sku(project, "Standard_DS3_v9")
+    line = next(i for i, text in enumerate(deployment.read_text().splitlines(), 1) if "instance_type" in text)
+    for command in ("up", "validate"):
+        result = cli.run(command, str(deployment))
+        stderr = result.stderr.decode() + result.stdout.decode()
+        assert result.returncode == ExitCode.SPEC, stderr
+        assert f"blue-deployment.yml:{line}:" in stderr and "did you mean 'Standard_DS3_v2'?" in stderr, stderr
+
+
+
+
+def test_out_of_memory_after_ready_is_named_and_the_instance_comes_back(cli, project, docker_client):
+    name = (project / "name").read_text()
+    deployment = _set_sku(project, "Standard_DS1_v2")
+    score = project / "onlinescoring" / "score.py"
+    edit(score, "    coefficients, intercept = model\n",
+         "    coefficients, intercept = model\n    if 'hog' in raw_data:\n        hog = b'x' * (3 * 2**30)\n")
+    assert cli.run("up", str(deployment), "--detach").returncode == 0
+    session = cli.keyed_session(name)
+    url = cli.json("ps", name)[0]["url"]
+    assert session.post(url, data='{"hog": 1}', timeout=60).status_code != 200
+    deadline = time.monotonic() + 60
+    row = cli.json("ps", name)[0]
+    while not (row["restarts"] >= 1 and row["health"] == "healthy") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        row = cli.json("ps", name)[0]
+    assert row["restarts"] >= 1 and "out of memory" in (row["exit_reason"] or ""), row
+    assert session.post(url, json={"data": [[1.0] * 10]}, timeout=30).status_code == 200
+    logs = cli.run("logs", name).stdout.decode()
+    assert "out of memory" in logs and "out of memory" in cli.run("logs", name, "--gateway").stdout.decode()
+    assert cli.run("down", name).returncode == 0
