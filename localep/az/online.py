@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import requests
 
@@ -28,12 +28,13 @@ from localep.runtime.deploy import UpOptions, deploy, remove_endpoint
 from localep.runtime.endpoints import endpoint_address, score
 from localep.runtime.gateway_link import (
     all_endpoints,
-    apply_shares,
     endpoint_keys,
+    endpoint_shares,
     endpoint_token,
     gateway_state,
     replace_key,
     running_gateway,
+    set_shares,
 )
 from localep.runtime.lifecycle import Lifecycle
 from localep.runtime.logs import stream_lines
@@ -104,15 +105,16 @@ def endpoint_create(args: argparse.Namespace) -> Dict[str, Any]:
     record.description = endpoint.description
     record.tags = dict(endpoint.tags)
     record.file = str(Path(args.file).resolve()) if args.file else None
+    traffic, mirror = endpoint_shares(endpoint.name) if existing is not None else ({}, {})
     if endpoint.traffic or existing is None:
-        record.traffic = dict(endpoint.traffic)
+        traffic = dict(endpoint.traffic)
     if endpoint.mirror_traffic or existing is None:
-        record.mirror_traffic = dict(endpoint.mirror_traffic)
-    _check_shares(record, record.traffic, record.mirror_traffic)
+        mirror = dict(endpoint.mirror_traffic)
+    _check_shares(record, traffic, mirror)
     if remembered_port(endpoint.name) is None:
         endpoint_port(docker_client(), endpoint.name, None)  # the scoring_uri is known (and stable) from now on
     store.save_endpoint(record)
-    _push_shares(record)
+    set_shares(endpoint.name, traffic, mirror)
     return endpoint_document(endpoint.name)
 
 
@@ -125,31 +127,34 @@ def endpoint_update(args: argparse.Namespace) -> Dict[str, Any]:
         raise AzError("the following arguments are required: --name/-n (or --file/-f)", AzExit.USAGE)
     record = _record(name)
     auth_before = record.auth_mode
+    traffic, mirror = endpoint_shares(name)
     if args.file:
         record.auth_mode, record.description, record.tags = endpoint.auth_mode, endpoint.description, dict(endpoint.tags)
         if "traffic" in endpoint.lines:
-            record.traffic = dict(endpoint.traffic)
+            traffic = dict(endpoint.traffic)
         if "mirror_traffic" in endpoint.lines:
-            record.mirror_traffic = dict(endpoint.mirror_traffic)
+            mirror = dict(endpoint.mirror_traffic)
     elif args.set:
-        _apply_endpoint_sets(record, args.set)
-    traffic = parse_split(args.traffic, "--traffic") if args.traffic is not None else record.traffic
-    mirror = parse_split(args.mirror_traffic, "--mirror-traffic") if args.mirror_traffic is not None \
-        else record.mirror_traffic
+        traffic, mirror = _apply_endpoint_sets(record, traffic, mirror, args.set)
+    if args.traffic is not None:
+        traffic = parse_split(args.traffic, "--traffic")
+    if args.mirror_traffic is not None:
+        mirror = parse_split(args.mirror_traffic, "--mirror-traffic")
     _check_shares(record, traffic, mirror)
-    record.traffic, record.mirror_traffic = traffic, {k: v for k, v in mirror.items() if v > 0}
     store.save_endpoint(record)
-    _push_shares(record)
+    set_shares(name, traffic, mirror)
     if record.auth_mode != auth_before and running_gateway(name) is not None and not record.local:
         Reporter().warn(f"auth_mode {record.auth_mode} applies when {name} restarts: the running endpoint keeps "
                         f"{auth_before} (`localep down {name}`, then create its deployments again)")
     return endpoint_document(name)
 
 
-def _apply_endpoint_sets(record: EndpointRecord, sets: List[str]) -> None:
-    """--set on an endpoint without a file: the same path syntax, applied to its current definition."""
-    data = {"name": record.name, "auth_mode": record.auth_mode, "traffic": dict(record.traffic),
-            "mirror_traffic": dict(record.mirror_traffic), "tags": dict(record.tags)}
+def _apply_endpoint_sets(record: EndpointRecord, traffic: Dict[str, int], mirror: Dict[str, int],
+                         sets: List[str]) -> Tuple[Dict[str, int], Dict[str, int]]:
+    """--set on an endpoint without a file: the same path syntax, applied to its current definition; returns the
+    endpoint's (traffic, mirror_traffic) after it."""
+    data = {"name": record.name, "auth_mode": record.auth_mode, "traffic": dict(traffic),
+            "mirror_traffic": dict(mirror), "tags": dict(record.tags)}
     if record.description is not None:
         data["description"] = record.description
     document, problems = apply_overrides(Document(Path(record.file or f"<endpoint {record.name}>"), data), sets)
@@ -159,7 +164,7 @@ def _apply_endpoint_sets(record: EndpointRecord, sets: List[str]) -> None:
     if endpoint.name != record.name:
         raise AzError("--set name: an endpoint cannot be renamed")
     record.auth_mode, record.description, record.tags = endpoint.auth_mode, endpoint.description, dict(endpoint.tags)
-    record.traffic, record.mirror_traffic = dict(endpoint.traffic), dict(endpoint.mirror_traffic)
+    return dict(endpoint.traffic), dict(endpoint.mirror_traffic)
 
 
 def _check_shares(record: EndpointRecord, traffic: Dict[str, int], mirror: Dict[str, int]) -> None:
@@ -176,16 +181,6 @@ def _check_shares(record: EndpointRecord, traffic: Dict[str, int], mirror: Dict[
         raise AzError(f"endpoint {record.name}: {problems[0][1]}", code="BadArgument")
 
 
-def _push_shares(record: EndpointRecord) -> None:
-    """Tell the running endpoint about the recorded split (only deployments it serves)."""
-    config = gateway_state(record.name)
-    if config is None:
-        return
-    serving = set(config["config"]["deployments"])
-    apply_shares(record.name, "traffic", {k: v for k, v in record.traffic.items() if k in serving})
-    apply_shares(record.name, "mirror", {k: v for k, v in record.mirror_traffic.items() if k in serving})
-
-
 def endpoint_document(name: str) -> Dict[str, Any]:
     """The cloud's online endpoint document, from the local record and the running gateway."""
     record = store.load_endpoint(name)
@@ -196,8 +191,7 @@ def endpoint_document(name: str) -> Dict[str, Any]:
     port = config.get("port") or remembered_port(name)
     base = f"http://127.0.0.1:{port}" if port else None
     local = record.local if record else config.get("auth_mode") == "none"
-    traffic = config["traffic"] if state else record.traffic if record else {}
-    mirror = config["mirror_traffic"] if state else record.mirror_traffic if record else {}
+    traffic, mirror = (config["traffic"], config["mirror_traffic"]) if state else endpoint_shares(name)
     auth_mode = record.auth_mode if record else config.get("auth_mode", KEY_AUTH)
     problem = _endpoint_problem(record, state)
     document = {
@@ -353,17 +347,16 @@ def _run(deployment: Deployment, file: str, overrides: List[str], all_traffic: b
     entry = DeploymentRecord(name=name, file=str(Path(file).resolve()), overrides=overrides,
                              created_at=previous.created_at if previous else store.now())
     record.deployments[name] = entry
-    if all_traffic:
-        record.traffic = {other: 0 for other in record.traffic} | {name: 100}
-    elif record.local and not _serving(record, exclude=name):
+    traffic, mirror = endpoint_shares(endpoint_name)
+    if all_traffic or (record.local and not _serving(record, traffic, exclude=name)):
         # az ml --local sends everything to the endpoint's (one) deployment: so does a --local endpoint whose
         # traffic no healthy deployment holds
-        record.traffic = {other: 0 for other in record.traffic} | {name: 100}
-    record.traffic.setdefault(name, 0)
+        traffic = {other: 0 for other in traffic} | {name: 100}
+    traffic.setdefault(name, 0)
     project = Project(
         endpoint=Endpoint(name=endpoint_name, file=None, auth_mode=record.auth_mode,
-                          traffic={k: v for k, v in record.traffic.items() if k == name},
-                          mirror_traffic={k: v for k, v in record.mirror_traffic.items() if k == name}),
+                          traffic={k: v for k, v in traffic.items() if k == name},
+                          mirror_traffic={k: v for k, v in mirror.items() if k == name}),
         deployments=[deployment],
     )
     client = docker_client()
@@ -380,13 +373,13 @@ def _run(deployment: Deployment, file: str, overrides: List[str], all_traffic: b
         raise AzError(f"Local deployment ({endpoint_name} / {name}) failed: {error}", code="DeploymentFailed",
                       detail=getattr(error, "detail", "")) from None
     store.save_endpoint(record)
-    _push_shares(record)
+    set_shares(endpoint_name, traffic, mirror)
     return deployment_document(endpoint_name, name)
 
 
-def _serving(record: EndpointRecord, exclude: str) -> List[str]:
+def _serving(record: EndpointRecord, traffic: Dict[str, int], exclude: str) -> List[str]:
     """Deployments other than `exclude` that hold live traffic and did not fail."""
-    return [other for other, share in record.traffic.items() if share > 0 and other != exclude
+    return [other for other, share in traffic.items() if share > 0 and other != exclude
             and other in record.deployments and record.deployments[other].provisioning_state == SUCCEEDED]
 
 
@@ -501,9 +494,11 @@ def deployment_delete(args: argparse.Namespace) -> None:
     remove_endpoint(client, args.endpoint_name, args.name)
     if record is not None:
         record.deployments.pop(args.name, None)
-        record.traffic.pop(args.name, None)
-        record.mirror_traffic.pop(args.name, None)
         store.save_endpoint(record)
+        traffic, mirror = endpoint_shares(args.endpoint_name)
+        traffic.pop(args.name, None)
+        mirror.pop(args.name, None)
+        set_shares(args.endpoint_name, traffic, mirror)
     return None
 
 

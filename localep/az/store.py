@@ -33,9 +33,7 @@ class DeploymentRecord:
 class EndpointRecord:
     name: str
     local: bool = False  # created with --local: answers without a key, like az ml --local endpoints
-    auth_mode: str = KEY_AUTH
-    traffic: Dict[str, int] = field(default_factory=dict)
-    mirror_traffic: Dict[str, int] = field(default_factory=dict)
+    auth_mode: str = KEY_AUTH  # the endpoint's traffic split and keys are in its state (runtime.gateway_link)
     description: Optional[str] = None
     tags: Dict[str, str] = field(default_factory=dict)
     file: Optional[str] = None
@@ -74,6 +72,8 @@ def load_endpoint(name: str) -> Optional[EndpointRecord]:
     if data is None:
         return None
     deployments = {key: DeploymentRecord(**value) for key, value in data.pop("deployments", {}).items()}
+    for moved in ("traffic", "mirror_traffic"):  # kept in the endpoint's state since; older records still hold them
+        data.pop(moved, None)
     return EndpointRecord(**data, deployments=deployments)
 
 

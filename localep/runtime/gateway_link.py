@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import docker
 
@@ -176,9 +176,11 @@ def start_endpoint_gateway(endpoint: Endpoint, port: int, instances: Sequence[An
     config_path, log_path = folder / "gateway.json", folder / "gateway.log"
     save_config(config, config_path)  # with its token secret, so the gateway need not rewrite it at start
     pid = start_gateway(config_path, log_path)
-    # One write for everything this `up` decided: the port, the keys and where the gateway runs.
-    save_state(endpoint.name, EndpointState(port=port, keys=vars(keys), gateway=GatewayRecord(
-        pid=pid, port=port, config=str(config_path), log=str(log_path), control=control_socket)))
+    # One write for everything this `up` decided: the port, the keys, the split and where the gateway runs.
+    save_state(endpoint.name, EndpointState(
+        port=port, keys=vars(keys),
+        gateway=GatewayRecord(pid=pid, port=port, config=str(config_path), log=str(log_path), control=control_socket),
+        traffic=dict(endpoint.traffic), mirror_traffic=dict(endpoint.mirror_traffic)))
     return GatewayHandle(endpoint.name, pid, port, ControlClient(control_socket))
 
 
@@ -192,6 +194,7 @@ def attach_deployments(gateway: GatewayHandle, endpoint: Optional[Endpoint], ins
         known = list((state or gateway.control.state())["config"]["deployments"])
         gateway.control.set_traffic(known_shares(endpoint.traffic, known, "traffic", reporter))
         gateway.control.set_mirror(known_shares(endpoint.mirror_traffic, known, "mirror_traffic", reporter))
+        _record_shares(gateway.endpoint, endpoint.traffic, endpoint.mirror_traffic)
 
 
 def detach_deployment(endpoint: str, deployment: str) -> None:
@@ -246,12 +249,47 @@ def endpoint_token(name: str) -> Optional[Dict[str, Any]]:
 
 
 def apply_shares(name: str, route: str, shares: Dict[str, int]) -> Dict[str, Any]:
-    """Set a running endpoint's "traffic" or "mirror" split at once; returns the gateway's new config."""
+    """Set a running endpoint's "traffic" or "mirror" split at once, and record it; returns the gateway's new config."""
     gateway = running_gateway(name)
     if gateway is None:
         raise LocalepError(f"no running local endpoint {name!r} (see `localep ps`)")
+    config = _push_shares(gateway, route, shares)
+    if route == "traffic":
+        _record_shares(name, traffic=shares)
+    else:
+        _record_shares(name, mirror=shares)
+    return config
+
+
+def endpoint_shares(name: str) -> Tuple[Dict[str, int], Dict[str, int]]:
+    """The endpoint's (traffic, mirror_traffic) as last set, whether or not it runs."""
+    state = load_state(name)
+    return dict(state.traffic), dict(state.mirror_traffic)
+
+
+def set_shares(name: str, traffic: Dict[str, int], mirror: Dict[str, int]) -> None:
+    """Record the endpoint's split; a running gateway serves at once the part naming deployments it runs."""
+    _record_shares(name, traffic, mirror)
+    gateway = running_gateway(name)
+    if gateway is None:
+        return
+    serving = set(gateway.control.state()["config"]["deployments"])
+    _push_shares(gateway, "traffic", {k: v for k, v in traffic.items() if k in serving})
+    _push_shares(gateway, "mirror", {k: v for k, v in mirror.items() if k in serving})
+
+
+def _push_shares(gateway: GatewayHandle, route: str, shares: Dict[str, int]) -> Dict[str, Any]:
     try:
         state = gateway.control.set_traffic(shares) if route == "traffic" else gateway.control.set_mirror(shares)
-        return state["config"]
     except GatewayRejected as error:
-        raise LocalepError(f"{name}: {error}") from None
+        raise LocalepError(f"{gateway.endpoint}: {error}") from None
+    return state["config"]
+
+
+def _record_shares(name: str, traffic: Optional[Dict[str, int]] = None, mirror: Optional[Dict[str, int]] = None) -> None:
+    state = load_state(name)
+    if traffic is not None:
+        state = replace(state, traffic=dict(traffic))
+    if mirror is not None:
+        state = replace(state, mirror_traffic={k: v for k, v in mirror.items() if v > 0})
+    save_state(name, state)

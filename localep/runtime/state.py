@@ -1,4 +1,5 @@
-"""An endpoint's state file, typed: what must outlive containers (its port, its keys) and where its gateway runs.
+"""An endpoint's state file, typed: what must outlive containers (its port, its keys, its traffic split) and where
+its gateway runs: the one store of an endpoint's keys and traffic (the gateway's config is made from it).
 
 Only `runtime/gateway_link.py`, the one owner of an endpoint's state and its gateway's lifecycle, writes it; the
 typed readers below answer everyone else. The file lives under $LOCALEP_HOME, 0600 (it holds the keys).
@@ -31,6 +32,10 @@ class EndpointState:
     port: Optional[int] = None
     keys: Dict[str, str] = field(default_factory=dict)
     gateway: Optional[GatewayRecord] = None
+    # The split as last set (by `up`, `localep traffic` or az); a running gateway serves the part that names
+    # deployments it runs.
+    traffic: Dict[str, int] = field(default_factory=dict)
+    mirror_traffic: Dict[str, int] = field(default_factory=dict)
 
 
 def endpoint_dir(endpoint: str) -> Path:
@@ -55,6 +60,8 @@ def load_state(endpoint: str) -> EndpointState:
         port=_integer(data.get("port")),
         keys={str(k): str(v) for k, v in keys.items() if v} if isinstance(keys, dict) else {},
         gateway=_gateway_record(data.get("gateway")),
+        traffic=_shares(data.get("traffic")),
+        mirror_traffic=_shares(data.get("mirror_traffic")),
     )
 
 
@@ -78,6 +85,12 @@ def _integer(value: Any) -> Optional[int]:
         return int(value) if value else None
     except (TypeError, ValueError):
         return None
+
+
+def _shares(value: Any) -> Dict[str, int]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(name): share for name, share in value.items() if isinstance(share, int) and not isinstance(share, bool)}
 
 
 def _gateway_record(value: Any) -> Optional[GatewayRecord]:

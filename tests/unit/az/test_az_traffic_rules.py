@@ -37,3 +37,16 @@ def test_accepted_splits():
     _check_shares(endpoint("blue", "green"), {"blue": 90, "green": 10}, {})
     _check_shares(endpoint("blue", "green"), {"blue": 100, "green": 0}, {"green": 10})
     _check_shares(endpoint("blue"), {"blue": 100}, {"blue": 0})
+
+
+def test_an_older_record_that_held_the_split_still_loads(tmp_path, monkeypatch):
+    import json
+
+    from localep.az import store
+
+    monkeypatch.setenv("LOCALEP_HOME", str(tmp_path))
+    path = tmp_path / "az" / store.ONLINE / "ep.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"name": "ep", "traffic": {"blue": 100}, "mirror_traffic": {}, "deployments": {}}))
+    record = store.load_endpoint("ep")
+    assert record is not None and record.name == "ep"

@@ -40,3 +40,17 @@ def test_a_damaged_file_is_a_fresh_endpoint(home, text):
 def test_no_file_at_all(home):
     assert load_state("never-ran") == EndpointState()
     assert remembered_port("never-ran") is None
+
+
+def test_the_traffic_split_is_kept_with_the_keys(home):
+    save_state("ep", EndpointState(keys={"primary": "p"}, traffic={"blue": 90, "green": 10}, mirror_traffic={"green": 5}))
+    assert load_state("ep") == EndpointState(keys={"primary": "p"}, traffic={"blue": 90, "green": 10},
+                                             mirror_traffic={"green": 5})
+
+
+def test_set_shares_records_the_split_of_an_endpoint_that_does_not_run(home):
+    from localep.runtime.gateway_link import endpoint_shares, set_shares
+
+    set_shares("ep", {"blue": 100, "green": 0}, {"green": 10, "blue": 0})
+    assert endpoint_shares("ep") == ({"blue": 100, "green": 0}, {"green": 10})
+    assert load_state("ep").gateway is None
