@@ -38,6 +38,7 @@ from localep.runtime.gateway_link import (
 )
 from localep.runtime.lifecycle import Lifecycle
 from localep.runtime.logs import stream_lines
+from localep.runtime.plan import DebugOptions
 from localep.runtime.ports import endpoint_port
 from localep.runtime.state import remembered_port
 from localep.yamlspec import check_runnable_locally, load_deployment, read_document, read_endpoint
@@ -312,7 +313,7 @@ def deployment_create(args: argparse.Namespace) -> Dict[str, Any]:
         raise AzError("the following arguments are required: --file/-f", AzExit.USAGE)
     overrides = _deployment_overrides(args)
     deployment = _load(args.file, overrides)
-    return _run(deployment, args.file, overrides, all_traffic=args.all_traffic, local=args.local)
+    return run_deployment(deployment, args.file, overrides, all_traffic=args.all_traffic, local=args.local)
 
 
 def deployment_update(args: argparse.Namespace) -> Dict[str, Any]:
@@ -331,11 +332,13 @@ def deployment_update(args: argparse.Namespace) -> Dict[str, Any]:
         file, overrides = args.file, _deployment_overrides(args)
     else:
         file, overrides = previous.file, previous.overrides + list(args.set or [])
-    return _run(_load(file, overrides), file, overrides, all_traffic=False, local=args.local)
+    return run_deployment(_load(file, overrides), file, overrides, all_traffic=False, local=args.local)
 
 
-def _run(deployment: Deployment, file: str, overrides: List[str], all_traffic: bool, local: bool) -> Dict[str, Any]:
-    """What `localep up --detach` does for one deployment, then the endpoint's recorded traffic is applied."""
+def run_deployment(deployment: Deployment, file: str, overrides: List[str], all_traffic: bool, local: bool,
+                   debug: Optional[DebugOptions] = None) -> Dict[str, Any]:
+    """What `localep up --detach` does for one deployment, then the endpoint's recorded traffic is applied;
+    `debug`: what `up --debug` does (localep.sdk's vscode_debug)."""
     name, endpoint_name = deployment.name, deployment.endpoint_name
     record = store.load_endpoint(endpoint_name)
     if record is None:
@@ -360,7 +363,7 @@ def _run(deployment: Deployment, file: str, overrides: List[str], all_traffic: b
         deployments=[deployment],
     )
     client = docker_client()
-    options = UpOptions(build=current_settings(), auth=not record.local)
+    options = UpOptions(build=current_settings(), auth=not record.local, debug=debug)
     try:
         with Lifecycle(client) as owned:
             deploy(client, project, options, Reporter(), owned)

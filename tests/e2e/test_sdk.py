@@ -1,0 +1,71 @@
+"""azure-ai-ml's own `local=True` calls, unchanged but for `localep.sdk.enable()`, against real Docker.
+
+The SDK lives in its own venv (LOCALEP_SDK_PYTHON, made by .ci/run) so its dependencies never meet the test
+venv's; the notebook-like script runs there with this repository first on PYTHONPATH.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from tests.e2e.conftest import EXAMPLE, EXAMPLE_BASE_IMAGE, REPO, gateway_of
+
+pytestmark = pytest.mark.docker
+SCRIPT = Path(__file__).parent / "sdk_scripts" / "simple_deployment.py"
+
+
+def sdk_python() -> str:
+    """The interpreter with azure-ai-ml; absent outside CI means the test did not run (a failure in CI)."""
+    python = os.environ.get("LOCALEP_SDK_PYTHON", "")
+    found = bool(python) and subprocess.run([python, "-c", "import azure.ai.ml"], capture_output=True).returncode == 0
+    if not found:
+        reason = f"no Python with azure-ai-ml: set LOCALEP_SDK_PYTHON (got {python!r}; .ci/run makes one)"
+        if os.environ.get("LOCALEP_REQUIRE_DOCKER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return python
+
+
+def test_simple_deployment_notebook_runs_locally(tmp_path, example_image, docker_client, cli, cli_env, localep_home):
+    python = sdk_python()
+    project = tmp_path / "notebook"
+    shutil.copytree(EXAMPLE, project)
+    name = f"sdk-{uuid.uuid4().hex[:8]}"
+    env = dict(cli_env, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), cli_env.get("PYTHONPATH")])))
+    try:
+        run = subprocess.run([python, str(SCRIPT), name, EXAMPLE_BASE_IMAGE], cwd=project, env=env,
+                             capture_output=True, text=True, timeout=900)
+    finally:
+        leftovers = [c.name for c in docker_client.containers.list(all=True, filters={"label": f"localep.endpoint={name}"})]
+        if leftovers or gateway_of(localep_home, name):
+            cli.run("down", name)
+    assert run.returncode == 0, run.stderr[-4000:]
+    found = json.loads(run.stdout.strip().splitlines()[-1])
+
+    assert found["patched"] and found["restored"]
+    assert found["refused"] == [], "a call tried to leave the machine"
+    endpoint = found["endpoint"]
+    assert endpoint["type"] == "ManagedOnlineEndpoint" and endpoint["state"] == "Succeeded"
+    assert endpoint["scoring_uri"].startswith("http://127.0.0.1:") and endpoint["scoring_uri"].endswith("/score")
+    assert found["blue"]["state"] == "Succeeded" and found["blue"]["type"] == "ManagedOnlineDeployment"
+    assert found["blue"]["model_path"] == str(project / "model" / "regression")
+    weights = json.loads((EXAMPLE / "model" / "regression" / "weights.json").read_text())
+    rows = json.loads((EXAMPLE / "sample-request.json").read_text())["data"]
+    expected = [sum(c * x for c, x in zip(weights["coefficients"], row)) + weights["intercept"] for row in rows]
+    assert found["answer"] == pytest.approx(expected)
+    assert found["green_answer"] == pytest.approx(expected)
+    logs = found["logs"].splitlines()
+    assert 0 < len(logs) <= 50 and any("init" in line for line in logs), found["logs"]
+    split = found["split"]
+    assert split["traffic"] == {"blue": 50, "green": 50} and split["deployments"] == ["blue", "green"]
+    assert set(split["answered_by"]) == {"blue", "green"}, split
+    assert "RuntimeError: no weights here: broken on purpose" in found["broken"]
+    assert "score.py" in found["broken"] and found["broken_state"] == "Failed"
+    assert found["after_delete"] == "LocalEndpointNotFoundError" and found["containers_left"] == []
+    assert not (localep_home / "sdk" / name).exists()
