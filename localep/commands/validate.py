@@ -34,6 +34,8 @@ def command(paths: Tuple[Path, ...], as_json: bool) -> None:
     else:
         for diagnostic in report.diagnostics:
             click.echo(str(diagnostic))
+        for line in report.notice():
+            info(line)
         for path in report.skipped:
             info(f"skipped {path}: not an Azure ML online endpoint or deployment")
         errors, warnings = len(report.errors), len(report.warnings)

@@ -38,6 +38,7 @@ from localep.runtime.plan import ContainerPlan, DebugOptions, plan_container, re
 from localep.runtime.ports import endpoint_port, free_port
 from localep.runtime.readiness import readiness_deadline, wait_until_ready
 from localep.runtime.sizing import ContainerSize, describe_size, machine_of, size_for
+from localep.yamlspec.emulation import ONLINE_DEPLOYMENT, ONLINE_ENDPOINT, files_notice
 from localep.yamlspec.model import Deployment, Project
 
 
@@ -127,6 +128,9 @@ def deploy(
     if not project.deployments:
         raise LocalepError(f"nothing to run: give at least one deployment file for endpoint {project.endpoint.name}")
     watch = Stopwatch()
+    fields = [(ONLINE_ENDPOINT, project.endpoint.lines)] + [(ONLINE_DEPLOYMENT, d.lines) for d in project.deployments]
+    for line in files_notice(fields):
+        reporter.warn(line)
     images = build_images(client, project, options, reporter)
     endpoint = project.endpoint
     for deployment in project.deployments:

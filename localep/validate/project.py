@@ -25,6 +25,7 @@ from localep.validate.checks import (
 )
 from localep.yamlspec.conda import parse_conda_file
 from localep.yamlspec.diagnostics import ERROR, WARNING, Diagnostic
+from localep.yamlspec.emulation import fields_noticed, notice
 from localep.yamlspec.loader import (
     BATCH_DEPLOYMENT,
     BATCH_ENDPOINT,
@@ -52,6 +53,8 @@ class ValidationReport:
     checked: List[Path] = field(default_factory=list)
     skipped: List[Path] = field(default_factory=list)  # YAML that is not an Azure ML online spec
     diagnostics: List[Diagnostic] = field(default_factory=list)
+    not_emulated: List[str] = field(default_factory=list)  # fields set that have no local effect
+    read_only: List[str] = field(default_factory=list)  # `az ml ... show` output fields, ignored
 
     @property
     def errors(self) -> List[Diagnostic]:
@@ -69,7 +72,12 @@ class ValidationReport:
             "checked": [str(path) for path in self.checked],
             "skipped": [str(path) for path in self.skipped],
             "diagnostics": [diagnostic.to_dict() for diagnostic in self.diagnostics],
+            "not_emulated": self.not_emulated,
+            "read_only_ignored": self.read_only,
         }
+
+    def notice(self) -> List[str]:
+        return notice(self.not_emulated, self.read_only)
 
 
 def _mentions_azureml(path: Path) -> bool:
@@ -94,6 +102,7 @@ def validate_paths(paths: Sequence[Path]) -> ValidationReport:
                 report.skipped.append(path)
             continue
         kind = classify(document.data)
+        _note_fields(report, kind, document)
         if kind == DEPLOYMENT:
             report.checked.append(path)
             known, deployment, problems = validate_deployment(document)
@@ -120,6 +129,12 @@ def validate_paths(paths: Sequence[Path]) -> ValidationReport:
     report.diagnostics += duplicate_name_diagnostics(loaded) + _endpoint_mismatches(loaded)
     report.diagnostics = list(dict.fromkeys(report.diagnostics))
     return report
+
+
+def _note_fields(report: ValidationReport, kind: str, document: Document) -> None:
+    unemulated, read_only = fields_noticed(kind, document.lines)
+    report.not_emulated += [name for name in unemulated if name not in report.not_emulated]
+    report.read_only += [name for name in read_only if name not in report.read_only]
 
 
 def validate_deployment(document: Document) -> Tuple[List[KnownDeployment], Optional[Deployment], List[Diagnostic]]:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from localep.protocol import ENDPOINT_AUTH_MODES
 from localep.yamlspec.diagnostics import Diagnostic
+from localep.yamlspec.emulation import READ_ONLY_FIELDS
 from localep.yamlspec.model import MODEL_TYPES
 from localep.yamlspec.skus import parse_instance_type
 from localep.yamlspec.units import parse_cpu, parse_gpu, parse_memory
@@ -284,6 +285,9 @@ _DEPLOYMENT_FIELDS: Dict[str, Field] = {
     "model_mount_path": _STRING,
 }
 
+# What `az ml online-... show -o yaml` prints besides the written fields: accepted (and ignored) so it can be fed back.
+_READ_ONLY: Dict[str, Field] = {name: _ANY for name in READ_ONLY_FIELDS}
+
 # Managed deployments name a VM size from Microsoft's list; Kubernetes ones name an instance type of their cluster.
 INSTANCE_TYPE = Field(STRING, parse=parse_instance_type)
 MANAGED_DEPLOYMENT = _mapping_of(
@@ -292,11 +296,12 @@ MANAGED_DEPLOYMENT = _mapping_of(
         "private_network_connection": Field(BOOLEAN),
         **_DEPLOYMENT_FIELDS,
         "instance_type": INSTANCE_TYPE,
+        **_READ_ONLY,
     },
     hints={"resources": "only Kubernetes deployments (type: kubernetes) take resources; managed ones use instance_type"},
 )
 KUBERNETES_DEPLOYMENT = _mapping_of(
-    {"resources": RESOURCES, **_DEPLOYMENT_FIELDS},
+    {"resources": RESOURCES, **_DEPLOYMENT_FIELDS, **_READ_ONLY},
     hints={
         "egress_public_network_access": "only managed deployments take it",
         "private_network_connection": "only managed deployments take it",
@@ -317,5 +322,6 @@ ONLINE_ENDPOINT = _mapping_of(
         "properties": _SCALAR_MAP,
         "identity": _ANY,
         "public_network_access": Field(STRING, choices=("enabled", "disabled")),
+        **_READ_ONLY,
     }
 )

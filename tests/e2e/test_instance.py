@@ -93,3 +93,21 @@ def test_out_of_memory_after_ready_is_named_and_the_instance_comes_back(cli, pro
     logs = cli.run("logs", name).stdout.decode()
     assert "out of memory" in logs and "out of memory" in cli.run("logs", name, "--gateway").stdout.decode()
     assert cli.run("down", name).returncode == 0
+
+
+def test_fields_without_local_effect_are_named_once_and_show_output_is_accepted(cli, project):
+    name = (project / "name").read_text()
+    deployment = project / "blue-deployment.yml"
+    deployment.write_text(deployment.read_text() + "app_insights_enabled: true\nid: /subscriptions/x/blue\n"
+                          "provisioning_state: Succeeded\n")
+    endpoint = project / "endpoint.yml"
+    endpoint.write_text(endpoint.read_text() + "identity:\n  type: system_assigned\nscoring_uri: https://x/score\n")
+    expected = "not emulated locally: identity, app_insights_enabled"
+    result = cli.run("up", str(deployment), "--detach")
+    stderr = result.stderr.decode()
+    assert result.returncode == 0, stderr
+    assert stderr.count("not emulated locally") == 1 and expected in stderr, stderr
+    assert "read-only fields ignored (output of az ml ... show): scoring_uri, id, provisioning_state" in stderr
+    assert cli.run("down", name).returncode == 0
+    result = cli.run("validate", str(endpoint), str(deployment))
+    assert result.returncode == 0 and result.stderr.decode().count(expected) == 1, result.stderr.decode()
