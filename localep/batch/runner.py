@@ -14,34 +14,33 @@ import enum
 import secrets
 import selectors
 import signal
-import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable, Dict, List, Optional, Sequence, Set, TypeVar
 
 import docker
-from docker.models.containers import Container
 
 from localep.batch import layout as output
 from localep.batch.channel import (
-    SUPERVISOR_PORT,
     Bye,
     ChannelClosed,
     Done,
     Failed,
     InitFailed,
     Ready,
+    StartCanceled,
     WorkerChannel,
     WorkerEvent,
     kill_worker,
     wait_for_answer,
 )
 from localep.batch.inputs import BatchInput
+from localep.batch.instances import MAX_RESTARTS, Instance, container_logs, down_reason, restart_instance, start_instance
 from localep.batch.jobs import JobRecord, JobStatus, now_iso, write_job
 from localep.batch.layout import OutputLayout
 from localep.batch.orphans import reap_orphaned_jobs
-from localep.batch.plan import host_user, instance_name, plan_instance, script_in_container
+from localep.batch.plan import host_user, plan_instance, script_in_container
 from localep.batch.scheduler import Counts, Scheduler, Task, TaskState, split_into_tasks
 from localep.errors import DeploymentFailed, LocalepError
 from localep.exitcodes import ExitCode
@@ -49,7 +48,6 @@ from localep.images.images import ensure_image
 from localep.images.settings import BuildSettings
 from localep.interrupts import exit_code_of, signum_of
 from localep.progress import Reporter
-from localep.runtime import containers
 from localep.runtime.lifecycle import Lifecycle
 from localep.yamlspec.batch_model import APPEND_ROW, BatchDeployment
 
@@ -66,14 +64,6 @@ class SlotState(enum.Enum):
     IDLE = "idle"
     BUSY = "busy"
     GONE = "gone"
-
-
-@dataclass
-class Instance:
-    index: int
-    name: str
-    port: int
-    container: Container
 
 
 @dataclass
@@ -99,6 +89,7 @@ class JobOutcome:
     startup_seconds: Optional[float] = None  # from the job's start until the first worker was ready
     scoring_seconds: Optional[float] = None  # from the first hand-out until the last mini-batch finished
     workers: List[str] = field(default_factory=list)  # every worker process that finished a mini-batch
+    instances_restarted: int = 0  # containers started in place of lost ones
 
     def to_dict(self) -> Dict[str, object]:
         counts = self.record.counts
@@ -114,6 +105,8 @@ class JobOutcome:
             "succeeded": counts.items_succeeded,
             "failed": counts.items_failed,
             "retried": counts.retries,
+            "requeued": counts.requeued,
+            "instances_restarted": self.instances_restarted,
             "mini_batches": {"total": counts.mini_batches, "succeeded": counts.mini_batches_succeeded,
                              "failed": counts.mini_batches_failed, "pending": counts.mini_batches_pending},
             "duration_seconds": round(self.duration, 3),
@@ -163,10 +156,12 @@ class BatchJob:
         self.slots: List[Slot] = []
         self.process_numbers: Dict[int, int] = {}
         self.init_failures = 0
+        self.restarted = 0  # instances restarted after they were lost
         self.workers_used: Set[str] = set()
         self.selector = selectors.DefaultSelector()
         self.starter = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="batch-start")
-        self.stop_starting = threading.Event()
+        self.instances: Dict[int, Instance] = {}  # the current container of each instance
+        self.owned: Optional[Lifecycle] = None
         self.starting: Dict[concurrent.futures.Future, Slot] = {}
         self.last_progress = 0.0
 
@@ -179,13 +174,13 @@ class BatchJob:
             with Lifecycle(self.client) as owned:
                 self.verdict = self._attempt(owned)
         finally:
-            self.starter.shutdown(wait=True)  # quick: their containers are gone and `stop_starting` is set
+            self.starter.shutdown(wait=True)  # quick: their containers are gone and every instance is `gone`
             self._finish(self.verdict)
         return JobOutcome(
             record=self.record, exit_code=self.verdict.exit_code, duration=time.monotonic() - self.started,
             startup_seconds=None if self.first_ready is None else self.first_ready - self.started,
             scoring_seconds=(self.last_result - self.first_lease) if self.first_lease and self.last_result else None,
-            workers=sorted(self.workers_used),
+            workers=sorted(self.workers_used), instances_restarted=self.restarted,
         )
 
     def _attempt(self, owned: Lifecycle) -> Verdict:
@@ -226,18 +221,19 @@ class BatchJob:
         plans = [plan_instance(self.record.name, deployment, image.tag, index, self.input, self.layout, self.token, user)
                  for index in range(deployment.instance_count)]
         # Containers start side by side (the engine takes a fraction of a second for each).
-        started = _side_by_side(owned.start, plans)
+        self.owned = owned
+        started = _side_by_side(lambda indexed: start_instance(owned, indexed[1], indexed[0]), list(enumerate(plans)))
         owned.defer(self._stop_workers)  # before the containers go: a completed job's idle workers call shutdown()
-        for index, (plan, container) in enumerate(zip(plans, started)):
-            port = containers.published_port(container, f"{SUPERVISOR_PORT}/tcp")
-            if port is None:
-                raise DeploymentFailed(f"{plan.name} started without a published port")
-            instance = Instance(index, instance_name(index), port, container)
-            for _ in range(self.settings.max_concurrency_per_instance):
-                self._start_worker(instance)
+        for instance in started:
+            self._add_instance(instance)
         self.reporter.step(f"started {deployment.instance_count} container(s); workers run init()")
 
     # --- workers ----------------------------------------------------------------------------------------------------
+
+    def _add_instance(self, instance: Instance) -> None:
+        self.instances[instance.index] = instance
+        for _ in range(self.settings.max_concurrency_per_instance):
+            self._start_worker(instance)
 
     def _start_worker(self, instance: Instance) -> None:
         number = self.process_numbers.get(instance.index, 0) + 1
@@ -247,7 +243,7 @@ class BatchJob:
         stdout = self.layout.container_user_stream("stdout", instance.name, slot.process)
         stderr = self.layout.container_user_stream("stderr", instance.name, slot.process)
         future = self.starter.submit(WorkerChannel.open, instance.port, self.token, stdout, stderr,
-                                     time.monotonic() + WORKER_START_TIMEOUT, self.stop_starting)
+                                     time.monotonic() + WORKER_START_TIMEOUT, instance.gone)
         self.starting[future] = slot
 
     def _collect_started(self) -> None:
@@ -255,11 +251,9 @@ class BatchJob:
             slot = self.starting.pop(future)
             try:
                 channel = future.result()
-            except (OSError, LocalepError) as error:
-                self._check_container(slot.instance)
-                raise DeploymentFailed(
-                    f"cannot start a worker in {slot.instance.name}: {error}", detail=self._container_logs(slot.instance)
-                ) from None
+            except (OSError, LocalepError, StartCanceled) as error:
+                self._start_failed(slot, error)
+                continue
             slot.channel = channel
             script = script_in_container(self.deployment)
             output.log_line(self.layout.master_role, f"{slot.worker} started (pid {channel.pid} in its container)")
@@ -282,30 +276,55 @@ class BatchJob:
         if replace and not self.scheduler.finished:
             self._start_worker(slot.instance)
 
-    def _check_container(self, instance: Instance) -> None:
-        try:
-            instance.container.reload()
-        except docker.errors.NotFound:
-            raise DeploymentFailed(f"the container of {instance.name} was removed while the job ran") from None
-        if instance.container.status != "running":
-            state = instance.container.attrs.get("State", {})
-            why = " (out of memory)" if state.get("OOMKilled") else ""
-            raise DeploymentFailed(f"the container of {instance.name} stopped{why} with exit code "
-                                   f"{state.get('ExitCode')}", detail=self._container_logs(instance))
+    def _start_failed(self, slot: Slot, error: Exception) -> None:
+        """A worker that never started: nothing to do when its container is already lost, the instance's loss
+        when the container died meanwhile, else the driver is broken and the job cannot run."""
+        slot.state = SlotState.GONE
+        if slot.instance.gone.is_set():
+            return
+        down = down_reason(slot.instance)
+        if down is None:
+            raise DeploymentFailed(f"cannot start a worker in {slot.instance.name}: {error}",
+                                   detail=container_logs(slot.instance))
+        self._instance_lost(slot.instance, down)
 
-    def _container_logs(self, instance: Instance) -> str:
+    def _instance_lost(self, instance: Instance, reason: str) -> None:
+        """Its mini-batches go back to the queue (tries not counted), its workers are retired, and a new container
+        takes its place while the restart budget lasts; the job fails only when no instance is left."""
+        instance.gone.set()
+        message = f"{instance.name} lost: {reason}"
+        self.reporter.warn(f"{message}; its mini-batches go back to the queue")
+        output.log_line(self.layout.master_role, message)
+        for slot in [slot for slot in self.slots if slot.instance is instance and slot.state is not SlotState.GONE]:
+            task = self.scheduler.lease_of(slot.worker)
+            if task is not None and self.scheduler.requeue(task.id, slot.worker, message) is not None:
+                output.log_line(self.layout.master_role, f"mini-batch {task.id} returned to the queue ({slot.worker} lost)")
+            self._retire(slot, replace=False)
+        if not self.scheduler.finished and instance.can_restart:
+            self._restart(instance)
+        running = any(not current.gone.is_set() for current in self.instances.values())
+        if not running and not self.scheduler.finished:
+            raise DeploymentFailed(f"no instance can run the job: {message} (restarted {instance.restarts} time(s), "
+                                   f"at most {MAX_RESTARTS})", detail=container_logs(instance))
+
+    def _restart(self, lost: Instance) -> None:
+        assert self.owned is not None
         try:
-            instance.container.reload()
-            logs = instance.container.logs(tail=40).decode(errors="replace")
-            status = instance.container.status
-        except docker.errors.DockerException:
-            return ""
-        return f"--- {instance.name} ({status}) ---\n{logs}"
+            fresh = restart_instance(self.owned, lost)
+        except (docker.errors.DockerException, LocalepError) as error:
+            output.log_line(self.layout.master_role, f"{lost.name} could not be restarted: {error}")
+            return
+        self.restarted += 1
+        self.reporter.step(f"{fresh.name} restarted ({fresh.restarts} of at most {MAX_RESTARTS})")
+        output.log_line(self.layout.master_role, f"{fresh.name} restarted as a new container "
+                        f"({fresh.restarts} of at most {MAX_RESTARTS})")
+        self._add_instance(fresh)
 
     def _stop_workers(self) -> None:
         """Idle workers of a completed job call the script's shutdown(); the others just go."""
         graceful = self.verdict.status is JobStatus.COMPLETED
-        self.stop_starting.set()
+        for instance in self.instances.values():
+            instance.gone.set()
         for future in list(self.starting):
             future.cancel()
         live = [slot for slot in self.slots if slot.channel is not None and slot.state is not SlotState.GONE]
@@ -411,8 +430,14 @@ class BatchJob:
 
     def _lost(self, slot: Slot, reason: str) -> None:
         """The worker process ended on its own: during init() it is an init failure, else its try failed.
-        If its whole container is gone (killed, out of memory), the job cannot go on."""
-        self._check_container(slot.instance)
+        If its whole container is gone (killed, out of memory), the instance was lost."""
+        if slot.instance.gone.is_set():
+            self._retire(slot, replace=False)
+            return
+        down = down_reason(slot.instance)
+        if down is not None:
+            self._instance_lost(slot.instance, down)
+            return
         if slot.state is SlotState.STARTING:
             self._init_failed(slot, f"the worker process exited during init(): {reason}")
             return
@@ -522,7 +547,8 @@ class BatchJob:
                   f"items: {counts.items}, succeeded: {counts.items_succeeded}, failed: {counts.items_failed}",
                   f"mini-batches: {counts.mini_batches}, succeeded: {counts.mini_batches_succeeded}, "
                   f"failed: {counts.mini_batches_failed}, not run: {counts_before.mini_batches_pending}, "
-                  f"retries: {counts.retries}"]
+                  f"retries: {counts.retries}, returned to the queue from lost instances: {counts.requeued}, "
+                  f"instances restarted: {self.restarted}"]
         if error:
             result.append(f"error: {error}")
         output.append(self.layout.job_result, "\n".join(result) + "\n")
@@ -542,6 +568,7 @@ def progress_line(counts: Counts, elapsed: float) -> str:
     rate = done_items / elapsed if elapsed > 0 else 0.0
     remaining = counts.items - done_items
     eta = f"{remaining / rate:.0f}s" if rate > 0 and remaining else "-"
+    requeued = f", {counts.requeued} requeued" if counts.requeued else ""
     return (f"{counts.mini_batches_done}/{counts.mini_batches} mini-batches done ({counts.mini_batches_failed} failed, "
-            f"{counts.retries} retried), {done_items}/{counts.items} items ({counts.items_failed} failed), "
+            f"{counts.retries} retried{requeued}), {done_items}/{counts.items} items ({counts.items_failed} failed), "
             f"{rate:.1f} items/s, ETA {eta}")

@@ -37,8 +37,11 @@ _ALLOWED = {
 class Attempt:
     worker: str
     started: float
-    outcome: str = ""  # "succeeded" | "failed" | "timed out" | "worker lost"
+    outcome: str = ""  # "succeeded" | "failed" | "timed out" | "worker lost" | REQUEUED
     error: str = ""
+
+
+REQUEUED = "requeued"  # its instance was lost: not the script's fault, so the try is not counted
 
 
 @dataclass
@@ -67,8 +70,17 @@ class Task:
         return len(self.files) if self.state is TaskState.FAILED else 0
 
     @property
+    def tries(self) -> int:
+        """run() calls that count against max_tries: every attempt but those whose instance was lost."""
+        return sum(attempt.outcome != REQUEUED for attempt in self.attempts)
+
+    @property
     def retries(self) -> int:
-        return max(0, len(self.attempts) - 1)
+        return max(0, self.tries - 1)
+
+    @property
+    def requeues(self) -> int:
+        return len(self.attempts) - self.tries
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,7 @@ class Counts:
     mini_batches_failed: int = 0
     mini_batches_pending: int = 0
     retries: int = 0
+    requeued: int = 0  # hand-outs returned to the queue because their instance was lost
     items: int = 0
     items_succeeded: int = 0
     items_failed: int = 0
@@ -155,7 +168,18 @@ class Scheduler:
             return None
         attempt = task.attempts[-1]
         attempt.outcome, attempt.error = outcome, error
-        self._move(task, TaskState.WAITING if len(task.attempts) < self.max_tries else TaskState.FAILED)
+        self._move(task, TaskState.WAITING if task.tries < self.max_tries else TaskState.FAILED)
+        return task
+
+    def requeue(self, task_id: int, worker: str, error: str) -> Optional[Task]:
+        """`worker`'s instance was lost: the mini-batch waits again for another worker, its try not counted (the
+        cloud re-queues a lost node's mini-batches). None when `worker` held no such lease."""
+        task = self._leased(task_id, worker)
+        if task is None:
+            return None
+        attempt = task.attempts[-1]
+        attempt.outcome, attempt.error = REQUEUED, error
+        self._move(task, TaskState.WAITING)
         return task
 
     def expired(self, now: float) -> List[Task]:
@@ -196,6 +220,7 @@ class Scheduler:
             mini_batches_failed=sum(task.state is TaskState.FAILED for task in tasks),
             mini_batches_pending=sum(task.state in (TaskState.WAITING, TaskState.LEASED) for task in tasks),
             retries=sum(task.retries for task in tasks),
+            requeued=sum(task.requeues for task in tasks),
             items=sum(len(task.files) for task in tasks),
             items_succeeded=sum(task.succeeded_items for task in tasks),
             items_failed=sum(task.failed_items for task in tasks),

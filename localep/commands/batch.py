@@ -148,10 +148,18 @@ def _print_summary(outcome: JobOutcome) -> None:
     not_run = counts.items - counts.items_succeeded - counts.items_failed
     click.echo(f"{record.status.value}: {counts.items_succeeded} of {counts.items} item(s) succeeded, "
                f"{counts.items_failed} failed" + (f", {not_run} not run" if not_run else "")
-               + f", {counts.retries} retried, in {outcome.duration:.1f}s (job {record.name})")
+               + f", {counts.retries} retried" + _requeued(counts.requeued, outcome.instances_restarted)
+               + f", in {outcome.duration:.1f}s (job {record.name})")
     if record.predictions:
         click.echo(f"predictions: {record.predictions}")
     click.echo(f"output:      {record.output}")
     click.echo(f"logs:        {Path(record.output) / 'logs'}")
     if record.error:
         click.echo(click.style("error: ", fg="red", bold=True) + record.error, err=True)
+
+
+def _requeued(requeued: int, restarted: int) -> str:
+    """Only when an instance was lost: how many hand-outs went back to the queue and how many were restarted."""
+    if not requeued and not restarted:
+        return ""
+    return f", {requeued} mini-batch(es) requeued from lost instances ({restarted} instance(s) restarted)"

@@ -16,3 +16,7 @@ cli = _e2e.cli
 example_image = _e2e.example_image
 project = _e2e.project
 gateway_of = _e2e.gateway_of
+batch_warm = _e2e.batch_warm
+batch_project = _e2e.batch_project
+read_rows = _e2e.read_rows
+write_inputs = _e2e.write_inputs

@@ -116,3 +116,16 @@ def test_the_indexes_agree_with_the_states_through_a_random_job():
     counts = scheduler.counts()
     assert counts.mini_batches_pending == 0
     assert counts.items_succeeded + counts.items_failed == 60
+
+
+def test_a_lost_instance_returns_its_lease_without_spending_a_try():
+    scheduler = Scheduler(split_into_tasks(files(2), 2), max_tries=1, error_threshold=-1)
+    task = scheduler.lease("instance-2/process001", 0.0, 30)
+    assert scheduler.requeue(task.id, "instance-2/process001", "instance-2 lost") is task
+    assert task.state is TaskState.WAITING and task.tries == 0
+    assert scheduler.requeue(task.id, "instance-2/process001", "again") is None  # no longer that worker's lease
+    assert scheduler.lease("instance-1/process001", 1.0, 30) is task
+    assert scheduler.succeed(task.id, "instance-1/process001", 2)
+    counts = scheduler.counts()
+    assert (counts.requeued, counts.retries, counts.items_succeeded) == (1, 0, 2)
+    assert scheduler.finished
