@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,7 +26,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 from urllib.parse import unquote_plus
 
 from localep.errors import Location, SpecError
-from localep.fileio import open_append
+from localep.fileio import open_append, write_whole
 
 try:
     import fcntl
@@ -256,9 +255,7 @@ class ExchangeLog:
             try:
                 if fcntl is not None:
                     fcntl.flock(fd, fcntl.LOCK_EX)
-                written = 0
-                while written < len(data):  # os.write may write less than asked for very long lines
-                    written += os.write(fd, data[written:])
+                write_whole(fd, data, self.path)  # a full disk cuts the line off again: never half a line
             finally:
                 stream.close()  # closing releases the flock
 

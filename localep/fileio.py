@@ -5,17 +5,21 @@ The temporary file has a unique name beside the target (so concurrent writers an
 created 0600 by `mkstemp` (so a private file is never world-readable, not even for a moment), is flushed to disk
 before the rename, and is removed again when anything fails. Private folders are made 0700 by their own mkdir and
 private appended files 0600 by their own open: the mode is given at creation (the umask can only narrow it), never
-widened first and narrowed later. Everything under $LOCALEP_HOME is private.
+widened first and narrowed later. Everything under $LOCALEP_HOME is private. Appends are whole or nothing
+(`write_whole`): one that fails half way, on a full disk, is cut off again and raises WriteFailed naming the file.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
 import tempfile
 from pathlib import Path
 from typing import IO, Any, Union
+
+from localep.errors import LocalepError
 
 PRIVATE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
@@ -84,3 +88,37 @@ def open_append(path: Union[str, Path], *, private: bool = False) -> IO[bytes]:
     make_dirs(path.parent, private=private)
     handle = os.open(str(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_MODE if private else 0o666)
     return os.fdopen(handle, "ab")
+
+
+class WriteFailed(LocalepError):
+    """A file could not be written (a full disk, a quota): the message names the file and what the system said."""
+
+    def __init__(self, path: Union[str, Path], error: OSError):
+        super().__init__(f"cannot write {path}: {error.strerror or error}"
+                         + (" (the disk is full)" if error.errno in (errno.ENOSPC, errno.EDQUOT) else ""))
+        self.path = Path(path)
+
+
+def write_whole(fd: int, data: bytes, path: Union[str, Path]) -> None:
+    """Append all of `data` to the file open (O_APPEND) as `fd`, or none of it: a write that fails half way (a full
+    disk) is cut off again, so the file never ends in half a line. The caller keeps other writers out meanwhile."""
+    before = os.fstat(fd).st_size
+    written = 0
+    try:
+        while written < len(data):  # os.write may write less than asked for
+            written += os.write(fd, data[written:])
+    except OSError as error:
+        if written:
+            os.ftruncate(fd, before)
+        raise WriteFailed(path, error) from None
+
+
+def append_whole(path: Union[str, Path], data: Union[str, bytes], *, private: bool = False) -> None:
+    """`write_whole` on `path` (created if missing); WriteFailed names the path when it cannot be written."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        stream = open_append(path, private=private)
+    except OSError as error:
+        raise WriteFailed(path, error) from None
+    with stream:
+        write_whole(stream.fileno(), payload, path)

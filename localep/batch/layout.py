@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import List
 
 from localep.batch.inputs import InputError
-from localep.fileio import atomic_write, make_dirs, open_append
+from localep.fileio import append_whole, atomic_write, make_dirs
 
 OUTPUT_IN_CONTAINER = PurePosixPath("/mnt/batch/outputs/score")
 INCOMPLETE_FILE = "INCOMPLETE.txt"
@@ -112,8 +112,8 @@ def prepare_output(root: Path, output_file_name: str, overwrite: bool) -> Output
 
 
 def append(path: Path, text: str) -> None:
-    with open_append(path, private=True) as stream:
-        stream.write(text.encode("utf-8"))
+    """All of `text` or none of it (a full disk raises WriteFailed naming the file, which keeps only whole lines)."""
+    append_whole(path, text, private=True)
 
 
 def log_line(path: Path, message: str) -> None:

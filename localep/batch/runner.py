@@ -44,6 +44,7 @@ from localep.batch.plan import host_user, plan_instance, script_in_container
 from localep.batch.scheduler import Counts, Scheduler, Task, TaskState, split_into_tasks
 from localep.errors import DeploymentFailed, LocalepError
 from localep.exitcodes import ExitCode
+from localep.fileio import WriteFailed
 from localep.images.images import ensure_image
 from localep.images.settings import BuildSettings
 from localep.interrupts import exit_code_of, signum_of
@@ -193,6 +194,10 @@ class BatchJob:
             return self._verdict()
         except JobAborted as aborted:
             return Verdict(aborted.exit_code, JobStatus.FAILED, str(aborted))
+        except WriteFailed as failure:
+            return Verdict(failure.exit_code, JobStatus.FAILED, f"{failure}; the job stopped. What was written before "
+                           f"is kept, whole: the rows of every mini-batch counted as succeeded are in "
+                           f"{self.layout.partial_predictions}")
         except LocalepError as failure:
             return Verdict(failure.exit_code, JobStatus.FAILED, str(failure) + (f"\n{failure.detail}" if failure.detail else ""))
         except KeyboardInterrupt as interrupt:
@@ -387,18 +392,7 @@ class BatchJob:
         elif isinstance(event, InitFailed):
             self._init_failed(slot, event.error)
         elif isinstance(event, Done):
-            accepted = self.scheduler.succeed(event.task, slot.worker, event.count)
-            task = self.scheduler.tasks[event.task]
-            if accepted:
-                self.last_result = now
-                self.workers_used.add(slot.worker)
-                if self.settings.output_action == APPEND_ROW and event.rows:
-                    output.append(self.layout.partial_predictions, event.rows)
-                if event.count > len(task.files):
-                    output.log_line(self.layout.master_role, f"mini-batch {task.id}: run() returned {event.count} "
-                                    f"item(s) for {len(task.files)} file(s); counted as {len(task.files)}")
-            self._process_log(slot, task, f"succeeded, returned {event.count}", event.seconds)
-            slot.state = SlotState.IDLE
+            self._done(slot, event, now)
         elif isinstance(event, Failed):
             self._failed_try(slot, self.scheduler.fail(event.task, slot.worker, event.error), event.error,
                              "failed", event.seconds)
@@ -410,6 +404,21 @@ class BatchJob:
                 self._retire(slot, replace=True)
         elif isinstance(event, Bye):
             slot.state = SlotState.GONE
+
+    def _done(self, slot: Slot, event: Done, now: float) -> None:
+        """run() returned: its rows are written (whole, or the job stops with WriteFailed) before they are counted."""
+        task = self.scheduler.tasks[event.task]
+        if self.scheduler.holds(event.task, slot.worker):
+            if self.settings.output_action == APPEND_ROW and event.rows:
+                output.append(self.layout.partial_predictions, event.rows)
+            self.scheduler.succeed(event.task, slot.worker, event.count)
+            self.last_result = now
+            self.workers_used.add(slot.worker)
+            if event.count > len(task.files):
+                output.log_line(self.layout.master_role, f"mini-batch {task.id}: run() returned {event.count} "
+                                f"item(s) for {len(task.files)} file(s); counted as {len(task.files)}")
+        self._process_log(slot, task, f"succeeded, returned {event.count}", event.seconds)
+        slot.state = SlotState.IDLE
 
     def _init_failed(self, slot: Slot, error: str) -> None:
         self.init_failures += 1
@@ -534,6 +543,15 @@ class BatchJob:
         self.record.counts = replace(counts, mini_batches_pending=counts_before.mini_batches_pending)
         self.record.status, self.record.error, self.record.exit_code = status, error, int(exit_code)
         self.record.end_time = now_iso()
+        try:
+            self._write_outcome(verdict, counts, counts_before.mini_batches_pending)
+        except (WriteFailed, OSError) as failure:  # e.g. the disk the output is on is full: the record still says it
+            self.reporter.warn(f"the job's outcome files in {self.layout.root} were not all written: {failure}")
+        write_job(self.record)
+
+    def _write_outcome(self, verdict: Verdict, counts: Counts, not_run: int) -> None:
+        """The output file (or INCOMPLETE.txt), the last progress line and logs/job_result.txt."""
+        status, error = verdict.status, verdict.error
         if status is JobStatus.COMPLETED:
             keep = self.settings.output_action == APPEND_ROW
             output.finish_complete(self.layout, keep_predictions=keep)
@@ -546,13 +564,12 @@ class BatchJob:
         result = [f"status: {status.value}", f"job: {self.record.name}",
                   f"items: {counts.items}, succeeded: {counts.items_succeeded}, failed: {counts.items_failed}",
                   f"mini-batches: {counts.mini_batches}, succeeded: {counts.mini_batches_succeeded}, "
-                  f"failed: {counts.mini_batches_failed}, not run: {counts_before.mini_batches_pending}, "
+                  f"failed: {counts.mini_batches_failed}, not run: {not_run}, "
                   f"retries: {counts.retries}, returned to the queue from lost instances: {counts.requeued}, "
                   f"instances restarted: {self.restarted}"]
         if error:
             result.append(f"error: {error}")
         output.append(self.layout.job_result, "\n".join(result) + "\n")
-        write_job(self.record)
 
 
 def _side_by_side(function: Callable[[T], R], items: Sequence[T]) -> List[R]:

@@ -150,6 +150,10 @@ class Scheduler:
             return None
         return task
 
+    def holds(self, task_id: int, worker: str) -> bool:
+        """Whether `worker` still holds the lease of `task_id` (its answer will be accepted)."""
+        return self._leased(task_id, worker) is not None
+
     def succeed(self, task_id: int, worker: str, returned: int) -> bool:
         """Record run()'s return; False when the lease was no longer `worker`'s (its result must be dropped)."""
         task = self._leased(task_id, worker)

@@ -20,3 +20,4 @@ batch_warm = _e2e.batch_warm
 batch_project = _e2e.batch_project
 read_rows = _e2e.read_rows
 write_inputs = _e2e.write_inputs
+direct_prediction = _e2e.direct_prediction

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -120,3 +122,29 @@ def test_private_append_creates_0600_whatever_the_umask_and_appends(tmp_path):
     assert mode_of(tmp_path / "logs") == 0o700
     assert mode_of(tmp_path / "logs" / "gateway.log") == 0o600
     assert (tmp_path / "logs" / "gateway.log").read_bytes() == b"one\ntwo\n"
+
+
+FULL_DISK = """
+import resource, signal, sys
+from pathlib import Path
+from localep.exchanges import ExchangeLog
+from localep.fileio import WriteFailed, append_whole
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit, write() fails (EFBIG) as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+path = Path(sys.argv[1])
+try:
+    {write}
+except WriteFailed as error:
+    print(error)
+"""
+
+
+@pytest.mark.parametrize("write", ["append_whole(path, 'x' * 150 + '\\n')",
+                                   "ExchangeLog(path).append_line('y' * 150 + '\\n')"])
+def test_an_append_that_does_not_fit_is_cut_off_whole_and_names_the_file(tmp_path, write):
+    path = tmp_path / "rows.txt"
+    path.write_text("whole line\n")
+    result = subprocess.run([sys.executable, "-c", FULL_DISK.format(write=write), str(path)], capture_output=True,
+                            text=True, env={**os.environ, "PYTHONPATH": str(Path(fileio.__file__).parents[1])})
+    assert result.stdout.startswith(f"cannot write {path}: File too large"), result
+    assert path.read_text() == "whole line\n"  # what was there is kept; nothing of the half-written line
