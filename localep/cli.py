@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "images",
     "prune",
     "package",
+    "export",
 ]
 
 

@@ -29,6 +29,7 @@ from localep.progress import Reporter, Stopwatch
 from localep.yamlspec.model import Deployment
 
 DEFAULT_TAG = "latest"
+HASH_TAG_LENGTH = 12
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,17 @@ class PackagedImage:
 
 
 def package_deployment(client: docker.DockerClient, deployment: Deployment, name: str, settings: BuildSettings,
-                       reporter: Reporter) -> PackagedImage:
-    """`name` is REPOSITORY[:TAG]; the environment image is reused (or built) exactly as `localep up` would."""
+                       reporter: Reporter, tag_with_hash: bool = False) -> PackagedImage:
+    """`name` is REPOSITORY[:TAG], or with `tag_with_hash` a REPOSITORY whose tag is the start of the content hash;
+    the environment image is reused (or built) exactly as `localep up` would."""
     watch = Stopwatch()
     environment = ensure_image(client, deployment, settings, reporter)
     base_id = client.images.get(environment.tag).id
     recipe = plan_package(deployment, environment.tag, environment.server)
     entries = [(copy, entry) for copy in recipe.copies for entry in file_entries(copy)]
     digest = content_hash(recipe, base_id, [entry for _, entry in entries])
+    if tag_with_hash:
+        name = f"{name}:{digest[:HASH_TAG_LENGTH]}"
     reporter.step(f"packaging {deployment.name} as {name} ({len(entries)} files on {environment.tag})")
     with tempfile.TemporaryFile() as context:  # owner-only and unlinked: the model may be large, memory is not
         write_context(context, dockerfile(recipe, base_id, image_labels(recipe, digest)), entries)

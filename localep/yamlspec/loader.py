@@ -30,6 +30,7 @@ from localep.yamlspec.model import (
     RequestSettings,
     ResourceLimits,
     Route,
+    ScaleSettings,
 )
 from localep.yamlspec.nocode import NoCodeImages, complete_no_code, no_code_images
 from localep.yamlspec.runnable import check_runnable_locally, local_file_diagnostics
@@ -351,6 +352,7 @@ def _build_deployment(document: Document) -> Tuple[Deployment, List[Diagnostic]]
         readiness_probe=Probe(**_given(present.get("readiness_probe"))),
         resource_requests=requests,
         resource_limits=limits,
+        scale_settings=ScaleSettings(**_given(present.get("scale_settings"))),
         model_mount_path=present.get("model_mount_path"),
         app_insights_enabled=present.get("app_insights_enabled", False),
         description=present.get("description"),

@@ -131,6 +131,18 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class ScaleSettings:
+    """`scale_settings` (Kubernetes deployments): `default` keeps instance_count; `target_utilization` scales between
+    min and max instances on CPU use (defaults where the YAML is silent are localep's: 1, 1, 1 s, 70 %)."""
+
+    type: str = "default"
+    min_instances: int = 1
+    max_instances: int = 1
+    polling_interval: int = 1
+    target_utilization_percentage: int = 70
+
+
+@dataclass(frozen=True)
 class ResourceLimits:
     """Kubernetes `resources.limits` / `requests`: cpu in cores, memory in bytes."""
 
@@ -156,6 +168,7 @@ class Deployment:
     readiness_probe: Probe = field(default_factory=Probe)
     resource_requests: ResourceLimits = field(default_factory=ResourceLimits)
     resource_limits: ResourceLimits = field(default_factory=ResourceLimits)
+    scale_settings: ScaleSettings = field(default_factory=ScaleSettings)
     model_mount_path: Optional[str] = None
     app_insights_enabled: bool = False
     description: Optional[str] = None

@@ -185,3 +185,19 @@ def test_the_triton_package_answers_like_the_local_deployment(cli, triton_image,
         assert_nothing_of_this_machine(packaged["image"], [str(tmp_path), str(triton_repository)])
     assert [status for status, _ in ours] == [200, 200, 200, 400]
     assert json.loads(ours[2][1])["outputs"][0]["data"] == [2.0, 3.0, 4.0]
+
+
+def test_export_packages_each_deployment_and_names_its_image_by_hash(cli, project, tmp_path):
+    name = (project / "name").read_text()
+    prefix = f"localep-test/x{uuid.uuid4().hex[:6]}-"
+    result = cli.run("export", "kubernetes", str(project), "--image-prefix", prefix, "-o", str(tmp_path / "k8s"),
+                     "--json", timeout=900)
+    assert result.returncode == 0, result.stderr.decode()
+    image = json.loads(result.stdout)["images"]["blue"]
+    try:
+        labels = json.loads(docker("image", "inspect", image))[0]["Config"]["Labels"]
+        assert image == f"{prefix}{name}-blue:{labels['localep.package.content-hash'][:12]}"
+        manifest = (tmp_path / "k8s" / f"deployment-{name}-blue.yaml").read_text()
+        assert f"image: {image}\n" in manifest
+    finally:
+        subprocess.run(["docker", "rmi", "-f", image], capture_output=True)

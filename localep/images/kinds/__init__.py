@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import List, Optional
 
 from localep.images.kinds import byoc, conda, docker_context, pip_fallback, prebuilt, triton
-from localep.images.kinds.base import BaseImageFacts, EnvironmentKind
+from localep.images.kinds.base import MANAGED_SERVER, BaseImageFacts, EnvironmentKind, ServerSpec
 from localep.yamlspec.model import Environment
 
 KINDS: List[EnvironmentKind] = [docker_context, triton, byoc, conda, pip_fallback, prebuilt]
@@ -29,3 +29,11 @@ def kind_named(name: str) -> EnvironmentKind:
         if kind.name == name:
             return kind
     raise KeyError(name)
+
+
+def server_for(env: Environment) -> ServerSpec:
+    """The server an environment's image runs, without building or probing it: only the conda-or-pip choice needs
+    the base image, and both run the managed inference server."""
+    if needs_base_facts(env):
+        return MANAGED_SERVER
+    return select_kind(env, None).server(env)
