@@ -12,12 +12,13 @@ import shutil
 import subprocess
 import uuid
 from pathlib import Path
+from typing import List, Tuple
 
 import pytest
 from tests.e2e.conftest import EXAMPLE, EXAMPLE_BASE_IMAGE, REPO, gateway_of
 
 pytestmark = pytest.mark.docker
-SCRIPT = Path(__file__).parent / "sdk_scripts" / "simple_deployment.py"
+SCRIPTS = Path(__file__).parent / "sdk_scripts"
 
 
 def sdk_python() -> str:
@@ -32,21 +33,33 @@ def sdk_python() -> str:
     return python
 
 
-def test_simple_deployment_notebook_runs_locally(tmp_path, example_image, docker_client, cli, cli_env, localep_home):
+def run_script(script: str, tmp_path: Path, docker_client, cli, cli_env, localep_home) -> Tuple[Path, str, dict]:
+    """The script in the SDK's venv from a private copy of the example; no container or gateway of it may remain."""
     python = sdk_python()
     project = tmp_path / "notebook"
     shutil.copytree(EXAMPLE, project)
     name = f"sdk-{uuid.uuid4().hex[:8]}"
     env = dict(cli_env, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), cli_env.get("PYTHONPATH")])))
     try:
-        run = subprocess.run([python, str(SCRIPT), name, EXAMPLE_BASE_IMAGE], cwd=project, env=env,
+        run = subprocess.run([python, str(SCRIPTS / script), name, EXAMPLE_BASE_IMAGE], cwd=project, env=env,
                              capture_output=True, text=True, timeout=900)
     finally:
         leftovers = [c.name for c in docker_client.containers.list(all=True, filters={"label": f"localep.endpoint={name}"})]
         if leftovers or gateway_of(localep_home, name):
             cli.run("down", name)
     assert run.returncode == 0, run.stderr[-4000:]
-    found = json.loads(run.stdout.strip().splitlines()[-1])
+    assert not leftovers, f"containers left behind: {leftovers}"
+    return project, name, json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def expected_answer() -> List[float]:
+    weights = json.loads((EXAMPLE / "model" / "regression" / "weights.json").read_text())
+    rows = json.loads((EXAMPLE / "sample-request.json").read_text())["data"]
+    return [sum(c * x for c, x in zip(weights["coefficients"], row)) + weights["intercept"] for row in rows]
+
+
+def test_simple_deployment_notebook_runs_locally(tmp_path, example_image, docker_client, cli, cli_env, localep_home):
+    project, name, found = run_script("simple_deployment.py", tmp_path, docker_client, cli, cli_env, localep_home)
 
     assert found["patched"] and found["restored"]
     assert found["refused"] == [], "a call tried to leave the machine"
@@ -55,9 +68,7 @@ def test_simple_deployment_notebook_runs_locally(tmp_path, example_image, docker
     assert endpoint["scoring_uri"].startswith("http://127.0.0.1:") and endpoint["scoring_uri"].endswith("/score")
     assert found["blue"]["state"] == "Succeeded" and found["blue"]["type"] == "ManagedOnlineDeployment"
     assert found["blue"]["model_path"] == str(project / "model" / "regression")
-    weights = json.loads((EXAMPLE / "model" / "regression" / "weights.json").read_text())
-    rows = json.loads((EXAMPLE / "sample-request.json").read_text())["data"]
-    expected = [sum(c * x for c, x in zip(weights["coefficients"], row)) + weights["intercept"] for row in rows]
+    expected = expected_answer()
     assert found["answer"] == pytest.approx(expected)
     assert found["green_answer"] == pytest.approx(expected)
     logs = found["logs"].splitlines()
@@ -69,3 +80,15 @@ def test_simple_deployment_notebook_runs_locally(tmp_path, example_image, docker
     assert "score.py" in found["broken"] and found["broken_state"] == "Failed"
     assert found["after_delete"] == "LocalEndpointNotFoundError" and found["containers_left"] == []
     assert not (localep_home / "sdk" / name).exists()
+
+
+def test_vscode_debug_starts_debugpy_and_writes_the_attach_entry(tmp_path, example_image, docker_client, cli, cli_env,
+                                                                 localep_home):
+    project, name, found = run_script("vscode_debug.py", tmp_path, docker_client, cli, cli_env, localep_home)
+    assert found["refused"] == [] and found["state"] == "Succeeded" and found["debugpy_answers"]
+    assert found["entry"]["request"] == "attach" and found["entry"]["connect"]["host"] == "127.0.0.1"
+    assert found["entry"]["pathMappings"] == [{"localRoot": "${workspaceFolder}/onlinescoring",
+                                               "remoteRoot": "/var/azureml-app/onlinescoring"}]
+    assert found["answer"] == pytest.approx(expected_answer())
+    assert not (localep_home / "sdk" / name).exists()
+    assert (project / ".vscode" / "launch.json").is_file(), "launch.json belongs in the notebook's working directory"

@@ -2,11 +2,10 @@
 
 Run by tests/e2e/test_sdk.py with the real azure-ai-ml, from a copy of examples/numpy-regression as the working
 directory: argv = endpoint name, base image. Prints one JSON line of findings; asserts as it goes.
-No credentials and no Azure: an audit hook refuses every connection but loopback, Docker's socket and Docker's
-own networks, and the findings list any refused one.
+No credentials and no Azure: offline.py's audit hook refuses every connection but loopback, Docker's socket and
+Docker's own networks, and the findings list any refused one.
 """
 
-import ipaddress
 import json
 import os
 import sys
@@ -14,33 +13,12 @@ import tempfile
 from pathlib import Path
 
 import docker
+import offline
 import requests
 
 ENDPOINT, BASE_IMAGE = sys.argv[1], sys.argv[2]
-refused = []
+refused = offline.install()
 _client = docker.from_env()
-DOCKER_NETWORKS = [ipaddress.ip_network(config["Subnet"]) for network in _client.networks.list()
-                   for config in (network.attrs.get("IPAM") or {}).get("Config") or [] if "Subnet" in config
-                   and ":" not in config["Subnet"]]
-
-
-def allowed(address) -> bool:
-    if isinstance(address, (str, bytes)):  # AF_UNIX: Docker's socket
-        return True
-    try:
-        ip = ipaddress.ip_address(address[0])
-    except ValueError:
-        return False
-    return ip.is_loopback or any(ip in network for network in DOCKER_NETWORKS)
-
-
-def audit(event, args):
-    if event == "socket.connect" and not allowed(args[1]):
-        refused.append(repr(args[1]))
-        raise ConnectionRefusedError(f"test: no network beyond this machine ({args[1]!r})")
-
-
-sys.addaudithook(audit)
 
 from azure.ai.ml import MLClient, load_online_deployment  # noqa: E402
 from azure.ai.ml.entities import (  # noqa: E402
