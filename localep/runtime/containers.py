@@ -52,6 +52,8 @@ def start(client: docker.DockerClient, plan: ContainerPlan) -> Container:
         memswap_limit=plan.mem_limit,  # no swap beyond the limit: the cloud's instances have none
         device_requests=[DeviceRequest(count=plan.gpus, capabilities=[["gpu"]])] if plan.gpus else None,
         user=plan.user,
+        network=plan.network,
+        cap_add=plan.cap_add or None,
         init=True,
         detach=True,
     )

@@ -26,6 +26,7 @@ from localep.images.usage import read_index
 from localep.progress import Reporter, Stopwatch
 from localep.protocol import SCORING_PATH
 from localep.runtime import containers
+from localep.runtime.egress import egress_disabled, ensure_no_egress_network
 from localep.runtime.gateway_link import (
     attach_deployments,
     detach_deployment,
@@ -60,7 +61,7 @@ class RunningInstance:
     deployment: Deployment
     plan: ContainerPlan
     container: Container
-    host_port: int
+    host_port: Optional[int]  # None on the internal no-egress network, which publishes nothing
     image: BuiltImage
     ready_seconds: float = 0.0
     # Where the gateway reaches it: the container's own address when the host can route to it (Linux bridge
@@ -69,6 +70,8 @@ class RunningInstance:
 
     @property
     def base_url(self) -> str:
+        if self.host_port is None:
+            return f"http://{containers.container_address(self.container.attrs)}:{self.plan.server.port}"
         return f"http://127.0.0.1:{self.host_port}"
 
 
@@ -175,16 +178,18 @@ def start_instances(client: docker.DockerClient, deployment: Deployment, image: 
         reporter.warn(f"{deployment.name}: asks for a GPU ({_gpu_reason(deployment)}) but this Docker engine has no "
                       "GPU runtime (NVIDIA Container Toolkit); running on the CPU")
     size = container_size(client, deployment, reporter)
+    network = ensure_no_egress_network(client) if egress_disabled(deployment) else None
     started = []
     for index in range(count):
         # A fixed host port (not Docker's ephemeral pick) survives a restart by the gateway's liveness probe.
         plan = plan_container(deployment, tag, image.server, host_port=free_port(), instance=index, debug=debug,
-                              keep_alive=options.keep_alive, engine_has_gpu=gpu, size=size)
+                              keep_alive=options.keep_alive, engine_has_gpu=gpu, size=size, no_egress_network=network)
         container = owned.start(plan)
         host_port = containers.published_port(container, f"{image.server.port}/tcp")
-        if host_port is None:
+        if host_port is None and network is None:
             raise LocalepError(f"{plan.name} started without a published port")
-        reporter.step(f"started {plan.name} (127.0.0.1:{host_port})")
+        where = f"127.0.0.1:{host_port}" if host_port else f"{network}, no egress"
+        reporter.step(f"started {plan.name} ({where})")
         started.append(RunningInstance(deployment, plan, container, host_port, image))
     return started
 

@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Tuple
 from localep import __version__
 from localep.images.kinds.base import ServerSpec
 from localep.runtime import labels
+from localep.runtime.agent.hints import NO_EGRESS_VARIABLE
 from localep.runtime.sizing import ContainerSize
 from localep.yamlspec.model import CodeConfiguration, Deployment, Model
 
@@ -27,6 +28,8 @@ AGENT_FILES_ON_HOST = (
     _AGENT_FOLDER / "agent.py",
     _AGENT_FOLDER / "agentstatus.py",
     _AGENT_FOLDER / "tracebacks.py",
+    _AGENT_FOLDER / "hints.py",
+    _AGENT_FOLDER / "noegress.py",
     Path(__file__).resolve().parents[1] / "processes.py",
 )
 DEBUG_TIMEOUT_MS = 24 * 3600 * 1000
@@ -65,6 +68,8 @@ class ContainerPlan:
     remote_code_dir: Optional[str] = None
     extra: Dict[str, str] = field(default_factory=dict)
     gpus: int = 0  # Docker device request count; ALL_GPUS for every GPU, 0 for none
+    network: Optional[str] = None  # None: Docker's default bridge
+    cap_add: List[str] = field(default_factory=list)
 
 
 def requested_gpus(deployment: Deployment) -> int:
@@ -109,9 +114,11 @@ def plan_container(
     keep_alive: bool = False,
     engine_has_gpu: bool = False,
     size: Optional[ContainerSize] = None,
+    no_egress_network: Optional[str] = None,
 ) -> ContainerPlan:
     """`engine_has_gpu`: GPU requests become Docker device requests only on an engine that can honour them;
-    `size` is the container's CPU and memory (runtime/sizing.py), none when not given."""
+    `size` is the container's CPU and memory (runtime/sizing.py), none when not given; `no_egress_network` is the
+    internal network a deployment with egress_public_network_access: disabled runs on (no published port there)."""
     env: Dict[str, str] = {"PYTHONUNBUFFERED": "1"}
     mounts: List[Mount] = []
     remote_code_dir = None
@@ -139,6 +146,11 @@ def plan_container(
 
     command: List[str] = []
     ports: Dict[str, Tuple[str, Optional[int]]] = {f"{server.port}/tcp": ("127.0.0.1", host_port)}
+    cap_add: List[str] = []
+    if no_egress_network is not None:
+        ports = {}  # an internal network publishes nothing: the endpoint reaches the container at its address
+        env[NO_EGRESS_VARIABLE] = "1"
+        cap_add = ["NET_ADMIN"]  # for the agent to remove the default route; dropped before the server starts
     if server.managed:
         mounts += [Mount(path, str(AGENT_FOLDER_IN_CONTAINER / path.name)) for path in AGENT_FILES_ON_HOST]
         command = [PYTHON_IN_CONTAINER, AGENT_IN_CONTAINER, "--port", str(server.port)]
@@ -185,6 +197,8 @@ def plan_container(
         mem_limit=size.mem_limit,
         remote_code_dir=remote_code_dir,
         gpus=requested_gpus(deployment) if engine_has_gpu else 0,
+        network=no_egress_network,
+        cap_add=cap_add,
     )
 
 

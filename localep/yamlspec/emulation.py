@@ -46,6 +46,7 @@ EMULATED: Dict[str, Dict[str, str]] = {
         "liveness_probe": "probed by the endpoint; failures restart the instance",
         "readiness_probe": "`up`'s upper bound for readiness",
         "model_mount_path": "AZUREML_MODEL_DIR and the model's mount",
+        "egress_public_network_access": "disabled: an internal Docker network and no default route in the container",
         "resources": "Kubernetes: see resources.limits and resources.requests",
         "resources.limits": "Kubernetes: Docker CPU, memory and GPU limits",
     },
@@ -85,7 +86,6 @@ NOT_EMULATED: Dict[str, Dict[str, str]] = {
     ONLINE_DEPLOYMENT: {
         "app_insights_enabled": "no Application Insights locally; the server log is in `localep logs`",
         "data_collector": "no Azure Blob data collection locally",
-        "egress_public_network_access": "containers reach the network as the machine does",
         "private_network_connection": "no private endpoints locally",
         "scale_settings": "a fixed instance_count runs",
         "resources.requests": "Kubernetes scheduling requests: no scheduler locally (limits apply)",

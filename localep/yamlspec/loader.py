@@ -355,6 +355,8 @@ def _build_deployment(document: Document) -> Tuple[Deployment, List[Diagnostic]]
         scale_settings=ScaleSettings(**_given(present.get("scale_settings"))),
         model_mount_path=present.get("model_mount_path"),
         app_insights_enabled=present.get("app_insights_enabled", False),
+        egress_public_network_access=canonical_choice(present.get("egress_public_network_access") or "enabled",
+                                                      ("enabled", "disabled")) or "enabled",
         description=present.get("description"),
         tags=_text_map(document, "tags"),
         raw=data,

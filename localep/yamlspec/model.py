@@ -171,6 +171,7 @@ class Deployment:
     scale_settings: ScaleSettings = field(default_factory=ScaleSettings)
     model_mount_path: Optional[str] = None
     app_insights_enabled: bool = False
+    egress_public_network_access: str = "enabled"  # managed only; "disabled": no route out of the machine
     description: Optional[str] = None
     tags: Dict[str, str] = field(default_factory=dict)
     raw: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from localep.exitcodes import ExitCode
 from localep.runtime.sizing import sku_container_memory
@@ -111,3 +115,75 @@ def test_fields_without_local_effect_are_named_once_and_show_output_is_accepted(
     assert cli.run("down", name).returncode == 0
     result = cli.run("validate", str(endpoint), str(deployment))
     assert result.returncode == 0 and result.stderr.decode().count(expected) == 1, result.stderr.decode()
+
+
+EGRESS_SCRIPT = '''
+import os
+import socket
+
+outcome = None
+
+
+def init():
+    global outcome
+    try:
+        socket.create_connection((os.environ["TARGET_HOST"], int(os.environ["TARGET_PORT"])), timeout=3).close()
+        outcome = "connected"
+    except OSError as error:
+        outcome = f"failed: {error}"
+        print(f"outbound connection failed: {error}", flush=True)
+
+
+def run(raw_data):
+    return outcome
+'''
+
+
+@pytest.fixture
+def host_listener(docker_client):
+    """A listener on the docker0 bridge address (this machine, never an outside address), accepting in a thread."""
+    bridge = docker_client.networks.get("bridge").attrs["IPAM"]["Config"][0]["Gateway"]
+    server = socket.socket()
+    server.bind((bridge, 0))
+    server.listen(16)
+    server.settimeout(0.2)
+    accepted = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                continue
+            accepted.append(connection.getpeername())
+            connection.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname(), accepted
+    stop.set()
+    thread.join()
+    server.close()
+
+
+@pytest.mark.parametrize("egress", ["enabled", "disabled"])
+def test_egress_disabled_cuts_outbound_connections_while_the_endpoint_answers(cli, project, host_listener, egress):
+    (host, port), accepted = host_listener
+    name = (project / "name").read_text()
+    (project / "onlinescoring" / "egress.py").write_text(EGRESS_SCRIPT)
+    deployment = project / "blue-deployment.yml"
+    edit(deployment, "scoring_script: score.py\n", "scoring_script: egress.py\n")
+    deployment.write_text(deployment.read_text() + f"egress_public_network_access: {egress}\n"
+                          f"environment_variables:\n  TARGET_HOST: '{host}'\n  TARGET_PORT: '{port}'\n")
+    result = cli.run("up", str(deployment), "--detach")
+    assert result.returncode == 0, result.stderr.decode()
+    answer = cli.keyed_session(name).post(cli.json("ps", name)[0]["url"], json={}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    logs = cli.run("logs", name).stdout.decode()
+    if egress == "enabled":
+        assert answer.json() == "connected" and accepted
+    else:
+        assert answer.json().startswith("failed:") and "unreachable" in answer.json() and not accepted
+        assert logs.count("egress_public_network_access: disabled, so its container has no route out") == 1, logs
+    assert cli.run("down", name).returncode == 0

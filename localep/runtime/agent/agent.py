@@ -80,6 +80,8 @@ try:  # on the host (tests, tools)
         STOPPED,
         AgentStatus,
     )
+    from localep.runtime.agent.hints import NO_EGRESS_VARIABLE, Hints
+    from localep.runtime.agent.noegress import cut_egress
     from localep.runtime.agent.tracebacks import Failure, describe_failure
 except ImportError:  # in the container: localep mounts these stdlib-only modules beside this file
     from agentstatus import (  # type: ignore[import-not-found,no-redef]
@@ -92,6 +94,8 @@ except ImportError:  # in the container: localep mounts these stdlib-only module
         STOPPED,
         AgentStatus,
     )
+    from hints import NO_EGRESS_VARIABLE, Hints  # type: ignore[import-not-found,no-redef]
+    from noegress import cut_egress  # type: ignore[import-not-found,no-redef]
     from tracebacks import Failure, describe_failure  # type: ignore[import-not-found,no-redef]
 
     from processes import process_alive  # type: ignore[import-not-found,no-redef]
@@ -152,7 +156,8 @@ class Console:
 class ServerLog:
     """The server's recent output lines (to explain a crash) and the gunicorn worker pids it announced."""
 
-    def __init__(self, keep: int = LOG_LINES_KEPT):
+    def __init__(self, keep: int = LOG_LINES_KEPT, hints: Optional[Hints] = None):
+        self.hints = hints or Hints(no_egress=False)
         self._lines: Deque[Tuple[int, str]] = collections.deque(maxlen=keep)
         self._count = 0
         self._workers: Set[int] = set()
@@ -189,7 +194,11 @@ class ServerLog:
 def relay(stream: IO[bytes], console: Console, log: ServerLog) -> None:
     for raw in iter(stream.readline, b""):
         console.write_line(raw)
-        log.add(raw.decode("utf-8", "replace").rstrip("\r\n"))
+        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        log.add(line)
+        hint = log.hints.explain(line)
+        if hint:
+            console.write_line(hint.encode("utf-8"))
     stream.close()
 
 
@@ -375,7 +384,7 @@ class Agent:
     def __init__(self, options: Options, console: Console):
         self.options = options
         self.console = console
-        self.log = ServerLog()
+        self.log = ServerLog(hints=Hints(no_egress=os.environ.get(NO_EGRESS_VARIABLE) == "1"))
         self.signals: Deque[int] = collections.deque()
         self.phase = STARTING
         self.server: Optional[Server] = None
@@ -550,7 +559,10 @@ def parse_options(argv: Sequence[str]) -> Options:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     options = parse_options(sys.argv[1:] if argv is None else argv)
-    return Agent(options, Console(sys.stdout.buffer)).run()
+    console = Console(sys.stdout.buffer)
+    if os.environ.get(NO_EGRESS_VARIABLE) == "1":
+        console.write_line(f"localep-agent: {cut_egress()}".encode())
+    return Agent(options, console).run()
 
 
 if __name__ == "__main__":

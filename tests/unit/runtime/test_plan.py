@@ -90,3 +90,10 @@ def test_the_agent_runs_from_its_mounted_files_alone(tmp_path):
     command = [sys.executable, "-S", "-E", str(tmp_path / "agent.py"), "--port", "0", "--", sys.executable, "-c", "pass"]
     result = subprocess.run(command, capture_output=True, timeout=30)
     assert result.stdout.decode().splitlines() == ["localep-agent: server exited with code 0"], result.stderr.decode()
+
+
+def test_no_egress_runs_on_the_internal_network_without_a_published_port(tmp_path):
+    plan = plan_container(deployment(tmp_path), "img", MANAGED_SERVER, host_port=31000,
+                          no_egress_network="localep-no-egress")
+    assert plan.network == "localep-no-egress" and plan.ports == {}
+    assert plan.environment["LOCALEP_NO_EGRESS"] == "1" and plan.cap_add == ["NET_ADMIN"]
