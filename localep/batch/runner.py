@@ -55,6 +55,7 @@ from localep.yamlspec.batch_model import APPEND_ROW, BatchDeployment
 WORKER_START_TIMEOUT = 60.0
 SHUTDOWN_TIMEOUT = 5.0
 PROGRESS_INTERVAL = 1.0
+HEALTH_CHECK_INTERVAL = 1.0  # how often instances with workers still starting are checked with the engine
 MAX_FAILURES_PER_PROCESS = 10  # the cloud's driver replaces a process after more failed mini-batches than this
 T = TypeVar("T")
 R = TypeVar("R")
@@ -165,6 +166,7 @@ class BatchJob:
         self.owned: Optional[Lifecycle] = None
         self.starting: Dict[concurrent.futures.Future, Slot] = {}
         self.last_progress = 0.0
+        self.last_health_check = 0.0
 
     # --- the whole job -------------------------------------------------------------------------------------------
 
@@ -259,6 +261,9 @@ class BatchJob:
             except (OSError, LocalepError, StartCanceled) as error:
                 self._start_failed(slot, error)
                 continue
+            if slot.instance.gone.is_set():  # started just before its container was lost
+                channel.close()
+                continue
             slot.channel = channel
             script = script_in_container(self.deployment)
             output.log_line(self.layout.master_role, f"{slot.worker} started (pid {channel.pid} in its container)")
@@ -280,6 +285,19 @@ class BatchJob:
         slot.state = SlotState.GONE
         if replace and not self.scheduler.finished:
             self._start_worker(slot.instance)
+
+    def _check_starting_instances(self) -> None:
+        """A container that dies while its workers are still being started closes no worker connection: the
+        starts would wait out WORKER_START_TIMEOUT. So, once a second, ask the engine about those instances."""
+        now = time.monotonic()
+        if now - self.last_health_check < HEALTH_CHECK_INTERVAL:
+            return
+        self.last_health_check = now
+        waiting = {slot.instance.index: slot.instance for slot in self.starting.values() if not slot.instance.gone.is_set()}
+        for instance in waiting.values():
+            down = down_reason(instance, settle=0.0)
+            if down is not None:
+                self._instance_lost(instance, down)
 
     def _start_failed(self, slot: Slot, error: Exception) -> None:
         """A worker that never started: nothing to do when its container is already lost, the instance's loss
@@ -355,6 +373,7 @@ class BatchJob:
     def _loop(self) -> None:
         while not self.scheduler.finished:
             self._collect_started()
+            self._check_starting_instances()
             timeout = 0.05 if self.starting else 0.25
             deadline = self.scheduler.next_deadline()
             if deadline is not None:

@@ -54,3 +54,29 @@ def test_a_killed_instance_loses_no_item(cli, batch_project, tmp_path, docker_cl
     assert "instance-2 lost: its container stopped with exit code 137" in master
     assert "returned to the queue (instance-2/" in master and "instance-2 restarted" in master
     assert "lost" in stderr.decode()
+
+
+def test_a_job_fails_only_when_no_instance_can_run(cli, batch_project, tmp_path, docker_client):
+    """An instance killed every time it comes back: restarted at most 3 times, then the job fails and says why."""
+    write_inputs(tmp_path / "data", 4)
+    out = tmp_path / "out"
+    name = (batch_project / "name").read_text()
+    process = cli.popen("batch", "run", str(batch_project / "deployment.yml"), "--input", str(tmp_path / "data"),
+                        "--output", str(out), "--mini-batch-size", "1", "--json",
+                        "--set", "settings.environment_variables.BATCH_SLEEP=30")
+    kills = 0
+    try:
+        while process.poll() is None:
+            for container in docker_client.containers.list(filters={"label": [f"localep.endpoint={name}",
+                                                                              "localep.batch-job"]}):
+                container.kill()
+                kills += 1
+            time.sleep(0.5)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 5, stderr.decode()
+    summary = json.loads(stdout)
+    assert summary["status"] == "Failed" and summary["instances_restarted"] == 3, summary
+    assert "no instance can run the job: instance-1 lost" in summary["error"], summary["error"]
+    assert kills == 4
