@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -119,6 +120,7 @@ def test_fields_without_local_effect_are_named_once_and_show_output_is_accepted(
 
 EGRESS_SCRIPT = '''
 import os
+import json
 import socket
 
 outcome = None
@@ -186,4 +188,65 @@ def test_egress_disabled_cuts_outbound_connections_while_the_endpoint_answers(cl
     else:
         assert answer.json().startswith("failed:") and "unreachable" in answer.json() and not accepted
         assert logs.count("egress_public_network_access: disabled, so its container has no route out") == 1, logs
+    assert cli.run("down", name).returncode == 0
+
+
+SKLEARN_CONDA = """name: sklearn-env
+channels:
+  - conda-forge
+dependencies:
+  - python=3.11
+  - scikit-learn=1.2.2
+  - numpy
+  - pip
+  - pip:
+      - azureml-inference-server-http
+"""
+
+SKLEARN_SCRIPT = '''
+import json
+import os
+
+import numpy
+import sklearn
+from sklearn.linear_model import LinearRegression
+
+model = None
+
+
+def init():
+    """Fit the example's linear model with scikit-learn 1.2.2 (its compiled parts fail to load on numpy 2)."""
+    global model
+    with open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "regression", "weights.json")) as handle:
+        weights = json.load(handle)
+    coefficients = numpy.array(weights["coefficients"])
+    rows = numpy.random.default_rng(0).normal(size=(50, len(coefficients)))
+    model = LinearRegression().fit(rows, rows @ coefficients + float(weights["intercept"]))
+
+
+def run(raw_data):
+    rows = numpy.array(json.loads(raw_data)["data"], dtype=float)
+    return {"sklearn": sklearn.__version__, "numpy": numpy.__version__, "predictions": model.predict(rows).tolist()}
+'''
+
+
+def test_old_scikit_learn_with_unpinned_numpy_loads_and_scores_on_the_pip_route(cli, project):
+    name = (project / "name").read_text()
+    (project / "environment" / "sklearn.yaml").write_text(SKLEARN_CONDA)
+    (project / "onlinescoring" / "sklearn_score.py").write_text(SKLEARN_SCRIPT)
+    deployment = project / "blue-deployment.yml"
+    edit(deployment, "conda_file: environment/conda.yaml\n", "conda_file: environment/sklearn.yaml\n")
+    edit(deployment, "scoring_script: score.py\n", "scoring_script: sklearn_score.py\n")
+    result = cli.run("up", str(deployment), "--detach", timeout=1200)
+    stderr = result.stderr.decode()
+    assert result.returncode == 0, stderr
+    assert "added numpy<2: scikit-learn==1.2.2 was built for numpy 1" in stderr, stderr
+    request = json.loads((project / "sample-request.json").read_text())
+    answer = cli.keyed_session(name).post(cli.json("ps", name)[0]["url"], json=request, timeout=30)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["sklearn"] == "1.2.2" and body["numpy"].startswith("1."), body
+    weights = json.loads((project / "model" / "regression" / "weights.json").read_text())
+    expected = [sum(w * x for w, x in zip(weights["coefficients"], row)) + weights["intercept"] for row in request["data"]]
+    assert body["predictions"] == pytest.approx(expected, rel=1e-6, abs=1e-6)
     assert cli.run("down", name).returncode == 0

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 from localep.images.conda_to_pip import Translation, translate
 from localep.images.kinds.base import ENVIRONMENT_PYTHON, MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
+from localep.images.kinds.compatibility import binary_constraints
 from localep.images.kinds.layering import server_first
 from localep.yamlspec.conda import CondaEnvironment, parse_conda_file
 from localep.yamlspec.model import BuildContext, Environment
@@ -25,16 +26,18 @@ def recipe(env: Environment, base: BaseImageFacts) -> Recipe:
     assert env.conda_file is not None
     conda_env = parse_conda_file(env.conda_file)
     translation = translate(conda_env.conda_packages, conda_env.pip_packages)
+    constraints = binary_constraints(translation.requirements)
     return Recipe(
         body="",
-        warnings=fallback_warnings(env, base, conda_env, translation),
-        layers=server_first(translation.requirements, ENVIRONMENT_PYTHON, create_venv=True,
-                            from_conda=[pip for _, pip in translation.translated]),
+        warnings=fallback_warnings(env, base, conda_env, translation, constraints.notes),
+        layers=server_first(translation.requirements + constraints.added, ENVIRONMENT_PYTHON, create_venv=True,
+                            from_conda=[pip for _, pip in translation.translated] + constraints.added),
     )
 
 
 def fallback_warnings(
-    env: Environment, base: BaseImageFacts, conda_env: CondaEnvironment, translation: Translation
+    env: Environment, base: BaseImageFacts, conda_env: CondaEnvironment, translation: Translation,
+    compatibility: Sequence[str] = (),
 ) -> List[str]:
     """One warning that says everything the pip route changed compared with the cloud's conda build."""
     parts = [f"{base.image} has no conda, so the conda file's packages are installed with pip into a venv"]
@@ -45,6 +48,7 @@ def fallback_warnings(
     wanted = conda_env.python_version
     if wanted and base.python_version and not _same_minor(wanted, base.python_version):
         parts.append(f"python mismatch: the conda file asks for {wanted}, the image has {base.python_version}")
+    parts += compatibility
     return ["; ".join(parts)]
 
 
