@@ -8,6 +8,7 @@ from types import SimpleNamespace as Obj
 
 import yaml
 
+from localep.runtime.plan import model_mount
 from localep.sdk.convert import deployment_document, endpoint_document
 from localep.yamlspec import load_deployment
 
@@ -118,3 +119,12 @@ def test_endpoint_document():
                    tags={"a": 1})
     assert endpoint_document(endpoint) == {"name": "ep", "auth_mode": "key", "traffic": {"blue": 90, "green": 10},
                                            "tags": {"a": "1"}}
+
+
+def test_single_file_model_lands_directly_in_azureml_model_dir(tmp_path):
+    base = _project(tmp_path)
+    model = Obj(path="model/w.json", name="m", version="1", type=None, id=None, _is_anonymous=False)
+    deployment = _load(tmp_path, deployment_document(_deployment(base, model=model))[0])
+    model_dir, mount = model_mount(deployment.model)
+    assert mount.source == base / "model" / "w.json"
+    assert mount.target == f"{model_dir}/w.json" and model_dir == "/var/azureml-app/azureml-models/m/1"
