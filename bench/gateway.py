@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from localep.gateway.client import ControlClient
-from localep.gateway.config import DeploymentRoute, GatewayConfig, Keys, Liveness, new_key, save_config
+from localep.gateway.config import DeploymentRoute, GatewayConfig, Keys, Liveness, new_key
 from localep.gateway.process import start_gateway, stop_gateway
 from localep.protocol import SCORING_PATH
 from localep.runtime.ports import free_port
@@ -200,12 +200,11 @@ def simulated(args: argparse.Namespace) -> None:
         },
     )
     config = replace(config, control_socket=str(workdir / "control.sock"))
-    save_config(config, workdir / "gateway.json")
     pid = None
     try:
         wait_for_port(upstream_port)
-        pid = start_gateway(workdir / "gateway.json", workdir / "gateway.log")
-        serving_pid = int(ControlClient(workdir / "control.sock").state()["pid"])
+        pid = start_gateway(config, workdir / "gateway.json", workdir / "gateway.log")
+        serving_pid = ControlClient(workdir / "control.sock").state().pid
         print(f"upstream: {args.workers} pre-forked sync workers, {args.work_ms} ms CPU per request, Connection: close")
         measure(upstream_port, config.port, key, serving_pid, args.requests, args.rounds)
     finally:
@@ -232,7 +231,7 @@ def real(args: argparse.Namespace) -> None:
         key = json.loads(localep(["keys", name, "--json"], env).stdout)["primary"]
         direct_port = int(summary["deployments"][0]["direct_url"].rsplit(":", 1)[1])
         state = json.loads((Path(env["LOCALEP_HOME"]) / "endpoints" / name / "state.json").read_text())
-        serving_pid = int(ControlClient(state["gateway"]["control"]).state()["pid"])
+        serving_pid = ControlClient(state["gateway"]["control"]).state().pid
         print("upstream: the bundled example (real azureml-inference-server-http, gunicorn, 1 worker) in Docker")
         measure(direct_port, summary["port"], key, serving_pid, args.requests, args.rounds)
     finally:

@@ -20,6 +20,7 @@ from localep.az.output import RawText
 from localep.az.store import FAILED, SUCCEEDED, DeploymentRecord, EndpointRecord
 from localep.dockerclient import docker_client
 from localep.errors import LocalepError
+from localep.gateway.status import GatewayStatus
 from localep.images.settings import current_settings
 from localep.progress import Reporter
 from localep.protocol import KEY_AUTH, NO_AUTH
@@ -188,12 +189,13 @@ def endpoint_document(name: str) -> Dict[str, Any]:
     state = gateway_state(name)
     if record is None and state is None:
         raise not_found(f"Local endpoint ({name})")
-    config = state["config"] if state else {}
-    port = config.get("port") or remembered_port(name)
+    config = state.config if state is not None else None
+    port = config.port if config is not None else remembered_port(name)
     base = f"http://127.0.0.1:{port}" if port else None
-    local = record.local if record else config.get("auth_mode") == "none"
-    traffic, mirror = (config["traffic"], config["mirror_traffic"]) if state else endpoint_shares(name)
-    auth_mode = record.auth_mode if record else config.get("auth_mode", KEY_AUTH)
+    served_auth = config.auth_mode if config is not None else None  # None: not running
+    local = record.local if record else served_auth == NO_AUTH
+    traffic, mirror = (config.traffic, config.mirror_traffic) if config is not None else endpoint_shares(name)
+    auth_mode = record.auth_mode if record else served_auth or KEY_AUTH
     problem = _endpoint_problem(record, state)
     document = {
         "name": name,
@@ -206,7 +208,7 @@ def endpoint_document(name: str) -> Dict[str, Any]:
         "mirror_traffic": dict(mirror),
         "openapi_uri": f"{base}/swagger.json" if base else None,
         "properties": {"localep_created_with": "localep az" if record else "localep up",
-                       "localep_requires_key": str(not local and config.get("auth_mode", auth_mode) != "none").lower()},
+                       "localep_requires_key": str(not local and (served_auth or auth_mode) != NO_AUTH).lower()},
         "provisioning_state": FAILED if problem else SUCCEEDED,
         "public_network_access": "enabled",
         "resourceGroup": "local",
@@ -219,7 +221,7 @@ def endpoint_document(name: str) -> Dict[str, Any]:
     return document
 
 
-def _endpoint_problem(record: Optional[EndpointRecord], state: Optional[Dict[str, Any]]) -> Optional[str]:
+def _endpoint_problem(record: Optional[EndpointRecord], state: Optional[GatewayStatus]) -> Optional[str]:
     """An endpoint fails when it has deployments that should run but nothing answers for them."""
     if record is None or state is not None:
         return None

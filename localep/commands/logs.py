@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, Optional
+from typing import Dict, Optional
 
 import click
 
@@ -11,6 +11,7 @@ from localep.commands.output import handles_errors
 from localep.commands.targets import endpoint_name
 from localep.dockerclient import docker_client
 from localep.errors import LocalepError
+from localep.gateway.status import GatewayStatus
 from localep.memory import out_of_memory_note
 from localep.progress import Reporter
 from localep.runtime import containers
@@ -56,11 +57,11 @@ def command(target: str, deployment: Optional[str], follow: bool, tail: Optional
             reporter.log(source_name(container), note)
 
 
-def instance_exit_reasons(state: Optional[Dict[str, Any]]) -> Dict[str, str]:
+def instance_exit_reasons(state: Optional[GatewayStatus]) -> Dict[str, str]:
     """Container name -> why the instance keeper last saw it stop (the gateway keeps it across restarts)."""
-    deployments = (state or {}).get("deployments") or {}
-    return {instance["container"]: instance["exit_reason"] for deployment in deployments.values()
-            for instance in deployment.get("instances", []) if instance.get("container") and instance.get("exit_reason")}
+    deployments = state.deployments.values() if state is not None else ()
+    return {instance.container: instance.exit_reason for deployment in deployments
+            for instance in deployment.instances if instance.container and instance.exit_reason}
 
 
 def _gateway_log(endpoint: str, follow: bool, tail: Optional[int]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from typing import Any, Dict, List, Optional
 
 import click
@@ -14,6 +15,7 @@ from localep.commands.output import emit_json, handles_errors, print_table
 from localep.commands.targets import endpoint_name
 from localep.dockerclient import docker_client
 from localep.gateway.keeper import exit_reason
+from localep.gateway.status import GatewayStatus, InstanceStatus
 from localep.memory import GIB
 from localep.protocol import SCORING_PATH
 from localep.runtime import containers, labels
@@ -47,7 +49,7 @@ def command(target: Optional[str], as_json: bool) -> None:
         _print_table(rows)
 
 
-def ps_row(row: RunningContainer, gateway: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+def ps_row(row: RunningContainer, gateway: Optional[GatewayStatus]) -> Dict[str, Any]:
     record: Dict[str, Any] = {
         "endpoint": row.endpoint,
         "deployment": row.deployment,
@@ -72,23 +74,26 @@ def ps_row(row: RunningContainer, gateway: Optional[Dict[str, Any]]) -> Dict[str
     }
     if gateway is None:
         return record
-    config = gateway["config"]
-    record.update(url=gateway['url'] + SCORING_PATH, port=config["port"], auth_mode=config["auth_mode"],
-                  traffic=config["traffic"].get(row.deployment, 0),
-                  mirror_traffic=config["mirror_traffic"].get(row.deployment, 0))
-    deployment = gateway["deployments"].get(row.deployment)
+    config = gateway.config
+    record.update(url=gateway.url + SCORING_PATH, port=config.port, auth_mode=config.auth_mode,
+                  traffic=config.traffic.get(row.deployment, 0),
+                  mirror_traffic=config.mirror_traffic.get(row.deployment, 0))
+    deployment = gateway.deployments.get(row.deployment)
     if deployment is not None:
-        record["stats"] = deployment["stats"]
-        instance = next((i for i in deployment["instances"] if i["container"] == row.name), None)
+        record["stats"] = asdict(deployment.stats)
+        instance = next((i for i in deployment.instances if i.container == row.name), None)
         if instance is not None:
-            record["restarts"] = instance["restarts"]
-            record["exit_reason"] = instance.get("exit_reason")
-            if instance.get("restarting"):
-                record["status"] = "crash-looping" if instance.get("crash_looping") else "restarting"
-                record["health"] = "unavailable"
-            elif row.status == "running":
-                record["health"] = "healthy" if instance["healthy"] else "unhealthy"
+            record.update(_instance_columns(instance, row.status))
     return record
+
+
+def _instance_columns(instance: InstanceStatus, container_status: str) -> Dict[str, Any]:
+    columns: Dict[str, Any] = {"restarts": instance.restarts, "exit_reason": instance.exit_reason}
+    if instance.restarting:
+        columns.update(status="crash-looping" if instance.crash_looping else "restarting", health="unavailable")
+    elif container_status == "running":
+        columns["health"] = "healthy" if instance.healthy else "unhealthy"
+    return columns
 
 
 def _resource_uses(listed: List[Container]) -> List[Dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, Dict
 
 import click
@@ -10,6 +11,7 @@ from localep.commands.options import json_option
 from localep.commands.output import emit_json, handles_errors, print_table
 from localep.commands.targets import endpoint_name
 from localep.errors import LocalepError
+from localep.gateway.status import GatewayStatus
 from localep.runtime.gateway_link import running_gateway
 
 
@@ -51,24 +53,24 @@ def _cells(stats: Dict[str, Any]):
             *(f"{latency[p]:.1f}" if latency[p] is not None else "-" for p in ("p50", "p95", "p99")), statuses)
 
 
-def stats_summary(state: Dict[str, Any]) -> Dict[str, Any]:
-    config = state["config"]
-    mirror_name = next(iter(config["mirror_traffic"]), None)
+def stats_summary(state: GatewayStatus) -> Dict[str, Any]:
+    config = state.config
+    mirror_name = next(iter(config.mirror_traffic), None)
     return {
-        "endpoint": state["endpoint"],
+        "endpoint": state.endpoint,
         "deployments": {
             name: {
-                "traffic": config["traffic"].get(name, 0),
-                "instances": len(entry["instances"]),
-                "healthy_instances": entry["healthy_instances"],
-                "stats": entry["stats"],
+                "traffic": config.traffic.get(name, 0),
+                "instances": len(entry.instances),
+                "healthy_instances": entry.healthy_instances,
+                "stats": asdict(entry.stats),
             }
-            for name, entry in state["deployments"].items()
+            for name, entry in state.deployments.items()
         },
         "mirror": {
             "deployment": mirror_name,
-            "share": config["mirror_traffic"].get(mirror_name, 0) if mirror_name else 0,
-            "stats": state["mirror"]["stats"],
-            "dropped": state["mirror"]["dropped"],
+            "share": config.mirror_traffic.get(mirror_name, 0) if mirror_name else 0,
+            "stats": asdict(state.mirror.stats),
+            "dropped": state.mirror.dropped,
         },
     }

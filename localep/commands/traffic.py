@@ -22,9 +22,9 @@ def _apply(target: str, route: str, pairs: Sequence[str], as_json: bool) -> None
     name = endpoint_name(target)
     config = apply_shares(name, route, shares)
     if as_json:
-        emit_json({"endpoint": name, "traffic": config["traffic"], "mirror_traffic": config["mirror_traffic"]})
+        emit_json({"endpoint": name, "traffic": config.traffic, "mirror_traffic": config.mirror_traffic})
     else:
-        info(f"{name}: traffic {config['traffic']}, mirror {config['mirror_traffic'] or 'none'}")
+        info(f"{name}: traffic {config.traffic}, mirror {config.mirror_traffic or 'none'}")
 
 
 @click.group("traffic")

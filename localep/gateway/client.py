@@ -17,8 +17,7 @@ from localep.errors import LocalepError
 from localep.gateway.config import DeploymentRoute
 from localep.gateway.control import CONTROL_PREFIX
 from localep.gateway.server import unix_socket_address
-
-GatewayState = Dict[str, Any]
+from localep.gateway.status import GatewayStatus
 
 
 class GatewayUnreachable(LocalepError):
@@ -51,32 +50,39 @@ class ControlClient:
         self.socket_path = str(socket_path)
         self.timeout_s = timeout_s
 
-    def state(self) -> GatewayState:
+    def state(self) -> GatewayStatus:
         """Config (without keys), instance health and restarts, connection counts and stats."""
-        return self._call("GET", "state")
+        return self._status("GET", "state")
 
-    def set_traffic(self, shares: Mapping[str, int]) -> GatewayState:
-        return self._call("PUT", "traffic", dict(shares))
+    def set_traffic(self, shares: Mapping[str, int]) -> GatewayStatus:
+        return self._status("PUT", "traffic", dict(shares))
 
-    def set_mirror(self, shares: Mapping[str, int]) -> GatewayState:
-        return self._call("PUT", "mirror", dict(shares))
+    def set_mirror(self, shares: Mapping[str, int]) -> GatewayStatus:
+        return self._status("PUT", "mirror", dict(shares))
 
-    def put_deployment(self, name: str, route: DeploymentRoute) -> GatewayState:
-        return self._call("PUT", f"deployments/{name}", asdict(route))
+    def put_deployment(self, name: str, route: DeploymentRoute) -> GatewayStatus:
+        return self._status("PUT", f"deployments/{name}", asdict(route))
 
-    def delete_deployment(self, name: str) -> GatewayState:
-        return self._call("DELETE", f"deployments/{name}")
+    def delete_deployment(self, name: str) -> GatewayStatus:
+        return self._status("DELETE", f"deployments/{name}")
 
-    def set_record(self, path: Optional[str]) -> GatewayState:
+    def set_record(self, path: Optional[str]) -> GatewayStatus:
         """Start (a path chosen by the CLI) or stop (None) recording exchanges."""
-        return self._call("PUT", "record", {"path": path})
+        return self._status("PUT", "record", {"path": path})
 
-    def set_keys(self, **keys: str) -> GatewayState:
+    def set_keys(self, **keys: str) -> GatewayStatus:
         """Replace the primary and/or secondary key (`set_keys(primary=...)`)."""
-        return self._call("PUT", "keys", keys)
+        return self._status("PUT", "keys", keys)
 
     def issue_token(self, lifetime_s: Optional[float] = None) -> Dict[str, Any]:
         return self._call("POST", "token", {} if lifetime_s is None else {"lifetime_s": lifetime_s})
+
+    def _status(self, method: str, route: str, body: Optional[Any] = None) -> GatewayStatus:
+        answer = self._call(method, route, body)
+        try:
+            return GatewayStatus.from_dict(answer)
+        except (KeyError, TypeError, ValueError) as error:
+            raise GatewayRejected(f"{self.socket_path} answered {method} {route} with an unknown state ({error})") from None
 
     def _call(self, method: str, route: str, body: Optional[Any] = None) -> Dict[str, Any]:
         path = CONTROL_PREFIX + route

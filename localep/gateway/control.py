@@ -20,6 +20,7 @@ from localep.gateway.config import (
     deployment_from_dict,
 )
 from localep.gateway.dispatch import GatewayAnswer, error_answer, json_answer
+from localep.gateway.status import GatewayStatus
 from localep.protocol import TOKEN_AUTH_MODES
 
 CONTROL_PREFIX = "/__localep/"
@@ -37,7 +38,7 @@ class Gateway(Protocol):
     @property
     def table(self) -> _Routes: ...
 
-    def state(self) -> Dict[str, Any]: ...
+    def state(self) -> GatewayStatus: ...
 
     def change(self, edit: Callable[[GatewayConfig], GatewayConfig]) -> GatewayConfig: ...
 
@@ -76,12 +77,12 @@ def _object(payload: Any, what: str) -> Dict[str, Any]:
 
 
 def _state(gateway: Gateway, payload: Any, argument: str) -> GatewayAnswer:
-    return json_answer(200, gateway.state())
+    return json_answer(200, gateway.state().to_dict())
 
 
 def _changed(gateway: Gateway, edit: Callable[[GatewayConfig], GatewayConfig]) -> GatewayAnswer:
     gateway.change(edit)
-    return json_answer(200, gateway.state())
+    return json_answer(200, gateway.state().to_dict())
 
 
 def _put_traffic(gateway: Gateway, payload: Any, argument: str) -> GatewayAnswer:

@@ -10,10 +10,11 @@ import asyncio
 import itertools
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Deque, Dict, List, Optional
+from typing import Deque, List, Optional
 
 from localep.gateway.config import DeploymentRoute
 from localep.gateway.stats import TrafficStats
+from localep.gateway.status import DeploymentStatus, InstanceStatus
 from localep.gateway.upstream import Address, parse_upstream
 
 
@@ -35,19 +36,19 @@ class Instance:
     crash_looping: bool = False
     exit_reason: Optional[str] = None
 
-    def state(self) -> Dict[str, Any]:
-        return {
-            "upstream": self.url,
-            "container": self.container,
-            "healthy": self.healthy,
-            "probed": self.probed,
-            "consecutive_failures": self.consecutive_failures,
-            "last_error": self.last_error,
-            "restarts": self.restarts,
-            "restarting": self.restarting,
-            "crash_looping": self.crash_looping,
-            "exit_reason": self.exit_reason,
-        }
+    def status(self) -> InstanceStatus:
+        return InstanceStatus(
+            upstream=self.url,
+            container=self.container,
+            healthy=self.healthy,
+            probed=self.probed,
+            consecutive_failures=self.consecutive_failures,
+            last_error=self.last_error,
+            restarts=self.restarts,
+            restarting=self.restarting,
+            crash_looping=self.crash_looping,
+            exit_reason=self.exit_reason,
+        )
 
 
 def _give_up(turn: asyncio.Future[bool]) -> None:
@@ -115,10 +116,11 @@ class DeploymentPool:
         start = next(self._turn) % len(healthy)
         return healthy[start:] + healthy[:start]
 
-    def state(self) -> Dict[str, Any]:
-        return {
-            "instances": [instance.state() for instance in self.instances],
-            "capacity": self.route.capacity,
-            "healthy_instances": sum(1 for instance in self.instances if instance.healthy),
-            "protocol": self.route.protocol,
-        }
+    def status(self) -> DeploymentStatus:
+        return DeploymentStatus(
+            instances=[instance.status() for instance in self.instances],
+            capacity=self.route.capacity,
+            healthy_instances=sum(1 for instance in self.instances if instance.healthy),
+            protocol=self.route.protocol,
+            stats=self.stats.snapshot(),
+        )

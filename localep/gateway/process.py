@@ -19,19 +19,21 @@ from localep.errors import LocalepError, Location, PortInUse
 from localep.exitcodes import ExitCode
 from localep.fileio import open_append
 from localep.gateway.client import ControlClient, GatewayRejected, GatewayUnreachable
-from localep.gateway.config import load_config
+from localep.gateway.config import GatewayConfig, save_config, with_token_secret
 from localep.processes import process_alive
 
 LOG_TAIL_LINES = 30
 
 
-def start_gateway(config_path: Union[str, Path], log_path: Union[str, Path], timeout_s: float = 15.0) -> int:
-    """Start the supervised gateway detached and return the supervisor's pid once the gateway answers on its
+def start_gateway(config: GatewayConfig, config_path: Union[str, Path], log_path: Union[str, Path],
+                  timeout_s: float = 15.0) -> int:
+    """Save `config` (with its token secret, so the gateway need not rewrite it at start) where the gateway reads
+    it, start the supervised gateway detached and return the supervisor's pid once the gateway answers on its
     control socket; raise with its log tail if it dies."""
     config_path, log_path = Path(config_path).resolve(), Path(log_path).resolve()
-    config = load_config(config_path)
     if not config.control_socket:
         raise LocalepError("the gateway config names no control_socket", Location(config_path))
+    save_config(with_token_secret(config), config_path)
     control = ControlClient(config.control_socket, timeout_s=0.5)
     log_start = log_path.stat().st_size if log_path.exists() else 0
     package_root = str(Path(localep.__file__).resolve().parent.parent)
@@ -56,7 +58,7 @@ def start_gateway(config_path: Union[str, Path], log_path: Union[str, Path], tim
                 raise PortInUse(f"endpoint port {config.port} is already in use", where, detail=tail)
             raise LocalepError(f"the gateway for endpoint {config.endpoint} exited with status {code}", where, tail)
         try:
-            if control.state().get("supervisor") == process.pid:
+            if control.state().supervisor == process.pid:
                 return process.pid
         except (GatewayUnreachable, GatewayRejected):
             pass

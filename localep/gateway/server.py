@@ -20,7 +20,7 @@ import threading
 import time
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Deque, Dict, FrozenSet, Iterator, List, Mapping, Optional, Tuple
@@ -32,7 +32,7 @@ from localep.fileio import make_dirs
 from localep.gateway import auth
 from localep.gateway.background import BackgroundQueue
 from localep.gateway.body import Body
-from localep.gateway.config import GatewayConfig, save_config, with_token_secret
+from localep.gateway.config import GatewayConfig, Keys, save_config, with_token_secret
 from localep.gateway.control import handle_control
 from localep.gateway.dispatch import GatewayAnswer, call_deployment, error_answer, text_answer
 from localep.gateway.http1 import Headers, Limits, Rejection, RequestHead, allowed_hosts, check_head, encode_head
@@ -40,6 +40,7 @@ from localep.gateway.pool import DeploymentPool
 from localep.gateway.probes import Prober, RestartCallback
 from localep.gateway.routing import choose_deployment, mirror_pick
 from localep.gateway.stats import TrafficStats
+from localep.gateway.status import Connections, GatewayStatus, MirrorStatus, RecordingStatus
 from localep.gateway.upstream import end_to_end
 from localep.protocol import DEPLOYMENT_HEADER, KSERVE_PREFIX, KSERVE_PROTOCOL, LIVENESS_PATH, SCORING_PATH, SWAGGER_PATH
 
@@ -375,38 +376,25 @@ class Gateway:
 
     # -- state --------------------------------------------------------------------------------
 
-    def state(self) -> Dict[str, Any]:
+    def state(self) -> GatewayStatus:
         """What `ps`, `stats` and the CLI read; never the keys or the token secret (those stay in 0600 files)."""
         table = self.table
-        config = table.config.to_dict()
-        config.pop("token_secret")
-        config.pop("keys")
-        mirror = next(iter(table.config.mirror_traffic), None)
-        return {
-            "pid": os.getpid(),
-            "supervisor": int(os.environ.get(SUPERVISOR_ENV) or 0) or None,
-            "endpoint": table.config.endpoint,
-            "url": self.url,
-            "started_at": self.started_at,
-            "config": config,
-            "connections": {"open": self.open_connections, "refused": self.refused_connections,
-                            "evicted": self.evicted_connections, "limit": self.limits.max_connections},
-            "deployments": {
-                name: {**pool.state(), "stats": pool.stats.snapshot()} for name, pool in table.pools.items()
-            },
-            "mirror": {
-                "deployment": mirror,
-                "stats": self.mirror_stats.snapshot(),
-                "dropped": self.mirror_dropped,
-                "pending": self.mirror_pending,
-            },
-            "recording": {
-                "path": table.config.record_path,
-                "dropped": self._exchanges.dropped,
-                "failed": self._exchanges.failed,
-                "pending": self._exchanges.pending(),
-            },
-        }
+        config = replace(table.config, keys=Keys(), token_secret="")
+        return GatewayStatus(
+            pid=os.getpid(),
+            supervisor=int(os.environ.get(SUPERVISOR_ENV) or 0) or None,
+            endpoint=config.endpoint,
+            url=self.url,
+            started_at=self.started_at,
+            config=config,
+            connections=Connections(open=self.open_connections, refused=self.refused_connections,
+                                    evicted=self.evicted_connections, limit=self.limits.max_connections),
+            deployments={name: pool.status() for name, pool in table.pools.items()},
+            mirror=MirrorStatus(deployment=next(iter(config.mirror_traffic), None), stats=self.mirror_stats.snapshot(),
+                                dropped=self.mirror_dropped, pending=self.mirror_pending),
+            recording=RecordingStatus(path=config.record_path, dropped=self._exchanges.dropped,
+                                      failed=self._exchanges.failed, pending=self._exchanges.pending()),
+        )
 
 
 @contextmanager

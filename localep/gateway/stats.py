@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, deque
-from typing import Any, Deque, Dict, List, Optional
+from typing import Deque, List, Optional
 
+from localep.gateway.status import Latency, TrafficSnapshot
 from localep.percentile import percentile
 
 LATENCY_WINDOW = 2048
@@ -32,21 +33,13 @@ class TrafficStats:
                 self._errors[error] += 1
             self._latencies.append(latency_ms)
 
-    def snapshot(self) -> Dict[str, Any]:
+    def snapshot(self) -> TrafficSnapshot:
         with self._lock:
             latencies: List[float] = sorted(self._latencies)
             statuses = {str(status): count for status, count in sorted(self._statuses.items())}
             errors = dict(self._errors)
             requests, error_responses = self.requests, self.error_responses
-        return {
-            "requests": requests,
-            "errors": error_responses,
-            "status_counts": statuses,
-            "error_reasons": errors,
-            "latency_ms": {
-                "window": len(latencies),
-                "p50": percentile(latencies, 50),
-                "p95": percentile(latencies, 95),
-                "p99": percentile(latencies, 99),
-            },
-        }
+        latency = Latency(window=len(latencies), p50=percentile(latencies, 50), p95=percentile(latencies, 95),
+                          p99=percentile(latencies, 99))
+        return TrafficSnapshot(requests=requests, errors=error_responses, status_counts=statuses, error_reasons=errors,
+                               latency_ms=latency)

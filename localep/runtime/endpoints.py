@@ -29,11 +29,11 @@ def endpoint_address(endpoint: str) -> EndpointAddress:
     gateway = running_gateway(endpoint)
     if gateway is None:
         raise LocalepError(f"no running local endpoint {endpoint!r}: start it with `localep up` (see `localep ps`)")
-    config = gateway.control.state()["config"]
+    auth_mode = gateway.control.state().config.auth_mode
     headers = {}
-    if config["auth_mode"] == KEY_AUTH:
+    if auth_mode == KEY_AUTH:
         headers["Authorization"] = f"Bearer {endpoint_keys(endpoint).primary}"
-    elif config["auth_mode"] == AML_TOKEN_AUTH:
+    elif auth_mode == AML_TOKEN_AUTH:
         token = gateway.control.issue_token()
         headers["Authorization"] = f"Bearer {token['accessToken']}"
     return EndpointAddress(name=endpoint, base_url=gateway.base_url, scoring_path=SCORING_PATH, headers=headers)

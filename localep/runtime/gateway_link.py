@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple
 
 import docker
 
@@ -25,15 +25,14 @@ from localep.gateway.config import (
     Keys,
     Liveness,
     new_key,
-    save_config,
-    with_token_secret,
 )
 from localep.gateway.process import is_gateway_process, start_gateway, stop_gateway
+from localep.gateway.status import GatewayStatus
 from localep.images.kinds.base import ServerSpec
 from localep.progress import Reporter
 from localep.protocol import AAD_TOKEN_AUTH, AML_TOKEN_AUTH, KEY_AUTH, NO_AUTH
 from localep.runtime import containers, labels
-from localep.runtime.plan import DEBUG_TIMEOUT_MS
+from localep.runtime.plan import DEBUG_TIMEOUT_MS, ContainerPlan
 from localep.runtime.state import EndpointState, GatewayRecord, endpoint_dir, load_state, recorded_gateways, save_state
 from localep.yamlspec.model import Deployment, Endpoint
 
@@ -64,12 +63,12 @@ def running_gateway(endpoint: str) -> Optional[GatewayHandle]:
         state = ControlClient(recorded.control, timeout_s=2.0).state()  # alive, and ours
     except (GatewayUnreachable, GatewayRejected):
         return None
-    if state.get("supervisor") != recorded.pid:
+    if state.supervisor != recorded.pid:
         return None
     return GatewayHandle(endpoint, recorded.pid, recorded.port, control)
 
 
-def gateway_state(endpoint: str) -> Optional[Dict[str, Any]]:
+def gateway_state(endpoint: str) -> Optional[GatewayStatus]:
     """The running gateway's own view (config, deployments, instances, stats); None when it does not run."""
     gateway = running_gateway(endpoint)
     if gateway is None:
@@ -131,9 +130,25 @@ def deployment_route(deployment: Deployment, upstreams: List[str], container_nam
     )
 
 
-def routes_of(instances: Sequence[Any]) -> Dict[str, DeploymentRoute]:
-    """One route per deployment from running instances (objects with deployment, upstream_url, plan)."""
-    grouped: Dict[str, List[Any]] = {}
+class RoutedInstance(Protocol):
+    """What the gateway needs of a running instance (`deploy.RunningInstance` is one; no import back up)."""
+
+    @property
+    def deployment(self) -> Deployment: ...
+
+    @property
+    def plan(self) -> ContainerPlan: ...
+
+    @property
+    def upstream_url(self) -> str: ...
+
+    @property
+    def base_url(self) -> str: ...
+
+
+def routes_of(instances: Sequence[RoutedInstance]) -> Dict[str, DeploymentRoute]:
+    """One route per deployment from its running instances."""
+    grouped: Dict[str, List[RoutedInstance]] = {}
     for instance in instances:
         grouped.setdefault(instance.deployment.name, []).append(instance)
     return {
@@ -152,7 +167,7 @@ def known_shares(shares: Dict[str, int], names: Sequence[str], what: str, report
     return {name: share for name, share in shares.items() if name in names}
 
 
-def start_endpoint_gateway(endpoint: Endpoint, port: int, instances: Sequence[Any], auth: bool, raw_errors: bool,
+def start_endpoint_gateway(endpoint: Endpoint, port: int, instances: Sequence[RoutedInstance], auth: bool, raw_errors: bool,
                            record_path: Optional[str], reporter: Optional[Reporter] = None,
                            max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> GatewayHandle:
     routes = routes_of(instances)
@@ -160,7 +175,7 @@ def start_endpoint_gateway(endpoint: Endpoint, port: int, instances: Sequence[An
     control_socket = str(folder / CONTROL_SOCKET)
     state = load_state(endpoint.name)
     keys = _keys(state.keys)
-    config = with_token_secret(GatewayConfig(
+    config = GatewayConfig(
         endpoint=endpoint.name,
         port=port,
         auth_mode=LOCAL_AUTH_MODES.get(endpoint.auth_mode, KEY_AUTH) if auth else NO_AUTH,
@@ -172,10 +187,9 @@ def start_endpoint_gateway(endpoint: Endpoint, port: int, instances: Sequence[An
         record_path=record_path,
         control_socket=control_socket,
         max_body_bytes=max_body_bytes,
-    ))
+    )
     config_path, log_path = folder / "gateway.json", folder / "gateway.log"
-    save_config(config, config_path)  # with its token secret, so the gateway need not rewrite it at start
-    pid = start_gateway(config_path, log_path)
+    pid = start_gateway(config, config_path, log_path)
     # One write for everything this `up` decided: the port, the keys, the split and where the gateway runs.
     save_state(endpoint.name, EndpointState(
         port=port, keys=vars(keys),
@@ -184,14 +198,14 @@ def start_endpoint_gateway(endpoint: Endpoint, port: int, instances: Sequence[An
     return GatewayHandle(endpoint.name, pid, port, ControlClient(control_socket))
 
 
-def attach_deployments(gateway: GatewayHandle, endpoint: Optional[Endpoint], instances: Sequence[Any],
+def attach_deployments(gateway: GatewayHandle, endpoint: Optional[Endpoint], instances: Sequence[RoutedInstance],
                        reporter: Optional[Reporter] = None) -> None:
     """Add or replace deployments on a running gateway; an explicit endpoint file also sets its traffic."""
     state = None
     for name, route in routes_of(instances).items():
         state = gateway.control.put_deployment(name, route)
     if endpoint is not None and endpoint.file is not None:
-        known = list((state or gateway.control.state())["config"]["deployments"])
+        known = list((state or gateway.control.state()).config.deployments)
         gateway.control.set_traffic(known_shares(endpoint.traffic, known, "traffic", reporter))
         gateway.control.set_mirror(known_shares(endpoint.mirror_traffic, known, "mirror_traffic", reporter))
         _record_shares(gateway.endpoint, endpoint.traffic, endpoint.mirror_traffic)
@@ -206,7 +220,7 @@ def detach_deployment(endpoint: str, deployment: str) -> None:
         state = gateway.control.delete_deployment(deployment)
     except GatewayRejected:
         state = gateway.control.state()
-    if not state["config"]["deployments"]:
+    if not state.config.deployments:
         stop_endpoint_gateway(endpoint)
 
 
@@ -243,12 +257,12 @@ def replace_key(name: str, which: str, value: Optional[str] = None) -> Keys:
 def endpoint_token(name: str) -> Optional[Dict[str, Any]]:
     """A fresh token from a running aml_token endpoint; None for other endpoints."""
     gateway = running_gateway(name)
-    if gateway is None or gateway.control.state()["config"]["auth_mode"] != AML_TOKEN_AUTH:
+    if gateway is None or gateway.control.state().config.auth_mode != AML_TOKEN_AUTH:
         return None
     return gateway.control.issue_token()
 
 
-def apply_shares(name: str, route: str, shares: Dict[str, int]) -> Dict[str, Any]:
+def apply_shares(name: str, route: str, shares: Dict[str, int]) -> GatewayConfig:
     """Set a running endpoint's "traffic" or "mirror" split at once, and record it; returns the gateway's new config."""
     gateway = running_gateway(name)
     if gateway is None:
@@ -273,17 +287,17 @@ def set_shares(name: str, traffic: Dict[str, int], mirror: Dict[str, int]) -> No
     gateway = running_gateway(name)
     if gateway is None:
         return
-    serving = set(gateway.control.state()["config"]["deployments"])
+    serving = set(gateway.control.state().config.deployments)
     _push_shares(gateway, "traffic", {k: v for k, v in traffic.items() if k in serving})
     _push_shares(gateway, "mirror", {k: v for k, v in mirror.items() if k in serving})
 
 
-def _push_shares(gateway: GatewayHandle, route: str, shares: Dict[str, int]) -> Dict[str, Any]:
+def _push_shares(gateway: GatewayHandle, route: str, shares: Dict[str, int]) -> GatewayConfig:
     try:
         state = gateway.control.set_traffic(shares) if route == "traffic" else gateway.control.set_mirror(shares)
     except GatewayRejected as error:
         raise LocalepError(f"{gateway.endpoint}: {error}") from None
-    return state["config"]
+    return state.config
 
 
 def _record_shares(name: str, traffic: Optional[Dict[str, int]] = None, mirror: Optional[Dict[str, int]] = None) -> None:

@@ -69,10 +69,10 @@ def test_a_killed_gateway_is_restarted_by_its_supervisor(cli, project, localep_h
         from localep.gateway.client import ControlClient
 
         recorded = json.loads((localep_home / "endpoints" / name / "state.json").read_text())["gateway"]
-        serving = ControlClient(recorded["control"]).state()["pid"]
+        serving = ControlClient(recorded["control"]).state().pid
         os.kill(serving, signal.SIGKILL)
         seconds, seen = poll_until_200(url, key, GATEWAY_RECOVERY_S)
-        assert ControlClient(recorded["control"]).state()["pid"] != serving
+        assert ControlClient(recorded["control"]).state().pid != serving
         print(f"gateway back in {seconds:.1f}s; statuses meanwhile: {sorted(set(seen))}")
     finally:
         cli.run("down", name)

@@ -84,7 +84,7 @@ def test_past_the_connection_cap_the_oldest_idle_connection_makes_room(upstreams
         assert call(gateway.port)[0] == 200
         held[0].settimeout(2)
         assert held[0].recv(4096) == b""  # the oldest was closed for the newcomer
-        assert gateway.state()["connections"]["evicted"] == 1
+        assert gateway.state().connections.evicted == 1
     finally:
         for sock in held:
             sock.close()

@@ -17,7 +17,7 @@ from pathlib import Path
 from gateway_fixtures import Client, call, make_config, route
 
 from localep.gateway.client import ControlClient
-from localep.gateway.config import Keys, save_config
+from localep.gateway.config import Keys
 from localep.gateway.http1 import Limits
 from localep.gateway.process import start_gateway, stop_gateway
 from localep.gateway.server import LISTEN_BACKLOG
@@ -161,10 +161,9 @@ def test_gateway_rss_after_ten_90_mb_uploads_stays_within_64_mib(tmp_path):
         port = probe.getsockname()[1]
     config = key_config({"blue": route(f"http://127.0.0.1:{sink.server_port}")}, {"blue": 100})
     config = replace(config, port=port, control_socket=str(tmp_path / "control.sock"))
-    save_config(config, tmp_path / "gateway.json")
-    supervisor = start_gateway(tmp_path / "gateway.json", tmp_path / "gateway.log")
+    supervisor = start_gateway(config, tmp_path / "gateway.json", tmp_path / "gateway.log")
     try:
-        gateway_pid = ControlClient(tmp_path / "control.sock").state()["pid"]
+        gateway_pid = ControlClient(tmp_path / "control.sock").state().pid
         assert _upload(port, 1000) == 200
         before = _rss_kib(gateway_pid)
         for _ in range(10):

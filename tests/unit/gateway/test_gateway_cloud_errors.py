@@ -58,7 +58,7 @@ def test_requests_past_twice_the_concurrency_wait_then_get_429(upstreams, gatewa
         thread.join()
     assert sorted(statuses) == [200, 200, 429, 429, 429]  # capacity 2 x 1 x 1 instance
     assert blue.hits == 2
-    assert gateway.table.pools["blue"].stats.snapshot()["error_reasons"] == {"TooManyRequests": 3}
+    assert gateway.table.pools["blue"].stats.snapshot().error_reasons == {"TooManyRequests": 3}
 
 
 def test_queued_request_gets_a_slot_freed_within_max_queue_wait(upstreams, gateways):

@@ -10,6 +10,7 @@ from gateway_fixtures import Client, call, control_call, make_config, route, wai
 
 from localep.gateway.config import load_config, save_config
 from localep.gateway.server import Gateway
+from localep.gateway.status import GatewayStatus
 
 
 def _put(gateway: Gateway, path: str, body):
@@ -164,7 +165,7 @@ def test_record_path_is_switched_live_through_the_opener(upstreams, gateways, tm
     call(gateway.port)
     assert _put(gateway, "record", {"path": None})[0] == 200
     call(gateway.port)
-    assert wait_until(lambda: gateway.state()["recording"]["pending"] == 0)
+    assert wait_until(lambda: gateway.state().recording.pending == 0)
     assert opened == [target] and len(written) == 1 and written[0]["status"] == 200
 
 
@@ -178,3 +179,12 @@ def test_record_path_writes_the_replay_format(upstreams, gateways, tmp_path):
     (exchange,) = record.read_exchanges(target)
     assert exchange.status == 200 and exchange.deployment == "blue" and exchange.request_body == b'{"data": [1]}'
     assert "secret" not in target.read_text()
+
+
+def test_the_state_crosses_the_control_channel_typed_and_without_secrets(upstreams, gateways):
+    blue = upstreams("blue")
+    state = gateways(make_config({"blue": route(blue.url)}, {"blue": 100})).state()
+    wire = json.loads(json.dumps(state.to_dict()))
+    assert "keys" not in wire["config"] and "token_secret" not in wire["config"]
+    assert GatewayStatus.from_dict(wire) == state
+    assert state.deployments["blue"].instances[0].upstream == blue.url and state.config.traffic == {"blue": 100}

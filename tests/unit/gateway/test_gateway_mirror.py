@@ -26,7 +26,7 @@ def test_mirror_receives_its_share_and_the_client_never_sees_it(upstreams, gatew
     gateway = gateways(config)
     answers = _send(gateway.port, 500)
     assert {(status, who) for status, who, _ in answers} == {(200, "blue")}
-    assert wait_until(lambda: gateway.state()["mirror"]["pending"] == 0)
+    assert wait_until(lambda: gateway.state().mirror.pending == 0)
     assert 60 <= green.hits <= 140  # 20% of 500, binomial sd ~9
     assert blue.hits == 500
     assert green.requests[0][3] == json.dumps({"data": 1}).encode()
@@ -43,11 +43,11 @@ def test_mirror_down_costs_the_client_nothing_and_is_counted(upstreams, gateways
     gateway = gateways(config)
     answers = _send(gateway.port, 100)
     assert all(status == 200 and who == "blue" for status, who, _ in answers)
-    assert wait_until(lambda: gateway.state()["mirror"]["pending"] == 0)
+    assert wait_until(lambda: gateway.state().mirror.pending == 0)
     mirror = gateway.mirror_stats.snapshot()
-    assert mirror["requests"] > 20
-    assert set(mirror["status_counts"]) == {"503"} and mirror["errors"] == mirror["requests"]
-    assert mirror["error_reasons"] == {"ModelUnreachable": mirror["requests"]}
+    assert mirror.requests > 20
+    assert set(mirror.status_counts) == {"503"} and mirror.errors == mirror.requests
+    assert mirror.error_reasons == {"ModelUnreachable": mirror.requests}
 
 
 def test_slow_mirror_does_not_slow_the_client(upstreams, gateways):
@@ -69,4 +69,4 @@ def test_pinned_requests_are_not_mirrored(upstreams, gateways):
     gateway = gateways(config)
     _send(gateway.port, 100, headers={"azureml-model-deployment": "blue"})
     time.sleep(0.1)
-    assert green.hits == 0 and gateway.mirror_stats.snapshot()["requests"] == 0
+    assert green.hits == 0 and gateway.mirror_stats.snapshot().requests == 0

@@ -42,8 +42,8 @@ def test_unhealthy_instance_is_taken_out_of_rotation_until_it_answers(upstreams,
     assert sick.hits == hits_before and well.hits >= 6
     sick.healthy = True
     assert wait_until(lambda: pool.instances[0].healthy)
-    state = gateway.state()["deployments"]["blue"]
-    assert state["healthy_instances"] == 2 and state["instances"][0]["last_error"] is None
+    state = gateway.state().deployments["blue"]
+    assert state.healthy_instances == 2 and state.instances[0].last_error is None
 
 
 def test_an_instance_returns_to_rotation_only_after_success_threshold_successes_in_a_row(upstreams, gateways):

@@ -12,7 +12,7 @@ from gateway_fixtures import call, make_config, replace, route
 
 from localep.errors import LocalepError, PortInUse
 from localep.gateway.client import ControlClient, GatewayRejected, GatewayUnreachable
-from localep.gateway.config import load_config, save_config
+from localep.gateway.config import load_config
 from localep.gateway.process import start_gateway, stop_gateway
 
 
@@ -27,12 +27,11 @@ def test_daemon_starts_serves_changes_live_and_stops(upstreams, tmp_path):
     config = make_config({"blue": route(blue.url), "green": route(green.url)}, {"blue": 100})
     config = replace(config, port=_free_port(), control_socket=str(tmp_path / "control.sock"))
     config_path, log_path = tmp_path / "gateway.json", tmp_path / "logs" / "gateway.log"
-    save_config(config, config_path)
-    pid = start_gateway(config_path, log_path)
+    pid = start_gateway(config, config_path, log_path)
     control = ControlClient(tmp_path / "control.sock")
     try:
         state = control.state()
-        assert state["supervisor"] == pid and state["endpoint"] == "my-endpoint"
+        assert state.supervisor == pid and state.endpoint == "my-endpoint"
         assert os.stat(tmp_path / "control.sock").st_mode & 0o077 == 0  # only its user may connect
         assert os.getsid(pid) == pid  # its own session: closing the terminal does not stop it
         status, headers, _ = call(config.port, body={"x": 1})
@@ -44,17 +43,17 @@ def test_daemon_starts_serves_changes_live_and_stops(upstreams, tmp_path):
         with pytest.raises(GatewayRejected, match="at most 50%"):
             control.set_mirror({"blue": 80})
         # The supervisor brings a killed gateway back, with the config it had.
-        os.kill(state["pid"], 9)
+        os.kill(state.pid, 9)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
                 restarted = control.state()
-                if restarted["pid"] != state["pid"]:
+                if restarted.pid != state.pid:
                     break
             except GatewayUnreachable:
                 pass
             time.sleep(0.05)
-        assert restarted["pid"] != state["pid"] and restarted["config"]["traffic"] == {"green": 100}
+        assert restarted.pid != state.pid and restarted.config.traffic == {"green": 100}
         assert call(config.port)[0] == 200
     finally:
         assert stop_gateway(pid) is True
@@ -72,13 +71,12 @@ def test_daemon_that_cannot_bind_fails_with_its_log(upstreams, tmp_path):
         taken.listen(1)
         config = make_config({"blue": route(blue.url)}, {"blue": 100})
         config = replace(config, port=taken.getsockname()[1], control_socket=str(tmp_path / "control.sock"))
-        save_config(config, tmp_path / "gateway.json")
         with pytest.raises(PortInUse) as error:
-            start_gateway(tmp_path / "gateway.json", tmp_path / "gateway.log")
+            start_gateway(config, tmp_path / "gateway.json", tmp_path / "gateway.log")
     assert "already in use" in error.value.detail
 
 
-def test_daemon_with_a_broken_config_fails_before_starting(tmp_path):
+def test_a_broken_config_file_is_refused_naming_the_file(tmp_path):
     (tmp_path / "gateway.json").write_text(json.dumps({"endpoint": "ep", "port": 1, "traffic": {"x": 10}}))
     with pytest.raises(LocalepError, match=r"gateway\.json.*'x'"):
-        start_gateway(tmp_path / "gateway.json", tmp_path / "gateway.log")
+        load_config(tmp_path / "gateway.json")
