@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple, Union
 
 import click
 
@@ -14,11 +14,16 @@ from localep.dockerclient import docker_client
 from localep.images.kinds import server_for
 from localep.images.settings import BuildSettings
 from localep.kube import objects as k8s
+from localep.kube.batch import batch_objects
 from localep.kube.export import write_manifests
 from localep.kube.online import PackagedDeployment, endpoint_objects, object_name
-from localep.portable.build import check_name, package_deployment, push_image
+from localep.portable.build import PackagedImage, check_name, package_deployment, push_image
 from localep.progress import Reporter
+from localep.yamlspec.batch_loader import load_batch_deployment
+from localep.yamlspec.batch_model import BatchDeployment
+from localep.yamlspec.loader import BATCH_DEPLOYMENT, classify
 from localep.yamlspec.model import Deployment, Project
+from localep.yamlspec.yamlio import read_document
 
 
 @click.group("export")
@@ -45,15 +50,19 @@ def command() -> None:
 @click.option("--no-build", is_flag=True, help="Do not run `localep package`: name the images with --tag instead.")
 @click.option("--tag", default="latest", show_default=True, help="With --no-build: the images' tag.")
 @click.option("--push", is_flag=True, help="Push each packaged image (its registry is the one --image-prefix names).")
+@click.option("--batch-volume-size", default="10Gi", show_default=True,
+              help="Storage a batch deployment's volume claim asks for (inputs and outputs).")
 @options.json_option
 @handles_errors
 def kubernetes(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Sequence[str], pull: str,
                ca_bundle: Optional[Path], rebuild: bool, installer: str, triton_image: Optional[str],
                image_prefix: str, output: Path, gateway_name: str, gateway_namespace: Optional[str], no_build: bool,
-               tag: str, push: bool, as_json: bool) -> None:
+               tag: str, push: bool, batch_volume_size: str, as_json: bool) -> None:
     """Kubernetes manifests for an endpoint: per deployment a Deployment (replicas, CPU and memory, probes,
     variables), a Service and, for `scale_settings: target_utilization`, a HorizontalPodAutoscaler; for the endpoint a
-    Gateway API HTTPRoute with the traffic weights, the mirror share and the azureml-model-deployment header.
+    Gateway API HTTPRoute with the traffic weights, the mirror share and the azureml-model-deployment header. A batch
+    deployment file becomes an Indexed Job of instance_count pods over a ReadWriteMany volume claim (inputs/data in,
+    outputs/score out, the layout of `localep batch run`).
 
     FILES are read as `localep up` reads them. Each deployment is packaged first (`localep package`), so the image
     holds its code and model; its tag is the package's content hash. Nothing is applied to a cluster.
@@ -63,36 +72,61 @@ def kubernetes(files: Sequence[Path], endpoint_file: Optional[Path], overrides: 
       localep export kubernetes endpoint.yml blue.yml green.yml --image-prefix myacr.azurecr.io/ -o k8s/ --push
       kubectl apply -f k8s/
       localep export kubernetes examples/numpy-regression --image-prefix registry.local/ -o k8s/ --no-build --tag 1
+      localep export kubernetes batch-deployment.yml --image-prefix myacr.azurecr.io/ -o k8s/
     """
-    project = options.load(files, endpoint_file, overrides, triton_image)
+    batch_files = [path for path in files if _is_batch_deployment(path)]
+    online_files = [path for path in files if path not in batch_files]
     reporter = Reporter(quiet=as_json)
     settings = options.build_settings(pull, ca_bundle, rebuild, installer)
-    packaged = [_image_for(d, image_prefix, tag, no_build, push, settings, reporter) for d in project.deployments]
-    gateway = k8s.ParentReference(name=gateway_name, namespace=gateway_namespace)
-    objects = endpoint_objects(project.endpoint, packaged, gateway)
-    written = write_manifests(objects, output, _source(project))
+    images = {}
+    objects: List[k8s.TopLevel] = []
+    sources = [path.name for path in batch_files]
+    for path in batch_files:
+        batch = load_batch_deployment(path, overrides)
+        images[batch.name] = _image(batch, image_prefix, tag, no_build, push, settings, reporter)[0]
+        objects += batch_objects(batch, images[batch.name], batch_volume_size)
+    if online_files or not batch_files:
+        project = options.load(online_files, endpoint_file, overrides, triton_image)
+        packaged = [_image_for(d, image_prefix, tag, no_build, push, settings, reporter) for d in project.deployments]
+        images.update({p.deployment.name: p.image for p in packaged})
+        gateway = k8s.ParentReference(name=gateway_name, namespace=gateway_namespace)
+        objects += endpoint_objects(project.endpoint, packaged, gateway)
+        sources.insert(0, _source(project))
+    written = write_manifests(objects, output, ", ".join(sources))
     if as_json:
-        emit_json({"endpoint": project.endpoint.name, "files": [str(path) for path in written],
-                   "images": {p.deployment.name: p.image for p in packaged}})
+        emit_json({"files": [str(path) for path in written], "images": images})
     else:
         for path in written:
             click.echo(str(path))
 
 
+def _is_batch_deployment(path: Path) -> bool:
+    return path.is_file() and classify(read_document(path).data) == BATCH_DEPLOYMENT
+
+
 def _image_for(deployment: Deployment, prefix: str, tag: str, no_build: bool, push: bool, settings: BuildSettings,
                reporter: Reporter) -> PackagedDeployment:
-    repository = prefix + object_name(deployment.endpoint_name, deployment.name)
+    name, packaged = _image(deployment, prefix, tag, no_build, push, settings, reporter)
     environment = deployment.environment
     assert environment is not None, "the spec loader guarantees an environment for runnable deployments"
+    server = packaged.recipe.server if packaged is not None else server_for(environment)
+    assert server is not None, "an online deployment's image always has a server"
+    return PackagedDeployment(deployment, name, server)
+
+
+def _image(deployment: Union[Deployment, BatchDeployment], prefix: str, tag: str, no_build: bool, push: bool,
+           settings: BuildSettings, reporter: Reporter) -> Tuple[str, Optional[PackagedImage]]:
+    """PREFIX<endpoint>-<deployment>:<content hash> once packaged (and pushed), or :TAG with --no-build."""
+    repository = prefix + object_name(deployment.endpoint_name, deployment.name)
     if no_build:
         check_name(f"{repository}:{tag}")
-        return PackagedDeployment(deployment, f"{repository}:{tag}", server_for(environment))
+        return f"{repository}:{tag}", None
     check_name(repository)
     client = docker_client()
     packaged = package_deployment(client, deployment, repository, settings, reporter, tag_with_hash=True)
     if push:
         push_image(client, packaged.name, reporter)
-    return PackagedDeployment(deployment, packaged.name, packaged.recipe.server)
+    return packaged.name, packaged
 
 
 def _source(project: Project) -> str:

@@ -61,6 +61,7 @@ def command(deployment_file: Path, name: str, push: bool, overrides: Sequence[st
 
 def _summary(packaged: PackagedImage, pushed: Optional[str]) -> Dict[str, Any]:
     server = packaged.recipe.server
+    assert server is not None, "an online deployment's image always has a server"
     return {
         "image": packaged.name,
         "image_id": packaged.image_id,

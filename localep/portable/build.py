@@ -6,7 +6,7 @@ import io
 import tarfile
 import tempfile
 from dataclasses import dataclass
-from typing import IO, List, Optional, Tuple
+from typing import IO, List, Optional, Tuple, Union
 
 import docker
 import docker.errors
@@ -23,9 +23,11 @@ from localep.portable.recipe import (
     dockerfile,
     file_entries,
     image_labels,
+    plan_batch_package,
     plan_package,
 )
 from localep.progress import Reporter, Stopwatch
+from localep.yamlspec.batch_model import BatchDeployment
 from localep.yamlspec.model import Deployment
 
 DEFAULT_TAG = "latest"
@@ -43,14 +45,18 @@ class PackagedImage:
     seconds: float
 
 
-def package_deployment(client: docker.DockerClient, deployment: Deployment, name: str, settings: BuildSettings,
+def package_deployment(client: docker.DockerClient, deployment: Union[Deployment, BatchDeployment], name: str,
+                       settings: BuildSettings,
                        reporter: Reporter, tag_with_hash: bool = False) -> PackagedImage:
     """`name` is REPOSITORY[:TAG], or with `tag_with_hash` a REPOSITORY whose tag is the start of the content hash;
     the environment image is reused (or built) exactly as `localep up` would."""
     watch = Stopwatch()
     environment = ensure_image(client, deployment, settings, reporter)
     base_id = client.images.get(environment.tag).id
-    recipe = plan_package(deployment, environment.tag, environment.server)
+    if isinstance(deployment, BatchDeployment):
+        recipe = plan_batch_package(deployment, environment.tag)
+    else:
+        recipe = plan_package(deployment, environment.tag, environment.server)
     entries = [(copy, entry) for copy in recipe.copies for entry in file_entries(copy)]
     digest = content_hash(recipe, base_id, [entry for _, entry in entries])
     if tag_with_hash:

@@ -15,10 +15,15 @@ from pathlib import Path, PurePosixPath
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from localep import __version__
+from localep.batch.channel import WORKER_SCRIPT_IN_CONTAINER, WORKER_SCRIPT_ON_HOST
+from localep.batch.inputs import INPUT_IN_CONTAINER
+from localep.batch.layout import OUTPUT_IN_CONTAINER
+from localep.batch.plan import script_in_container
 from localep.errors import BuildError
 from localep.images.cache import SKIPPED_CONTEXT_DIRS
 from localep.images.kinds.base import ServerSpec
-from localep.runtime.plan import code_mount, model_mount, plan_container, server_argv
+from localep.runtime.plan import PYTHON_IN_CONTAINER, code_mount, model_mount, plan_container, server_argv
+from localep.yamlspec.batch_model import BatchDeployment
 from localep.yamlspec.model import Deployment
 
 LABEL_PREFIX = "localep.package."
@@ -35,6 +40,10 @@ LABEL_VERSION = "localep.version"
 # Labels the environment image passes down that may name files on the machine that built it: blanked.
 INHERITED_LABELS_BLANKED = ("localep.warnings",)
 CHUNK = 1 << 20
+SHARD_ON_HOST = WORKER_SCRIPT_ON_HOST.parent / "shard.py"
+SHARD_IN_CONTAINER = "/opt/localep/batch_shard.py"
+# What a cluster mounts for a batch image: the folder holding its inputs (inputs/data) and output (outputs/score).
+BATCH_VOLUME = os.path.commonpath([str(INPUT_IN_CONTAINER), str(OUTPUT_IN_CONTAINER)])
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,7 @@ class PackageRecipe:
     copies: Tuple[Copy, ...]
     environment: Dict[str, str]
     command: Tuple[str, ...]
-    server: ServerSpec
+    server: Optional[ServerSpec]  # None for a batch driver, which serves nothing
 
 
 @dataclass(frozen=True)
@@ -127,7 +136,7 @@ def content_hash(recipe: PackageRecipe, base_image_id: str, entries: List[FileEn
         "files": [[str(e.target), e.executable, e.digest] for e in entries],
         "environment": sorted(recipe.environment.items()),
         "command": list(recipe.command),
-        "port": recipe.server.port,
+        "port": recipe.server.port if recipe.server else None,
     }
     return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()
 
@@ -140,12 +149,12 @@ def image_labels(recipe: PackageRecipe, digest: str) -> Dict[str, str]:
         LABEL_HASH: digest,
         LABEL_ENDPOINT: recipe.endpoint,
         LABEL_DEPLOYMENT: recipe.deployment,
-        LABEL_PORT: str(recipe.server.port),
-        LABEL_SCORING_PATH: recipe.server.scoring_path,
-        LABEL_LIVENESS_PATH: recipe.server.liveness_path,
-        LABEL_READINESS_PATH: recipe.server.readiness_path,
         LABEL_VERSION: __version__,
     }
+    if recipe.server is not None:
+        labels.update({LABEL_PORT: str(recipe.server.port), LABEL_SCORING_PATH: recipe.server.scoring_path,
+                       LABEL_LIVENESS_PATH: recipe.server.liveness_path,
+                       LABEL_READINESS_PATH: recipe.server.readiness_path})
     labels.update({name: "" for name in INHERITED_LABELS_BLANKED})
     return labels
 
@@ -158,7 +167,8 @@ def dockerfile(recipe: PackageRecipe, base_image_id: str, labels: Dict[str, str]
         lines.append(f"COPY {layer}/ /")
     if recipe.environment:
         lines.append("ENV " + " ".join(f"{name}={_quoted(name, value)}" for name, value in sorted(recipe.environment.items())))
-    lines.append(f"EXPOSE {recipe.server.port}")
+    if recipe.server is not None:
+        lines.append(f"EXPOSE {recipe.server.port}")
     if recipe.command:
         # CMD only: the image's own entrypoint stays, as it does for `localep up` (NVIDIA's Triton image needs it).
         lines.append("CMD " + json.dumps(list(recipe.command)))
@@ -186,5 +196,39 @@ def context_name(copy: Copy, target: PurePosixPath) -> str:
     return f"{copy.layer}{target}"
 
 
-def scoring_url(recipe: PackageRecipe, host_port: Optional[int] = None) -> str:
-    return f"http://127.0.0.1:{host_port or recipe.server.port}{recipe.server.scoring_path}"
+def plan_batch_package(deployment: BatchDeployment, base_image: str) -> PackageRecipe:
+    """A batch deployment's image for a Kubernetes Indexed Job: code and model where `localep batch run` mounts
+    them, the in-pod driver (shard.py beside the worker) as the command with the deployment's settings; inputs
+    and outputs on a volume mounted at /mnt/batch (inputs/data, outputs/score)."""
+    copies = [Copy(WORKER_SCRIPT_ON_HOST, PurePosixPath(WORKER_SCRIPT_IN_CONTAINER), "driver"),
+              Copy(SHARD_ON_HOST, PurePosixPath(SHARD_IN_CONTAINER), "driver")]
+    env: Dict[str, str] = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    model = deployment.model
+    if model is not None and model.path is not None:
+        model_dir, mount = model_mount(model)
+        copies.insert(0, Copy(mount.source, PurePosixPath(mount.target), "model"))
+        env["AZUREML_MODEL_DIR"] = model_dir
+    code = deployment.code_configuration
+    assert code is not None, "the spec loader guarantees code_configuration for runnable batch deployments"
+    copies.insert(-2, Copy(code.code, PurePosixPath(code_mount(code).target), "code"))
+    script = PurePosixPath(script_in_container(deployment))
+    env.update({"AML_APP_ROOT": str(script.parent), "AZUREML_ENTRY_SCRIPT": script.name})
+    env.update(deployment.settings.environment_variables)
+    env["AZUREML_BI_OUTPUT_PATH"] = str(OUTPUT_IN_CONTAINER)
+    return PackageRecipe(deployment=deployment.name, endpoint=deployment.endpoint_name, source_file=deployment.file,
+                         base_image=base_image, copies=tuple(copies), environment=env,
+                         command=tuple(batch_command(deployment)), server=None)
+
+
+def batch_command(deployment: BatchDeployment) -> List[str]:
+    settings = deployment.settings
+    code = deployment.code_configuration
+    assert code is not None
+    return [PYTHON_IN_CONTAINER, SHARD_IN_CONTAINER, "--input", str(INPUT_IN_CONTAINER),
+            "--output", str(OUTPUT_IN_CONTAINER), "--count", str(deployment.instance_count),
+            "--workers", str(settings.max_concurrency_per_instance), "--script", script_in_container(deployment),
+            "--code", code_mount(code).target, "--mini-batch-size", str(settings.mini_batch_size),
+            "--output-action", settings.output_action, "--output-file-name", settings.output_file_name,
+            "--max-retries", str(settings.retry_settings.max_retries),
+            "--timeout", str(settings.retry_settings.timeout), "--error-threshold", str(settings.error_threshold),
+            "--logging-level", settings.logging_level]

@@ -20,7 +20,7 @@ from test_no_code import deployment_yaml, mlflow_image, mlflow_models  # noqa: F
 from test_triton import INFER_JSON
 from test_triton import deployment_yaml as triton_yaml
 
-from conftest import REPO
+from conftest import REPO, direct_prediction, read_rows, write_inputs
 
 pytestmark = pytest.mark.docker
 
@@ -201,3 +201,36 @@ def test_export_packages_each_deployment_and_names_its_image_by_hash(cli, projec
         assert f"image: {image}\n" in manifest
     finally:
         subprocess.run(["docker", "rmi", "-f", image], capture_output=True)
+
+
+def test_the_batch_package_runs_as_the_indexed_jobs_pods_over_one_volume(cli, batch_project, tmp_path):
+    """Two pods (completion indexes 0 and 1) of two workers each, run at once with plain `docker run` on one folder
+    as the shared volume: every input is scored once and the predictions file holds all rows."""
+    deployment = batch_project / "deployment.yml"
+    text = deployment.read_text().replace("instance_count: 1\n", "instance_count: 2\n")
+    deployment.write_text(text.replace("max_concurrency_per_instance: 1\n", "max_concurrency_per_instance: 2\n"))
+    volume = tmp_path / "volume"
+    files = write_inputs(volume / "inputs" / "data", 23)
+    prefix = f"localep-test/b{uuid.uuid4().hex[:6]}-"
+    result = cli.run("export", "kubernetes", str(deployment), "--image-prefix", prefix, "-o", str(tmp_path / "k8s"),
+                     "--json", timeout=900)
+    assert result.returncode == 0, result.stderr.decode()
+    image = json.loads(result.stdout)["images"]["linear"]
+    names = [f"localep-pkgtest-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    try:
+        pods = [subprocess.Popen(["docker", "run", "--name", name, "-e", f"JOB_COMPLETION_INDEX={index}",
+                                  "-v", f"{volume}:/mnt/batch", image], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                for index, name in enumerate(names)]
+        outputs = [pod.communicate(timeout=300)[0].decode() for pod in pods]
+        assert [pod.returncode for pod in pods] == [0, 0], outputs
+    finally:
+        subprocess.run(["docker", "rm", "-f", *names], capture_output=True)
+        subprocess.run(["docker", "rmi", "-f", image], capture_output=True)
+    rows = read_rows(volume / "outputs" / "score" / "predictions.csv")
+    assert sorted(row[0] for row in rows) == sorted(path.name for path in files)
+    expected = {path.name: direct_prediction(path) for path in files}
+    assert all(prediction == pytest.approx(expected[name]) for name, prediction, _ in rows)
+    result_file = json.loads((volume / "outputs" / "score" / "logs" / "job_result.txt").read_text())
+    assert result_file == {"items": 23, "succeeded": 23, "failed": 0, "status": "Completed"}
+    stdout_logs = volume / "outputs" / "score" / "logs" / "user" / "stdout"
+    assert sorted(p.name for p in stdout_logs.iterdir()) == ["instance-1", "instance-2"]
