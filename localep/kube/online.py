@@ -15,9 +15,9 @@ from typing import Dict, List, Optional
 
 from localep.images.kinds.base import ServerSpec
 from localep.kube import objects as k8s
-from localep.kube.sizes import instance_size
 from localep.protocol import DEPLOYMENT_HEADER
 from localep.yamlspec.model import Deployment, Endpoint, Probe, ResourceLimits
+from localep.yamlspec.skus import find_sku
 
 NAME_LIMIT = 63
 LABEL_ENDPOINT = "localep.io/endpoint"
@@ -79,15 +79,17 @@ def _quantities(limits: ResourceLimits) -> Optional[Dict[str, str]]:
 
 
 def resources(deployment: Deployment) -> Optional[k8s.ResourceRequirements]:
-    """`resources` as written (Kubernetes deployments), else the managed SKU's vCPUs and memory as both request and
-    limit (what the cloud's container gets); None for a SKU localep does not know."""
+    """`resources` as written (Kubernetes deployments), else the managed SKU's vCPUs, memory and GPUs as both request
+    and limit (what the cloud's container gets; a partial GPU, as the A10 partitions are, needs a whole one here)."""
     requests, limits = _quantities(deployment.resource_requests), _quantities(deployment.resource_limits)
     if requests or limits:
         return k8s.ResourceRequirements(requests=requests or limits, limits=limits)
-    size = instance_size(deployment.instance_type)
-    if size is None:
+    sku = find_sku(deployment.instance_type) if deployment.instance_type else None
+    if sku is None:
         return None
-    sized = {"cpu": cpu_quantity(size.cpu), "memory": memory_quantity(size.memory)}
+    sized = {"cpu": cpu_quantity(sku.vcpus), "memory": memory_quantity(sku.memory_bytes)}
+    if sku.gpus:
+        sized[GPU_RESOURCE] = str(math.ceil(sku.gpus))
     return k8s.ResourceRequirements(requests=dict(sized), limits=dict(sized))
 
 

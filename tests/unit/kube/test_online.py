@@ -3,6 +3,7 @@ carry those values and validate against the Kubernetes and Gateway API schemas (
 
 from __future__ import annotations
 
+import dataclasses
 import stat
 import textwrap
 from pathlib import Path
@@ -17,7 +18,7 @@ from localep.cli import cli
 from localep.images.kinds import server_for
 from localep.kube import objects as k8s
 from localep.kube.export import write_manifests
-from localep.kube.online import PackagedDeployment, endpoint_objects, gateway_duration, object_name
+from localep.kube.online import PackagedDeployment, endpoint_objects, gateway_duration, object_name, resources
 from localep.yamlspec import load_project
 
 COMMON = """\
@@ -177,3 +178,12 @@ def test_export_no_build_writes_the_endpoint_without_docker(tmp_path):
         "httproute-ep-two.yaml", "service-ep-two-blue.yaml", "service-ep-two-green.yaml"]
     help_text = cli_runner().invoke(cli, ["export", "kubernetes", "--help"]).output
     assert "localep export kubernetes endpoint.yml blue.yml green.yml --image-prefix" in help_text
+
+
+def test_gpu_skus_ask_for_whole_gpus(tmp_path):
+    project = load_project(write_project(tmp_path / "project"))
+    blue = project.deployments[0]
+    for sku, gpus in (("Standard_NC4as_T4_v3", "1"), ("Standard_NV6ads_A10_v5", "1")):
+        sized = resources(dataclasses.replace(blue, instance_type=sku))
+        assert sized is not None and sized.limits is not None and sized.limits["nvidia.com/gpu"] == gpus
+    assert resources(dataclasses.replace(blue, instance_type=None)) is None
