@@ -16,6 +16,7 @@ from typing import Dict, Iterator, List, Tuple
 
 import pytest
 import requests
+from test_environment_kinds import byoc_image, replace_environment  # noqa: F401 (fixture)
 from test_no_code import deployment_yaml, mlflow_image, mlflow_models  # noqa: F401 (fixtures)
 from test_triton import INFER_JSON
 from test_triton import deployment_yaml as triton_yaml
@@ -234,3 +235,27 @@ def test_the_batch_package_runs_as_the_indexed_jobs_pods_over_one_volume(cli, ba
     assert result_file == {"items": 23, "succeeded": 23, "failed": 0, "status": "Completed"}
     stdout_logs = volume / "outputs" / "score" / "logs" / "user" / "stdout"
     assert sorted(p.name for p in stdout_logs.iterdir()) == ["instance-1", "instance-2"]
+
+
+def test_a_byoc_package_gets_code_and_model_and_keeps_its_own_server(cli, project, byoc_image):  # noqa: F811
+    deployment = project / "blue-deployment.yml"
+    replace_environment(deployment, f"""environment:
+  image: {byoc_image}
+  inference_config:
+    liveness_route: {{port: 8080, path: /health}}
+    readiness_route: {{port: 8080, path: /ready}}
+    scoring_route: {{port: 8080, path: /predict}}
+""")
+    sample = json.loads((project / "sample-request.json").read_text())
+    to_send = [("POST", "/predict", {"json": sample}), ("GET", "/health", {}), ("GET", "/ready", {})]
+    with local_endpoint(cli, str(deployment)) as summary, package(cli, deployment) as packaged:
+        assert (packaged["port"], packaged["scoring_path"]) == (8080, "/predict")
+        direct = summary["deployments"][0]["direct_url"]
+        with served(packaged["image"], 8080, "/ready") as base:
+            ours = answers(base, to_send)
+            assert ours == answers(direct, to_send)
+        listing = docker("run", "--rm", packaged["image"], "python3", "-c",
+                         "import os; print(sorted(os.listdir('/var/azureml-app/azureml-models/numpy-regression-model/1"
+                         "/regression')), sorted(os.listdir('/var/azureml-app/onlinescoring')))")
+    assert json.loads(ours[0][1])["model_dir"] == "/var/azureml-app/azureml-models/numpy-regression-model/1"
+    assert listing == "['weights.json'] ['score.py']"
