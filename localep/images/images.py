@@ -19,7 +19,7 @@ from localep import __version__
 from localep.errors import BuildError
 from localep.images import templates
 from localep.images.cache import environment_key, image_tag
-from localep.images.kinds import kind_named, needs_base_facts, select_kind
+from localep.images.kinds import kind_named, kind_running_as_is, needs_base_facts, select_kind
 from localep.images.kinds.base import BaseImageFacts, ServerSpec
 from localep.images.layerbuild import ensure_layers, finish_image, stop_if_cancelled
 from localep.images.layers import plan_layers
@@ -60,9 +60,9 @@ def ensure_image(
 ) -> BuiltImage:
     env = deployment.environment
     assert env is not None, "the spec loader guarantees an environment for runnable deployments"
-    if env.inference_config is not None and env.build is None and env.conda_file is None:
+    kind = kind_running_as_is(env)
+    if kind is not None:
         ensure_base_image(client, deployment, settings, reporter)
-        kind = select_kind(env, None)
         return BuiltImage(tag=env.image or "", kind=kind.name, server=kind.server(env), cached=True)
     image, layers = _ensure_image_once(client, deployment, settings, reporter)
     deployment_file = deployment.location().file

@@ -22,7 +22,7 @@ from localep.batch.plan import script_in_container
 from localep.errors import BuildError
 from localep.images.cache import SKIPPED_CONTEXT_DIRS
 from localep.images.kinds.base import ServerSpec
-from localep.runtime.plan import PYTHON_IN_CONTAINER, code_mount, model_mount, plan_container, server_argv
+from localep.runtime.plan import PYTHON_IN_CONTAINER, code_mount, model_mount, plan_container, server_command
 from localep.yamlspec.batch_model import BatchDeployment
 from localep.yamlspec.model import Deployment
 
@@ -90,10 +90,7 @@ def plan_package(deployment: Deployment, base_image: str, server: ServerSpec) ->
         mount = code_mount(code)
         copies.append(Copy(mount.source, PurePosixPath(mount.target), "code"))
     environment = dict(plan.environment)
-    if server.managed:
-        command: Tuple[str, ...] = tuple(server_argv(environment, server, None))
-    else:
-        command = tuple(server.command)
+    command = tuple(server_command(environment, server, None))
     return PackageRecipe(
         deployment=deployment.name,
         endpoint=deployment.endpoint_name,

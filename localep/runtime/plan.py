@@ -157,11 +157,11 @@ def plan_container(
         if keep_alive:
             command.append("--keep-alive")
         command.append("--")
-        command += server_argv(env, server, debug)
+        command += server_command(env, server, debug)
         if debug is not None:
             ports[f"{debug.port}/tcp"] = ("127.0.0.1", debug.port)
-    elif server.command:
-        command = list(server.command)
+    else:
+        command = server_command(env, server, None)
 
     container_labels = {
         labels.MANAGED: "true",
@@ -200,6 +200,12 @@ def plan_container(
         network=no_egress_network,
         cap_add=cap_add,
     )
+
+
+def server_command(env: Dict[str, str], server: ServerSpec, debug: Optional[DebugOptions]) -> List[str]:
+    """What starts the server (under the agent, for a managed one): the inference server for managed kinds, else
+    the kind's command (empty: the image's own CMD)."""
+    return server_argv(env, server, debug) if server.managed else list(server.command)
 
 
 def server_argv(env: Dict[str, str], server: ServerSpec, debug: Optional[DebugOptions]) -> List[str]:

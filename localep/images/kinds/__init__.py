@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import List, Optional
 
 from localep.images.kinds import byoc, conda, docker_context, pip_fallback, prebuilt, triton
-from localep.images.kinds.base import MANAGED_SERVER, BaseImageFacts, EnvironmentKind, ServerSpec
+from localep.images.kinds.base import MANAGED_SERVER, BaseImageFacts, EnvironmentKind, ServerSpec, no_recipe
 from localep.yamlspec.model import Environment
 
 KINDS: List[EnvironmentKind] = [docker_context, triton, byoc, conda, pip_fallback, prebuilt]
@@ -21,6 +21,14 @@ def select_kind(env: Environment, base: Optional[BaseImageFacts]) -> Environment
 def needs_base_facts(env: Environment) -> bool:
     """Only the conda-or-pip choice depends on what the base image contains."""
     return env.conda_file is not None and env.build is None
+
+
+def kind_running_as_is(env: Environment) -> Optional[EnvironmentKind]:
+    """The kind of an environment whose image runs unchanged (BYOC, Triton); None when localep builds one."""
+    if needs_base_facts(env):
+        return None
+    kind = select_kind(env, None)
+    return kind if kind.recipe is no_recipe else None
 
 
 def kind_named(name: str) -> EnvironmentKind:

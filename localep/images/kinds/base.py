@@ -78,6 +78,9 @@ MANAGED_SERVER = ServerSpec(managed=True)
 
 
 class EnvironmentKind(Protocol):
+    """A module per kind; what a kind does not need it takes from the defaults below by assignment
+    (`user_context = no_user_context`), as pre-commit's languages take theirs from lang_base."""
+
     name: str
 
     def applies(self, env: Environment, base: Optional[BaseImageFacts]) -> bool:
@@ -91,3 +94,26 @@ class EnvironmentKind(Protocol):
 
     def server(self, env: Environment) -> ServerSpec:
         ...
+
+
+# -- Defaults for the protocol's functions ------------------------------------------------------------------------
+
+
+def no_user_context(env: Environment) -> Optional[BuildContext]:
+    """No Docker build of the user's own before localep's recipe."""
+    return None
+
+
+def no_recipe(env: Environment, base: BaseImageFacts) -> Optional[Recipe]:
+    """The image runs as it is: localep builds nothing (BYOC, Triton)."""
+    return None
+
+
+def no_body(env: Environment, base: BaseImageFacts) -> Optional[Recipe]:
+    """Nothing of the kind's own: only the server layer, when the image lacks the inference server."""
+    return Recipe(body="")
+
+
+def managed_server(env: Environment) -> ServerSpec:
+    """The Azure ML inference server, run by localep's agent."""
+    return MANAGED_SERVER

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from localep.images.kinds.base import BaseImageFacts, Recipe, ServerSpec
-from localep.yamlspec.model import BuildContext, Environment
+from localep.images.kinds.base import BaseImageFacts, ServerSpec, no_recipe, no_user_context
+from localep.yamlspec.model import Environment
 
 name = "byoc"
 
@@ -14,12 +14,8 @@ def applies(env: Environment, base: Optional[BaseImageFacts]) -> bool:
     return env.inference_config is not None and env.build is None and env.conda_file is None
 
 
-def user_context(env: Environment) -> Optional[BuildContext]:
-    return None
-
-
-def recipe(env: Environment, base: BaseImageFacts) -> Optional[Recipe]:
-    return None
+user_context = no_user_context
+recipe = no_recipe
 
 
 def byoc_server(env: Environment) -> ServerSpec:

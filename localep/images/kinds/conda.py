@@ -6,10 +6,10 @@ from typing import Optional
 
 import yaml
 
-from localep.images.kinds.base import ENVIRONMENT_PYTHON, MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
+from localep.images.kinds.base import ENVIRONMENT_PYTHON, BaseImageFacts, Recipe, managed_server, no_user_context
 from localep.images.kinds.layering import server_first
 from localep.yamlspec.conda import parse_conda_file
-from localep.yamlspec.model import BuildContext, Environment
+from localep.yamlspec.model import Environment
 
 name = "conda"
 
@@ -18,8 +18,8 @@ def applies(env: Environment, base: Optional[BaseImageFacts]) -> bool:
     return env.conda_file is not None and base is not None and base.conda is not None
 
 
-def user_context(env: Environment) -> Optional[BuildContext]:
-    return None
+user_context = no_user_context
+server = managed_server
 
 
 def recipe(env: Environment, base: BaseImageFacts) -> Recipe:
@@ -37,7 +37,3 @@ def without_pip_section(conda_text: str) -> bytes:
     data = yaml.safe_load(conda_text) or {}
     data["dependencies"] = [item for item in data.get("dependencies") or [] if not isinstance(item, dict)]
     return yaml.safe_dump(data, sort_keys=False).encode()
-
-
-def server(env: Environment) -> ServerSpec:
-    return MANAGED_SERVER

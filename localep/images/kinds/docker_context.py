@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from localep.images.kinds.base import MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
+from localep.images.kinds.base import MANAGED_SERVER, BaseImageFacts, ServerSpec, no_body
 from localep.images.kinds.byoc import byoc_server
 from localep.yamlspec.model import BuildContext, Environment
 
@@ -19,8 +19,7 @@ def user_context(env: Environment) -> Optional[BuildContext]:
     return env.build
 
 
-def recipe(env: Environment, base: BaseImageFacts) -> Recipe:
-    return Recipe(body="")
+recipe = no_body
 
 
 def server(env: Environment) -> ServerSpec:

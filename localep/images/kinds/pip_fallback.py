@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import List, Optional, Sequence
 
 from localep.images.conda_to_pip import Translation, translate
-from localep.images.kinds.base import ENVIRONMENT_PYTHON, MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
+from localep.images.kinds.base import ENVIRONMENT_PYTHON, BaseImageFacts, Recipe, managed_server, no_user_context
 from localep.images.kinds.compatibility import binary_constraints
 from localep.images.kinds.layering import server_first
 from localep.yamlspec.conda import CondaEnvironment, parse_conda_file
-from localep.yamlspec.model import BuildContext, Environment
+from localep.yamlspec.model import Environment
 
 name = "pip"
 
@@ -18,8 +18,8 @@ def applies(env: Environment, base: Optional[BaseImageFacts]) -> bool:
     return env.conda_file is not None and base is not None and base.conda is None
 
 
-def user_context(env: Environment) -> Optional[BuildContext]:
-    return None
+user_context = no_user_context
+server = managed_server
 
 
 def recipe(env: Environment, base: BaseImageFacts) -> Recipe:
@@ -55,7 +55,3 @@ def fallback_warnings(
 def _same_minor(wanted: str, actual: str) -> bool:
     wanted_parts = wanted.lstrip("=<>~ ").split(".")[:2]
     return actual.split(".")[: len(wanted_parts)] == wanted_parts
-
-
-def server(env: Environment) -> ServerSpec:
-    return MANAGED_SERVER

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from localep.images.kinds.base import MANAGED_SERVER, BaseImageFacts, Recipe, ServerSpec
-from localep.yamlspec.model import BuildContext, Environment
+from localep.images.kinds.base import BaseImageFacts, managed_server, no_body, no_user_context
+from localep.yamlspec.model import Environment
 
 name = "image"
 
@@ -14,13 +14,6 @@ def applies(env: Environment, base: Optional[BaseImageFacts]) -> bool:
     return env.image is not None and env.conda_file is None and env.build is None and env.inference_config is None
 
 
-def user_context(env: Environment) -> Optional[BuildContext]:
-    return None
-
-
-def recipe(env: Environment, base: BaseImageFacts) -> Recipe:
-    return Recipe(body="")
-
-
-def server(env: Environment) -> ServerSpec:
-    return MANAGED_SERVER
+user_context = no_user_context
+recipe = no_body
+server = managed_server

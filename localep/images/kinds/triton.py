@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
-from localep.images.kinds.base import BaseImageFacts, Recipe, ServerSpec
+from localep.images.kinds.base import BaseImageFacts, ServerSpec, no_recipe, no_user_context
 from localep.images.kinds.byoc import byoc_server
-from localep.yamlspec.model import BuildContext, Environment
+from localep.yamlspec.model import Environment
 
 name = "triton"
 
@@ -17,12 +17,8 @@ def applies(env: Environment, base: Optional[BaseImageFacts]) -> bool:
     return env.generated_server is not None and env.inference_config is not None
 
 
-def user_context(env: Environment) -> Optional[BuildContext]:
-    return None
-
-
-def recipe(env: Environment, base: BaseImageFacts) -> Optional[Recipe]:
-    return None
+user_context = no_user_context
+recipe = no_recipe
 
 
 def server(env: Environment) -> ServerSpec:
