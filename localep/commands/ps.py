@@ -71,6 +71,7 @@ def ps_row(row: RunningContainer, gateway: Optional[GatewayStatus]) -> Dict[str,
         "stats": None,
         "restarts": 0,  # restarts by the endpoint's instance keeper (crashes, kills, engine restarts)
         "exit_reason": None,  # why the container last stopped, while it is being restarted
+        "instances": None,  # the deployment's running instances (autoscale changes it)
     }
     if gateway is None:
         return record
@@ -81,6 +82,7 @@ def ps_row(row: RunningContainer, gateway: Optional[GatewayStatus]) -> Dict[str,
     deployment = gateway.deployments.get(row.deployment)
     if deployment is not None:
         record["stats"] = asdict(deployment.stats)
+        record["instances"] = deployment.running_instances
         instance = next((i for i in deployment.instances if i.container == row.name), None)
         if instance is not None:
             record.update(_instance_columns(instance, row.status))
@@ -89,7 +91,9 @@ def ps_row(row: RunningContainer, gateway: Optional[GatewayStatus]) -> Dict[str,
 
 def _instance_columns(instance: InstanceStatus, container_status: str) -> Dict[str, Any]:
     columns: Dict[str, Any] = {"restarts": instance.restarts, "exit_reason": instance.exit_reason}
-    if instance.restarting:
+    if instance.parked or instance.draining:
+        columns.update(status="draining" if instance.draining else "parked (autoscale)", health="-")
+    elif instance.restarting:
         columns.update(status="crash-looping" if instance.crash_looping else "restarting", health="unavailable")
     elif container_status == "running":
         columns["health"] = "healthy" if instance.healthy else "unhealthy"

@@ -111,7 +111,10 @@ class DevSession:
             if instance.plan.server.managed:
                 self._reload_started[instance.container.name] = time.monotonic()
                 self.reporter.step(f"{deployment}: {names} changed, reloading")
-                instance.container.kill(signal="SIGHUP")
+                try:
+                    instance.container.kill(signal="SIGHUP")
+                except docker.errors.APIError:
+                    continue  # a parked autoscale instance: it reads the saved code when it starts
             else:
                 self.reporter.step(f"{deployment}: {names} changed, restarting its container (BYOC has no reload)")
                 instance.container.restart(timeout=5)

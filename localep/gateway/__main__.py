@@ -22,6 +22,7 @@ from typing import Any, List, Optional
 
 from localep.errors import LocalepError
 from localep.exitcodes import ExitCode
+from localep.gateway.autoscale import Autoscaler, docker_calls
 from localep.gateway.config import load_config
 from localep.gateway.keeper import InstanceKeeper, docker_engine
 from localep.gateway.server import SUPERVISOR_ENV, Gateway
@@ -59,10 +60,12 @@ def serve(config_path: Path) -> int:
     signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
     gateway.start()
     keeper = InstanceKeeper(lambda: gateway.table.pools.values(), *docker_engine())
+    autoscaler = Autoscaler(lambda: gateway.table.pools.values(), *docker_calls())
     log.info("endpoint %s listening on %s (pid %d)", config.endpoint, gateway.url, os.getpid())
     while not stopping.wait(0.5):
         continue
     log.info("endpoint %s stopping", config.endpoint)
+    autoscaler.close()
     keeper.close()
     gateway.close()
     return int(ExitCode.OK)

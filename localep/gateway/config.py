@@ -37,6 +37,16 @@ class Liveness:
 
 
 @dataclass(frozen=True)
+class Autoscale:
+    """Kubernetes `scale_settings: target_utilization` (gateway/autoscale.py runs it)."""
+
+    min_instances: int = 1
+    max_instances: int = 1
+    polling_interval: float = 1
+    target_utilization_percentage: int = 70
+
+
+@dataclass(frozen=True)
 class DeploymentRoute:
     """Where one deployment's instances listen and the request settings the endpoint enforces for it."""
 
@@ -48,6 +58,12 @@ class DeploymentRoute:
     containers: List[str] = field(default_factory=list)
     scoring_path: str = SCORING_PATH
     protocol: str = AZUREML_PROTOCOL  # ServerSpec.protocol: "kserve" deployments also serve /v2/...
+    # Set for target_utilization deployments: `upstreams` then lists max_instances, the first initial_instances run.
+    autoscale: Optional[Autoscale] = None
+
+    @property
+    def initial_instances(self) -> int:
+        return len(self.upstreams) if self.autoscale is None else max(1, self.autoscale.min_instances)
 
     def upstream_path(self, path: str) -> str:
         """The endpoint's `/score` is the deployment's scoring route (a BYOC image may serve it elsewhere);
@@ -111,7 +127,9 @@ def deployment_from_dict(name: str, data: Mapping[str, Any]) -> DeploymentRoute:
     unknown_probe = set(liveness) - set(Liveness.__dataclass_fields__)
     if unknown_probe:
         raise ValueError(f"deployment {name!r} liveness has unknown fields: {', '.join(sorted(unknown_probe))}")
-    route = DeploymentRoute(liveness=Liveness(**liveness), **fields)
+    autoscale = fields.pop("autoscale", None)
+    route = DeploymentRoute(liveness=Liveness(**liveness), autoscale=Autoscale(**autoscale) if autoscale else None,
+                            **fields)
     for setting in ("request_timeout_ms", "max_concurrent_requests_per_instance"):
         if int(getattr(route, setting)) <= 0:
             raise ValueError(f"deployment {name!r}: {setting} must be positive")

@@ -114,6 +114,7 @@ async def _call_instances(
         return unavailable(pool, "DeploymentUnhealthy", "no instance is healthy: its liveness probe is failing")
     refused = []
     for instance in candidates:
+        instance.in_flight += 1  # what autoscale measures, and what a draining instance waits for
         try:
             answer = await exchange(instance.address, method, path, headers, body, pool.timeout_s, max_body_bytes)
             return model_answer(answer, raw_errors)
@@ -134,6 +135,8 @@ async def _call_instances(
                 "ModelConnectionFailed",
                 f"Deployment '{pool.name}' ({instance.url}) broke off the request: {type(error).__name__}: {error}",
             )
+        finally:
+            instance.in_flight -= 1
     return unavailable(pool, "ModelUnreachable",
                        f"connection refused by (or no answer to a connect from) {', '.join(refused)}; its container is "
                        "down or restarting")

@@ -88,8 +88,9 @@ class InstanceKeeper:
 
     def _run(self) -> None:
         while not self._stop.wait(POLL_S):
+            # Parked instances (stopped by autoscale) are the autoscaler's, not crashed ones to restart.
             instances = {i.container: (i, pool.route.liveness.path) for pool in self._pools() for i in pool.instances
-                         if i.container}
+                         if i.container and not i.parked}
             if not instances:
                 continue
             try:
@@ -102,18 +103,26 @@ class InstanceKeeper:
                 attrs = states.get(name)
                 if attrs is not None:
                     follow_address(instance, attrs)
-                    self.tend(name, instance, attrs.get("State") or {}, now, liveness_path)
+                    self.look_after(name, instance, attrs.get("State") or {}, now, liveness_path)
+
+    def look_after(self, name: str, instance: Instance, state: Mapping[str, Any], now: float,
+                   liveness_path: str = "/") -> None:
+        if not self._killed_for_memory(name, instance, state):
+            self.tend(name, instance, state, now, liveness_path)
+
+    def _killed_for_memory(self, name: str, instance: Instance, state: Mapping[str, Any]) -> bool:
+        """The cloud's instance is killed for memory and restarted; a worker killed alone would be re-forked by
+        gunicorn without a word, so the whole container goes (and the next ticks bring it back) like the cloud's."""
+        if not (state.get("Running") and state.get(OOM_WHILE_RUNNING) and self._kill is not None):
+            return False
+        instance.exit_reason = exit_reason(state)
+        log.warning("keeper: %s: out of memory: a process in it was killed for memory; restarting it", name)
+        self._kill(name)
+        return True
 
     def tend(self, name: str, instance: Instance, state: Mapping[str, Any], now: float,
              liveness_path: str = "/") -> None:
         backoff = self._backoff.setdefault(name, Backoff())
-        if state.get("Running") and state.get(OOM_WHILE_RUNNING) and self._kill is not None:
-            # The cloud's instance is killed for memory and restarted; a worker killed alone would be re-forked
-            # by gunicorn without a word, so the whole container goes and comes back like the cloud's.
-            instance.exit_reason = exit_reason(state)
-            log.warning("keeper: %s: out of memory: a process in it was killed for memory; restarting it", name)
-            self._kill(name)
-            return
         if state.get("Running"):
             if instance.restarting:
                 # Back in rotation only once its server answers: until then requests get 503 at once, not a

@@ -35,6 +35,16 @@ class Instance:
     restarting: bool = False
     crash_looping: bool = False
     exit_reason: Optional[str] = None
+    # Autoscale (gateway/autoscale.py): a parked container is stopped and out of rotation; a joining one is
+    # starting and joins when its server answers; a draining one takes no new request and stops when idle.
+    parked: bool = False
+    joining: bool = False
+    draining: bool = False
+    in_flight: int = 0  # requests sent to it and not answered yet
+
+    @property
+    def in_rotation(self) -> bool:
+        return not (self.parked or self.draining)
 
     def status(self) -> InstanceStatus:
         return InstanceStatus(
@@ -48,6 +58,9 @@ class Instance:
             restarting=self.restarting,
             crash_looping=self.crash_looping,
             exit_reason=self.exit_reason,
+            parked=self.parked,
+            draining=self.draining,
+            in_flight=self.in_flight,
         )
 
 
@@ -97,6 +110,7 @@ class DeploymentPool:
                 url=url,
                 address=parse_upstream(url),
                 container=route.containers[index] if index < len(route.containers) else None,
+                parked=index >= route.initial_instances,
             )
             for index, url in enumerate(route.upstreams)
         ]
@@ -110,7 +124,8 @@ class DeploymentPool:
 
     def candidates(self) -> List[Instance]:
         """Healthy running instances, starting with the next one in round-robin order."""
-        healthy = [instance for instance in self.instances if instance.healthy and not instance.restarting]
+        healthy = [instance for instance in self.instances
+                   if instance.healthy and not instance.restarting and instance.in_rotation]
         if len(healthy) <= 1:
             return healthy
         start = next(self._turn) % len(healthy)
@@ -123,4 +138,5 @@ class DeploymentPool:
             healthy_instances=sum(1 for instance in self.instances if instance.healthy),
             protocol=self.route.protocol,
             stats=self.stats.snapshot(),
+            running_instances=sum(1 for instance in self.instances if instance.in_rotation),
         )

@@ -29,6 +29,10 @@ def probe_loop(
     if stop.wait(liveness.initial_delay):
         return
     while True:
+        if instance.parked:  # stopped by autoscale: nothing to probe until it has joined again
+            if stop.wait(liveness.period):
+                return
+            continue
         failure = probe(instance.address, liveness.path, liveness.timeout)
         instance.probed = True
         if failure is None:

@@ -48,6 +48,9 @@ class InstanceStatus:
     restarting: bool = False
     crash_looping: bool = False
     exit_reason: Optional[str] = None
+    parked: bool = False  # stopped by autoscale, out of rotation
+    draining: bool = False  # leaving the rotation: stopped once its last request finished
+    in_flight: int = 0
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class DeploymentStatus:
     healthy_instances: int
     protocol: str
     stats: TrafficSnapshot
+    running_instances: int = 0  # in rotation (autoscale changes it)
 
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> DeploymentStatus:

@@ -37,7 +37,8 @@ class RunningContainer:
     labels: Dict[str, str]
 
 
-def start(client: docker.DockerClient, plan: ContainerPlan) -> Container:
+def start(client: docker.DockerClient, plan: ContainerPlan, run: bool = True) -> Container:
+    """Create the container of `plan` and start it (`run=False`: created only, e.g. a parked autoscale instance)."""
     remove_named(client, plan.name)
     container = client.containers.create(
         plan.image,
@@ -57,6 +58,8 @@ def start(client: docker.DockerClient, plan: ContainerPlan) -> Container:
         init=True,
         detach=True,
     )
+    if not run:
+        return container
     try:
         container.start()
     except docker.errors.APIError as error:

@@ -11,7 +11,7 @@ import functools
 import os
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 import docker
 from docker.models.containers import Container
@@ -29,6 +29,7 @@ from localep.runtime import containers
 from localep.runtime.egress import egress_disabled, ensure_no_egress_network
 from localep.runtime.gateway_link import (
     attach_deployments,
+    autoscale_of,
     detach_deployment,
     running_gateway,
     start_endpoint_gateway,
@@ -67,6 +68,7 @@ class RunningInstance:
     # Where the gateway reaches it: the container's own address when the host can route to it (Linux bridge
     # networks), which skips Docker's userland proxy; otherwise the published 127.0.0.1 port.
     upstream_url: str = ""
+    parked: bool = False  # created but not started: the gateway's autoscaler starts it when needed
 
     @property
     def base_url(self) -> str:
@@ -172,7 +174,7 @@ def start_instances(client: docker.DockerClient, deployment: Deployment, image: 
             reporter.warn(f"{deployment.name}: --debug runs one instance (instance_count {deployment.instance_count} "
                           "would need one debug port each)")
         tag = debug_image(client, image, options.build, reporter, deployment)
-    count = 1 if debug is not None else max(1, deployment.instance_count)
+    count, running = instance_counts(deployment, debug is not None)
     gpu = requested_gpus(deployment) != 0 and containers.engine_has_gpu(client)
     if requested_gpus(deployment) and not gpu:
         reporter.warn(f"{deployment.name}: asks for a GPU ({_gpu_reason(deployment)}) but this Docker engine has no "
@@ -184,7 +186,12 @@ def start_instances(client: docker.DockerClient, deployment: Deployment, image: 
         # A fixed host port (not Docker's ephemeral pick) survives a restart by the gateway's liveness probe.
         plan = plan_container(deployment, tag, image.server, host_port=free_port(), instance=index, debug=debug,
                               keep_alive=options.keep_alive, engine_has_gpu=gpu, size=size, no_egress_network=network)
-        container = owned.start(plan)
+        container = owned.start(plan, run=index < running)
+        if index >= running:
+            reporter.step(f"created {plan.name} (parked until autoscale needs it)")
+            planned_port = (plan.ports.get(f"{image.server.port}/tcp") or ("", None))[1]
+            started.append(RunningInstance(deployment, plan, container, planned_port, image, parked=True))
+            continue
         host_port = containers.published_port(container, f"{image.server.port}/tcp")
         if host_port is None and network is None:
             raise LocalepError(f"{plan.name} started without a published port")
@@ -192,6 +199,18 @@ def start_instances(client: docker.DockerClient, deployment: Deployment, image: 
         reporter.step(f"started {plan.name} ({where})")
         started.append(RunningInstance(deployment, plan, container, host_port, image))
     return started
+
+
+def instance_counts(deployment: Deployment, debugging: bool) -> Tuple[int, int]:
+    """Containers to create and to start: `instance_count`, or for Kubernetes `target_utilization` max_instances
+    created and min_instances (at least one) started, the rest parked for the gateway's autoscaler."""
+    autoscale = autoscale_of(deployment)
+    if debugging:
+        return 1, 1
+    if autoscale is None:
+        count = max(1, deployment.instance_count)
+        return count, count
+    return max(1, autoscale.max_instances), max(1, autoscale.min_instances)
 
 
 def container_size(client: docker.DockerClient, deployment: Deployment, reporter: Reporter) -> ContainerSize:
@@ -210,6 +229,8 @@ def _gpu_reason(deployment: Deployment) -> str:
 
 
 def wait_for(instance: RunningInstance, options: UpOptions, reporter: Reporter) -> None:
+    if instance.parked:
+        return  # not started: the autoscaler waits for it when it starts it
     timeout = options.ready_timeout or readiness_deadline(instance.deployment)
     if options.debug is not None and options.debug.wait_for_client and instance.image.server.managed:
         reporter.step(f"waiting for a debugger on 127.0.0.1:{options.debug.port} before init() runs")

@@ -20,6 +20,7 @@ from localep.fileio import make_dirs
 from localep.gateway.client import ControlClient, GatewayRejected, GatewayUnreachable
 from localep.gateway.config import (
     DEFAULT_MAX_BODY_BYTES,
+    Autoscale,
     DeploymentRoute,
     GatewayConfig,
     Keys,
@@ -127,7 +128,18 @@ def deployment_route(deployment: Deployment, upstreams: List[str], container_nam
         containers=container_names,
         scoring_path=server.scoring_path,
         protocol=server.protocol,
+        autoscale=autoscale_of(deployment),
     )
+
+
+def autoscale_of(deployment: Deployment) -> Optional[Autoscale]:
+    """The gateway's autoscale settings for a Kubernetes `scale_settings: target_utilization` deployment."""
+    scale = deployment.scale_settings
+    if deployment.kind != "kubernetes" or scale.type != "target_utilization":
+        return None
+    return Autoscale(min_instances=scale.min_instances, max_instances=scale.max_instances,
+                     polling_interval=scale.polling_interval,
+                     target_utilization_percentage=scale.target_utilization_percentage)
 
 
 class RoutedInstance(Protocol):

@@ -49,13 +49,13 @@ class Lifecycle:
 
     # --- what the command starts ------------------------------------------------------------------------------------
 
-    def start(self, plan: ContainerPlan) -> Container:
-        """Start a container owned by this lifecycle (a failed start leaves none behind)."""
+    def start(self, plan: ContainerPlan, run: bool = True) -> Container:
+        """Start (`run=False`: only create) a container owned by this lifecycle (a failed start leaves none behind)."""
         if not self._removal_deferred:
             self._undo.callback(self._remove_containers)  # undo steps deferred before this run after it
             self._removal_deferred = True
         self._starting.add(plan.name)  # a Ctrl-C between create and this return still finds it by name
-        container = containers.start(self.client, plan)
+        container = containers.start(self.client, plan, run=run)
         self.containers[container.id] = container
         self._starting.discard(plan.name)
         return container

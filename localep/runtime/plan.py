@@ -145,12 +145,10 @@ def plan_container(
     env.update(deployment.environment_variables)
 
     command: List[str] = []
-    ports: Dict[str, Tuple[str, Optional[int]]] = {f"{server.port}/tcp": ("127.0.0.1", host_port)}
-    cap_add: List[str] = []
-    if no_egress_network is not None:
-        ports = {}  # an internal network publishes nothing: the endpoint reaches the container at its address
-        env[NO_EGRESS_VARIABLE] = "1"
-        cap_add = ["NET_ADMIN"]  # for the agent to remove the default route; dropped before the server starts
+    # An internal (no-egress) network publishes nothing: the endpoint reaches the container at its address.
+    ports: Dict[str, Tuple[str, Optional[int]]] = {} if no_egress_network else {
+        f"{server.port}/tcp": ("127.0.0.1", host_port)}
+    env.update({NO_EGRESS_VARIABLE: "1"} if no_egress_network else {})
     if server.managed:
         mounts += [Mount(path, str(AGENT_FOLDER_IN_CONTAINER / path.name)) for path in AGENT_FILES_ON_HOST]
         command = [PYTHON_IN_CONTAINER, AGENT_IN_CONTAINER, "--port", str(server.port)]
@@ -182,8 +180,7 @@ def plan_container(
     if debug is not None:
         container_labels[labels.DEBUG_PORT] = str(debug.port)
     size = size or ContainerSize()
-    if size.sku is not None:
-        container_labels[labels.INSTANCE_TYPE] = deployment.instance_type or size.sku.display_name
+    container_labels.update(size_labels(deployment, size))
     return ContainerPlan(
         name=container_name(deployment.endpoint_name, deployment.name, instance),
         image=image,
@@ -198,7 +195,8 @@ def plan_container(
         remote_code_dir=remote_code_dir,
         gpus=requested_gpus(deployment) if engine_has_gpu else 0,
         network=no_egress_network,
-        cap_add=cap_add,
+        # for the agent to remove the default route; it drops the capability before the server starts
+        cap_add=["NET_ADMIN"] if no_egress_network is not None else [],
     )
 
 
@@ -206,6 +204,13 @@ def server_command(env: Dict[str, str], server: ServerSpec, debug: Optional[Debu
     """What starts the server (under the agent, for a managed one): the inference server for managed kinds, else
     the kind's command (empty: the image's own CMD)."""
     return server_argv(env, server, debug) if server.managed else list(server.command)
+
+
+def size_labels(deployment: Deployment, size: ContainerSize) -> Dict[str, str]:
+    """The SKU whose CPU and memory the container got, for `ps`."""
+    if size.sku is None:
+        return {}
+    return {labels.INSTANCE_TYPE: deployment.instance_type or size.sku.display_name}
 
 
 def server_argv(env: Dict[str, str], server: ServerSpec, debug: Optional[DebugOptions]) -> List[str]:

@@ -47,6 +47,7 @@ EMULATED: Dict[str, Dict[str, str]] = {
         "readiness_probe": "`up`'s upper bound for readiness",
         "model_mount_path": "AZUREML_MODEL_DIR and the model's mount",
         "egress_public_network_access": "disabled: an internal Docker network and no default route in the container",
+        "scale_settings": "target_utilization: instances between min and max from measured utilisation",
         "resources": "Kubernetes: see resources.limits and resources.requests",
         "resources.limits": "Kubernetes: Docker CPU, memory and GPU limits",
     },
@@ -87,7 +88,6 @@ NOT_EMULATED: Dict[str, Dict[str, str]] = {
         "app_insights_enabled": "no Application Insights locally; the server log is in `localep logs`",
         "data_collector": "no Azure Blob data collection locally",
         "private_network_connection": "no private endpoints locally",
-        "scale_settings": "a fixed instance_count runs",
         "resources.requests": "Kubernetes scheduling requests: no scheduler locally (limits apply)",
     },
     ONLINE_ENDPOINT: {

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import List
 
 import pytest
 
@@ -249,4 +250,52 @@ def test_old_scikit_learn_with_unpinned_numpy_loads_and_scores_on_the_pip_route(
     weights = json.loads((project / "model" / "regression" / "weights.json").read_text())
     expected = [sum(w * x for w, x in zip(weights["coefficients"], row)) + weights["intercept"] for row in request["data"]]
     assert body["predictions"] == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    assert cli.run("down", name).returncode == 0
+
+
+def test_target_utilization_grows_under_load_and_returns_to_min_with_every_request_answered(cli, project):
+    name = (project / "name").read_text()
+    score = project / "onlinescoring" / "score.py"
+    edit(score, "    coefficients, intercept = model\n", "    coefficients, intercept = model\n    time.sleep(1.0)\n")
+    edit(score, "import os\n", "import os\nimport time\n")
+    deployment = project / "blue-deployment.yml"
+    deployment.write_text(
+        deployment.read_text().replace("instance_type: Standard_DS3_v2\n", "")
+        .replace("  request_timeout_ms: 5000\n", "  request_timeout_ms: 30000\n  max_queue_wait_ms: 30000\n")
+        + "type: kubernetes\ninstance_type: defaultinstancetype\n"
+        + "scale_settings:\n  type: target_utilization\n  min_instances: 1\n  max_instances: 3\n"
+        + "  polling_interval: 1\n  target_utilization_percentage: 50\n")
+    result = cli.run("up", str(deployment), "--detach")
+    assert result.returncode == 0, result.stderr.decode()
+    assert [row["instances"] for row in cli.json("ps", name)] == [1, 1, 1]
+    session = cli.keyed_session(name)
+    url = cli.json("ps", name)[0]["url"]
+    request = json.loads((project / "sample-request.json").read_text())
+    statuses: List[int] = []
+    loading = threading.Event()
+    loading.set()
+
+    def client() -> None:
+        while loading.is_set():
+            statuses.append(session.post(url, json=request, timeout=60).status_code)
+
+    clients = [threading.Thread(target=client) for _ in range(4)]
+    for thread in clients:
+        thread.start()
+    most, deadline = 1, time.monotonic() + 120  # a new instance joins once its server answers: slow on a busy machine
+    while most == 1 and time.monotonic() < deadline:
+        time.sleep(1)
+        most = max(most, cli.json("ps", name)[0]["instances"])
+    time.sleep(3)  # load on the grown deployment too
+    loading.clear()
+    for thread in clients:
+        thread.join()
+    assert most > 1, "the deployment never grew beyond one instance under load"
+    deadline = time.monotonic() + 60
+    while cli.json("ps", name)[0]["instances"] != 1 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert cli.json("ps", name)[0]["instances"] == 1, "back to min_instances after the load"
+    assert statuses and set(statuses) == {200}, sorted(set(statuses))
+    log = cli.run("logs", name, "--gateway").stdout.decode()
+    assert "autoscale: blue:" in log and "drained and stopped" in log, log
     assert cli.run("down", name).returncode == 0

@@ -20,9 +20,9 @@ def test_a_process_killed_for_memory_takes_the_container_down_and_up_again():
     started: List[str] = []
     keeper = _keeper(killed, started)
     instance = Instance(url="http://127.0.0.1:1", address=parse_upstream("http://127.0.0.1:1"), container="c")
-    keeper.tend("c", instance, {"Running": True, OOM_WHILE_RUNNING: True}, now=100.0)
+    keeper.look_after("c", instance, {"Running": True, OOM_WHILE_RUNNING: True}, now=100.0)
     assert killed == ["c"] and "out of memory" in (instance.exit_reason or "")
-    keeper.tend("c", instance, {"Running": False, "OOMKilled": True, "ExitCode": 137}, now=100.5)
+    keeper.look_after("c", instance, {"Running": False, "OOMKilled": True, "ExitCode": 137}, now=100.5)
     assert instance.restarting and started == ["c"]
     assert instance.exit_reason == "out of memory (OOM-killed, exit code 137)"
 

@@ -30,7 +30,7 @@ def engine(monkeypatch) -> List[str]:
     """Starts and removals, in order, as the engine would see them."""
     events: List[str] = []
 
-    def start(client, plan: ContainerPlan) -> FakeContainer:
+    def start(client, plan: ContainerPlan, run: bool = True) -> FakeContainer:
         events.append(f"start {plan.name}")
         return FakeContainer(plan.name)
 
@@ -131,7 +131,7 @@ def test_an_interrupt_that_beat_the_shield_is_resumed_from(engine):
 
 
 def test_a_container_interrupted_while_starting_is_removed_by_name(engine, monkeypatch):
-    def start_then_ctrl_c(client, plan: ContainerPlan) -> FakeContainer:
+    def start_then_ctrl_c(client, plan: ContainerPlan, run: bool = True) -> FakeContainer:
         engine.append(f"start {plan.name}")
         raise KeyboardInterrupt  # created, but the start never returned it
 
