@@ -6,6 +6,9 @@ Python start-up included):
   2. the same package again, nothing changed (every step cached)
   3. after an edit to score.py (only the code layer and the steps after it are new)
 
+It prints the wall clock and the command's own figure (its `seconds`, after Python start-up and imports), with
+the machine's load average, since the machine is shared.
+
 Each case runs 5 times; the images the bench makes are removed at the end.
 
     .venv/bin/python bench/package.py
@@ -14,6 +17,7 @@ Each case runs 5 times; the images the bench makes are removed at the end.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -30,10 +34,14 @@ RUNS = 5
 TARGET_SECONDS = 5.0
 
 
-def timed(args: List[str], env: Dict[str, str]) -> float:
+def timed(args: List[str], env: Dict[str, str], inside: Dict[str, List[float]], case: str) -> float:
+    """Wall clock of the CLI; `inside` collects the command's own figure (`seconds`: after Python start-up)."""
     started = time.monotonic()
-    localep(args, env)
-    return time.monotonic() - started
+    result = localep(args, env)
+    wall = time.monotonic() - started
+    if args[0] == "package":
+        inside.setdefault(case, []).append(json.loads(result.stdout)["seconds"])
+    return wall
 
 
 def edit(script: Path) -> None:
@@ -43,6 +51,7 @@ def edit(script: Path) -> None:
 def main() -> None:
     env = cli_env()
     tags: List[str] = []
+    inside: Dict[str, List[float]] = {}
     results: Dict[str, List[float]] = {"build (environment lookup)": [], "1. new package": [],
                                        "2. same package again": [], "3. after an edit to score.py": []}
     warm = private_example("bench-package")
@@ -54,17 +63,22 @@ def main() -> None:
             edit(folder / "onlinescoring" / "score.py")
             tag = f"localep-bench/package-{uuid.uuid4().hex[:8]}:1"
             tags.append(tag)
-            results["build (environment lookup)"].append(timed(["build", str(deployment), "--json"], env))
-            results["1. new package"].append(timed(["package", str(deployment), "-t", tag, "--json"], env))
-            results["2. same package again"].append(timed(["package", str(deployment), "-t", tag, "--json"], env))
-            edit(folder / "onlinescoring" / "score.py")
-            results["3. after an edit to score.py"].append(timed(["package", str(deployment), "-t", tag, "--json"], env))
+            for case in results:
+                if case.startswith("3."):
+                    edit(folder / "onlinescoring" / "score.py")
+                args = ["build", str(deployment), "--json"] if case.startswith("build") else \
+                    ["package", str(deployment), "-t", tag, "--json"]
+                results[case].append(timed(args, env, inside, case))
     finally:
         if tags:
             subprocess.run(["docker", "rmi", "-f", *tags], capture_output=True)
     lookup = min(results["build (environment lookup)"])
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; wall clock, CLI start-up included:")
     for case, values in results.items():
         print(f"{case:32s} {summary(values)}  x{min(values) / lookup:.1f} of the lookup")
+    print("the package command's own time (after Python start-up and imports):")
+    for case, values in inside.items():
+        print(f"{case:32s} {summary(values)}")
     worst = max(max(values) for case, values in results.items() if case[0].isdigit())
     print(json.dumps({"target_seconds": TARGET_SECONDS, "worst_package_seconds": round(worst, 3),
                       "met": worst < TARGET_SECONDS}))

@@ -75,5 +75,6 @@ def _summary(packaged: PackagedImage, pushed: Optional[str]) -> Dict[str, Any]:
         "liveness_path": server.liveness_path,
         "readiness_path": server.readiness_path,
         "seconds": round(packaged.seconds, 2),
+        "reused": packaged.reused,
         "pushed_digest": pushed,
     }

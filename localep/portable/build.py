@@ -6,7 +6,7 @@ import io
 import tarfile
 import tempfile
 from dataclasses import dataclass
-from typing import IO, List, Optional, Tuple, Union
+from typing import IO, Dict, List, Optional, Tuple, Union
 
 import docker
 import docker.errors
@@ -43,6 +43,7 @@ class PackagedImage:
     environment_cached: bool
     recipe: PackageRecipe
     seconds: float
+    reused: bool = False  # NAME already held exactly this package: nothing was built
 
 
 def package_deployment(client: docker.DockerClient, deployment: Union[Deployment, BatchDeployment], name: str,
@@ -61,9 +62,16 @@ def package_deployment(client: docker.DockerClient, deployment: Union[Deployment
     digest = content_hash(recipe, base_id, [entry for _, entry in entries])
     if tag_with_hash:
         name = f"{name}:{digest[:HASH_TAG_LENGTH]}"
+    labels = image_labels(recipe, digest)
+    existing = None if settings.rebuild else _same_image(client, name, labels)
+    if existing is not None:
+        reporter.step(f"{name} already holds this package ({existing.short_id}), unchanged")
+        return PackagedImage(name=name, image_id=existing.id, content_hash=digest, environment_image=environment.tag,
+                             environment_cached=environment.cached, recipe=recipe, seconds=watch.elapsed(),
+                             reused=True)
     reporter.step(f"packaging {deployment.name} as {name} ({len(entries)} files on {environment.tag})")
     with tempfile.TemporaryFile() as context:  # owner-only and unlinked: the model may be large, memory is not
-        write_context(context, dockerfile(recipe, base_id, image_labels(recipe, digest)), entries)
+        write_context(context, dockerfile(recipe, base_id, labels), entries)
         context.seek(0)
         stream = client.api.build(fileobj=context, custom_context=True, tag=name, rm=True, forcerm=True, pull=False,
                                   decode=True)
@@ -72,6 +80,15 @@ def package_deployment(client: docker.DockerClient, deployment: Union[Deployment
     reporter.step(f"packaged {name} ({image.short_id}) in {watch}")
     return PackagedImage(name=name, image_id=image.id, content_hash=digest, environment_image=environment.tag,
                          environment_cached=environment.cached, recipe=recipe, seconds=watch.elapsed())
+
+
+def _same_image(client: docker.DockerClient, name: str, labels: Dict[str, str]):
+    """The image NAME when it already is this package (same content hash and source labels), else None."""
+    try:
+        image = client.images.get(name)
+    except docker.errors.ImageNotFound:
+        return None
+    return image if all(image.labels.get(key) == value for key, value in labels.items()) else None
 
 
 def write_context(stream: IO[bytes], text: str, entries: List[Tuple[Copy, FileEntry]]) -> None:

@@ -124,6 +124,10 @@ def test_an_edit_to_score_py_changes_the_hash_and_nothing_else_does(cli, project
     script.write_text(script.read_text() + "\n# an edit\n")
     with package(cli, deployment) as edited:
         assert edited["content_hash"] != first["content_hash"]
+        again = cli.run("package", str(deployment), "-t", edited["image"], "--json")
+        assert again.returncode == 0, again.stderr.decode()
+        assert json.loads(again.stdout)["image_id"] == edited["image_id"] and edited["reused"] is False
+        assert json.loads(again.stdout)["reused"] is True
 
 
 def test_push_says_clearly_when_there_is_no_registry(cli, project):
