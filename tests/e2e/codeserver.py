@@ -15,9 +15,12 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from localep.runtime.ports import free_port
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 REPO = Path(__file__).resolve().parents[2]
 EXTENSION = REPO / "vscode-extension"
@@ -47,6 +50,8 @@ def missing_tools() -> List[str]:
         missing.append(f"code-server {CODE_SERVER_VERSION} (run .ci/code-server)")
     if shutil.which("chromium") is None:
         missing.append("chromium (run .ci/code-server)")
+    if shutil.which("chromedriver") is None:
+        missing.append("chromedriver (run .ci/code-server)")
     if not (EXTENSION / "node_modules").is_dir():
         missing.append("the extension's node_modules (run npm ci in vscode-extension)")
     return missing
@@ -96,6 +101,7 @@ class CodeServer:
         self.env = {**env, "EXTENSIONS_GALLERY": json.dumps({"serviceUrl": "http://127.0.0.1:9/gallery"})}
         self.server: Optional[subprocess.Popen] = None
         self.browser: Optional[subprocess.Popen] = None
+        self.driver: Optional[WebDriver] = None
         self.log = state_dir / "code-server.log"
 
     @property
@@ -157,11 +163,27 @@ class CodeServer:
                 env={**os.environ, "HOME": str(self.state_dir)},  # its crash reports stay in our folder
             )
 
+    def open_driven(self, url: str) -> WebDriver:
+        """Chromium under chromedriver (selenium), for tests that also take screenshots of the workbench."""
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = shutil.which("chromium") or "chromium"
+        for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={self.state_dir / 'chromium'}"]:
+            options.add_argument(flag)
+        service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver", log_output=str(self.state_dir / "chromedriver.log"))
+        self.driver = webdriver.Chrome(service=service, options=options)
+        self.driver.get(url)
+        return self.driver
+
     def log_tail(self, lines: int = 40) -> str:
         if not self.log.exists():
             return "(no code-server log)"
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def __exit__(self, *exc_info: object) -> None:
+        if self.driver is not None:
+            self.driver.quit()
         stop_group(self.browser)
         stop_group(self.server)

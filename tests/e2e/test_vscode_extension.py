@@ -3,6 +3,9 @@ vscode-extension/src/integration/suite.ts against the real `localep` CLI, Docker
 
 The suite writes one outcome per step to a JSON file; this test fails on any failed step, on a suite that
 stops early, and (with LOCALEP_REQUIRE_DOCKER=1, as in CI) when code-server or Chromium is not installed.
+No Python extension is installed: F5 on the `localep` configuration must stop at a breakpoint in score.py by
+itself. When the suite asks for a screenshot (VS Code stopped at that breakpoint), this driver takes it through
+chromedriver into vscode-extension/media/, where the extension's README shows it.
 """
 
 from __future__ import annotations
@@ -12,12 +15,19 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from codeserver import EXTENSION, CodeServer, compile_extension, missing_tools
 
 SUITE_SECONDS = 900  # the first `up --debug` of a machine builds the debugpy image layer
-EXPECTED_STEPS = 15
+EXPECTED_STEPS = 16
+MEDIA = EXTENSION / "media"
+LAUNCH_JSON = {
+    "version": "0.2.0",
+    "configurations": [{"type": "localep", "request": "attach", "name": "localep: debug blue",
+                        "deployment": "${workspaceFolder}/blue-deployment.yml"}],
+}
 
 BATCH_DEPLOYMENT = """\
 $schema: https://azuremlschemas.azureedge.net/latest/modelBatchDeployment.schema.json
@@ -58,17 +68,22 @@ def test_extension_in_real_vscode(vscode_tools, project: Path, cli_env, tmp_path
     (project / ".vscode").mkdir(exist_ok=True)
     (project / ".vscode" / "settings.json").write_text(
         json.dumps({"localep.path": str(localep), "localep.refreshIntervalSeconds": 0}, indent=2))
+    (project / ".vscode" / "launch.json").write_text(json.dumps(LAUNCH_JSON, indent=2))
     results = tmp_path / "results.json"
-    env = {**cli_env, "LOCALEP_VSCODE_RESULTS": str(results), "LOCALEP_VSCODE_ENDPOINT": name}
+    taken = tmp_path / "screenshots"
+    taken.mkdir()
+    env = {**cli_env, "LOCALEP_VSCODE_RESULTS": str(results), "LOCALEP_VSCODE_ENDPOINT": name,
+           "LOCALEP_VSCODE_SCREENSHOTS": str(taken)}
     state = tmp_path / "code-server"
     state.mkdir()
 
     with CodeServer(state, env) as server:
-        server.open_headless(server.url(project, [
+        driver = server.open_driven(server.url(project, [
             ("extensionDevelopmentPath", server.remote(EXTENSION)),
             ("extensionTestsPath", server.remote(EXTENSION / "out" / "integration" / "suite.js")),
         ]))
-        document = _wait_for_results(results, server, SUITE_SECONDS)
+        document = _wait_for_results(results, server, SUITE_SECONDS,
+                                     lambda name: _screenshot(driver, name, taken))
 
     outcomes = document["outcomes"]
     report = "\n".join(f"{'PASS' if o['passed'] else 'FAIL'} {o['seconds']:6.1f}s {o['name']}"
@@ -79,7 +94,25 @@ def test_extension_in_real_vscode(vscode_tools, project: Path, cli_env, tmp_path
     assert len(outcomes) == EXPECTED_STEPS, f"the suite ran {len(outcomes)} of {EXPECTED_STEPS} steps:\n{report}"
 
 
-def _wait_for_results(results: Path, server: CodeServer, timeout_s: float) -> dict:
+def _screenshot(driver, name: str, taken: Path) -> None:
+    """Save the workbench as MEDIA/name, then tell the suite (a file named like it in `taken`) to go on."""
+    if (taken / name).exists():
+        return
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    # No hover tooltip over the shot: the pointer rests on the editor, whose stopped line and the Variables view
+    # render shortly after the stop event.
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, ".editor-container")).perform()
+    time.sleep(2.0)
+    partial = MEDIA / f".{name}.partial.png"
+    assert driver.save_screenshot(str(partial)), f"chromedriver took no screenshot for {name}"
+    partial.replace(MEDIA / name)
+    (taken / name).write_text("taken")
+
+
+def _wait_for_results(results: Path, server: CodeServer, timeout_s: float,
+                      screenshot: Callable[[str], None]) -> dict:
     deadline = time.monotonic() + timeout_s
     document: dict = {}
     while time.monotonic() < deadline:
@@ -90,6 +123,8 @@ def _wait_for_results(results: Path, server: CodeServer, timeout_s: float) -> di
                 document = {}  # caught mid-write
             if document.get("done"):
                 return document
+            if document.get("screenshot"):
+                screenshot(document["screenshot"])
         assert server.server is not None and server.server.poll() is None, \
             f"code-server exited during the suite:\n{server.log_tail()}"
         time.sleep(0.5)

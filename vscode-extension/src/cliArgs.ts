@@ -24,8 +24,17 @@ export function psArgs(): string[] {
   return ["ps", "--json"];
 }
 
-export function upArgs(specFiles: string[], debug: boolean): string[] {
-  return ["up", ...specFiles, "--detach", ...(debug ? ["--debug"] : [])];
+export function classifyArgs(files: string[]): string[] {
+  return ["classify", ...files, "--json"];
+}
+
+export function upArgs(specFiles: string[]): string[] {
+  return ["up", ...specFiles, "--detach"];
+}
+
+/** Foreground (hot reload on save), on a debug port the extension chose free. */
+export function upDebugArgs(specFile: string, debugPort: number): string[] {
+  return ["up", specFile, "--debug", "--debug-port", String(debugPort)];
 }
 
 export function downArgs(target: Target): string[] {

@@ -1,20 +1,32 @@
 /**
  * CodeLens on Azure ML YAML: "Run locally", "Debug locally" and "Smoke test" above an online deployment
- * (and an endpoint file: its whole folder), "Run batch locally" above a batch deployment.
+ * (and an endpoint file: its whole folder), "Run batch locally" above a batch deployment. The kind is the
+ * CLI's (`localep classify`) for the file as saved; saving refreshes the lenses.
  */
 
 import * as vscode from "vscode";
 import { lensesFor } from "./lenses";
-import { classifyYaml } from "./yamlKind";
+import { Classifier } from "./yamlKind";
 
 export const YAML_FILES: vscode.DocumentSelector = [
   { scheme: "file", pattern: "**/*.yml" },
   { scheme: "file", pattern: "**/*.yaml" },
 ];
 
-export class AzureMlCodeLensProvider implements vscode.CodeLensProvider {
-  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    const file = classifyYaml(document.getText(), document.fileName);
+export class AzureMlCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+  private readonly saved = vscode.workspace.onDidSaveTextDocument(() => this.changed.fire());
+
+  constructor(private readonly classifier: Classifier) {}
+
+  async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
+    let file;
+    try {
+      file = await this.classifier.describe(document.uri.fsPath);
+    } catch {
+      return []; // the CLI is missing or broken: activation already says so
+    }
     if (file === null) {
       return [];
     }
@@ -25,5 +37,10 @@ export class AzureMlCodeLensProvider implements vscode.CodeLensProvider {
       tooltip: lens.tooltip,
       arguments: [document.uri],
     }));
+  }
+
+  dispose(): void {
+    this.saved.dispose();
+    this.changed.dispose();
   }
 }

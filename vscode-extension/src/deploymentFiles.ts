@@ -1,10 +1,11 @@
 /**
  * Keeps the `localep.deploymentFiles` and `localep.batchDeploymentFiles` context keys (paths of the
- * workspace's Azure ML YAML) current, so the Explorer's localep items appear on those files only.
+ * workspace's Azure ML YAML) current, so the Explorer's localep items appear on those files only. The kinds
+ * are the CLI's (`localep classify`), asked once for the whole workspace and again per changed file.
  */
 
 import * as vscode from "vscode";
-import { classifyYaml, YamlKind } from "./yamlKind";
+import { Classifier, YamlKind } from "./yamlKind";
 
 const MAX_FILES = 2000;
 const ONLINE: YamlKind[] = ["online-deployment", "online-endpoint"];
@@ -15,7 +16,7 @@ export class DeploymentFilesContext implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[];
   private publishTimer: NodeJS.Timeout | undefined;
 
-  constructor() {
+  constructor(private readonly classifier: Classifier) {
     this.subscriptions = [
       this.watcher,
       this.watcher.onDidCreate((uri) => this.update(uri)),
@@ -31,26 +32,28 @@ export class DeploymentFilesContext implements vscode.Disposable {
   async scan(): Promise<void> {
     this.kinds.clear();
     const files = await vscode.workspace.findFiles("**/*.{yml,yaml}", "**/{node_modules,.git,.venv}/**", MAX_FILES);
-    await Promise.all(files.map((uri) => this.classify(uri)));
+    await this.classify(files);
     this.publish();
   }
 
   private async update(uri: vscode.Uri): Promise<void> {
-    await this.classify(uri);
+    await this.classify([uri]);
     this.schedulePublish();
   }
 
-  private async classify(uri: vscode.Uri): Promise<void> {
+  private async classify(uris: vscode.Uri[]): Promise<void> {
+    let kinds;
     try {
-      const text = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString("utf8");
-      const file = classifyYaml(text, uri.fsPath);
-      if (file === null) {
-        this.kinds.delete(uri.fsPath);
-      } else {
-        this.kinds.set(uri.fsPath, file.kind);
-      }
+      kinds = await this.classifier.classify(uris.map((uri) => uri.fsPath));
     } catch {
-      this.kinds.delete(uri.fsPath); // gone or unreadable: no menu items for it
+      return; // the CLI is missing or broken: activation already says so, and the menus stay as they were
+    }
+    for (const [file, found] of kinds) {
+      if (found === null) {
+        this.kinds.delete(file);
+      } else {
+        this.kinds.set(file, found.kind);
+      }
     }
   }
 

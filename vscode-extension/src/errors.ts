@@ -39,6 +39,22 @@ export async function reportError(error: unknown, context?: string): Promise<voi
   }
 }
 
+/** A result that needs attention but is no failure (a replay with mismatches), with the same "Show Logs". */
+export async function reportWarning(text: string): Promise<void> {
+  logChannel?.appendLine(`warning: ${text}`);
+  const answer = await vscode.window.showWarningMessage(text, SHOW_LOGS);
+  if (answer === SHOW_LOGS) {
+    showLogs();
+  }
+}
+
+/** A question with one way forward (restart under --debug); true when the user takes it. */
+export async function offerAction(text: string, action: string): Promise<boolean> {
+  logChannel?.appendLine(`question: ${text}`);
+  const answer = await vscode.window.showWarningMessage(text, { modal: true }, action);
+  return answer === action;
+}
+
 /** Wrap a command handler: errors become notifications, and `after` (the tree refresh) always runs. */
 export function guarded<A extends unknown[], R>(
   handler: (...args: A) => Promise<R>,

@@ -1,17 +1,19 @@
 /**
  * Wires the contributions together: the Local Endpoints view, CodeLens on Azure ML YAML, the `localep`
- * debug type, the Explorer menus' file list and the localep.* commands. The decisions live in the
+ * debug type (its configurations and its adapter), the Explorer menus' file list and the localep.* commands. The decisions live in the
  * vscode-free modules beside them.
  */
 
 import * as vscode from "vscode";
 import { AzureMlCodeLensProvider, YAML_FILES } from "./codeLens";
-import { registerCommands, workingFolder } from "./commands";
-import { DEBUG_TYPE, LocalepDebugProvider } from "./debugProvider";
+import { registerCommands, workingFolder } from "./commands/index";
+import { registerDebugAdapter } from "./debugAdapter";
+import { DEBUG_TYPE, LocalepDebugProvider, OwnedRuns } from "./debugProvider";
 import { DeploymentFilesContext } from "./deploymentFiles";
 import { EndpointNode, EndpointsTreeProvider } from "./endpointsTree";
 import { recentErrors, reportError, useLogChannel } from "./errors";
 import { LocalepCli } from "./localepCli";
+import { Classifier } from "./yamlKind";
 
 /** What activate() returns: the integration tests drive the real objects through it. */
 export interface LocalepApi {
@@ -19,6 +21,7 @@ export interface LocalepApi {
   tree: EndpointsTreeProvider;
   debugProvider: LocalepDebugProvider;
   deploymentFiles: DeploymentFilesContext;
+  classifier: Classifier;
   recentErrors: string[];
 }
 
@@ -37,8 +40,11 @@ export function activate(context: vscode.ExtensionContext): LocalepApi {
   const tree = new EndpointsTreeProvider(cli);
   const view = vscode.window.createTreeView("localepEndpoints", { treeDataProvider: tree, showCollapseAll: true });
   const timer = new RefreshTimer(tree, view);
-  const debugProvider = new LocalepDebugProvider(cli, () => tree.refresh());
-  const deploymentFiles = new DeploymentFilesContext();
+  const classifier = new Classifier((files) => cli.classify(files));
+  const runs = new OwnedRuns();
+  const debugProvider = new LocalepDebugProvider(cli, classifier, runs, () => tree.refresh());
+  const deploymentFiles = new DeploymentFilesContext(classifier);
+  const codeLens = new AzureMlCodeLensProvider(classifier);
 
   context.subscriptions.push(
     log,
@@ -46,8 +52,11 @@ export function activate(context: vscode.ExtensionContext): LocalepApi {
     view,
     timer,
     deploymentFiles,
-    ...registerCommands(cli, tree),
-    vscode.languages.registerCodeLensProvider(YAML_FILES, new AzureMlCodeLensProvider()),
+    codeLens,
+    { dispose: () => void runs.stopAll() },
+    ...registerCommands(cli, tree, classifier),
+    ...registerDebugAdapter(runs, () => tree.refresh()),
+    vscode.languages.registerCodeLensProvider(YAML_FILES, codeLens),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, debugProvider),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE,
       { provideDebugConfigurations: (folder) => debugProvider.provideDebugConfigurations(folder) },
@@ -69,7 +78,7 @@ export function activate(context: vscode.ExtensionContext): LocalepApi {
   void deploymentFiles.scan();
   void checkCli(cli);
   void tree.refresh();
-  return { cli, tree, debugProvider, deploymentFiles, recentErrors };
+  return { cli, tree, debugProvider, deploymentFiles, classifier, recentErrors };
 }
 
 export function deactivate(): void {}

@@ -5,12 +5,13 @@
  * and the CLI's own error line. Every run is written to a log (the "Show Logs" output channel).
  */
 
-import { spawn } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import { existsSync, statSync } from "fs";
 import { homedir } from "os";
 import * as path from "path";
 import {
   batchRunArgs,
+  classifyArgs,
   commandTitle,
   downArgs,
   invokeArgs,
@@ -22,10 +23,12 @@ import {
   Target,
   trafficSetArgs,
   upArgs,
+  upDebugArgs,
   versionArgs,
 } from "./cliArgs";
 import { LocalDeployment, parsePsOutput } from "./psModel";
 import { parseReplayReport, ReplayReport } from "./replayReport";
+import { AzureMlFile, parseClassifyOutput } from "./yamlKind";
 
 export interface CliResult {
   exitCode: number;
@@ -37,6 +40,8 @@ export interface CliResult {
 export const MIN_CLI_VERSION = "0.1.0";
 
 /** localep's documented exit codes that still come with an answer on stdout (localep/exitcodes.py). */
+export const EXIT_DEPLOYMENT_FAILED = 5;
+export const EXIT_PORT_IN_USE = 7;
 const EXIT_HTTP_ERROR = 8;
 const EXIT_MISMATCH = 9;
 const EXIT_INTERRUPTED = 130;
@@ -205,6 +210,16 @@ export interface TrafficSplit {
   mirrorTraffic: Record<string, number>;
 }
 
+/** A foreground `localep up --debug` the extension owns: hot reload on save, everything removed when stopped. */
+export interface ForegroundUp {
+  /** Resolves once the endpoint answers (the CLI prints its URL); rejects with a CliFailure when it exits first. */
+  ready: Promise<void>;
+  /** Resolves with the exit code when the CLI exits, for whatever reason. */
+  exited: Promise<number>;
+  /** SIGINT, as Ctrl-C: the CLI stops and removes what it started; resolves once it has exited. */
+  stop(): Promise<number>;
+}
+
 export interface LaunchEntry {
   deployment: string;
   configuration: string;
@@ -252,8 +267,32 @@ export class LocalepCli {
     return parsePsOutput((await this.succeed(psArgs(), { timeoutMs: 30_000, quiet: true })).stdout);
   }
 
-  async up(specFiles: string[], debug: boolean, progress: Progress = {}): Promise<void> {
-    await this.succeed(upArgs(specFiles, debug), { ...progress, cwd: path.dirname(specFiles[0]) });
+  /** Which Azure ML file each is, keyed by the paths as given. */
+  async classify(files: string[]): Promise<Map<string, AzureMlFile | null>> {
+    if (files.length === 0) {
+      return new Map();
+    }
+    const args = classifyArgs(files);
+    const result = await this.succeed(args, { timeoutMs: 60_000, quiet: true });
+    try {
+      return parseClassifyOutput(result.stdout);
+    } catch (error) {
+      throw new CliFailure(args, { ...result, stderr: `error: ${(error as Error).message}` });
+    }
+  }
+
+  async up(specFiles: string[], progress: Progress = {}): Promise<void> {
+    await this.succeed(upArgs(specFiles), { ...progress, cwd: path.dirname(specFiles[0]) });
+  }
+
+  /** `localep up SPEC --debug` in the foreground, so saves hot-reload the worker the debugger re-attaches to. */
+  async upDebugForeground(specFile: string, debugPort: number, progress: Progress = {}): Promise<ForegroundUp> {
+    await this.version();
+    const args = upDebugArgs(specFile, debugPort);
+    const cwd = existingFolder(path.dirname(specFile));
+    this.log.appendLine(`$ ${commandTitle(args)}    (in ${cwd}; stopped with the debug session)`);
+    const child = spawn(this.path(), args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" } });
+    return foregroundUp(child, args, this.log, progress);
   }
 
   async down(target: Target, progress: Progress = {}): Promise<void> {
@@ -363,6 +402,48 @@ export class LocalepCli {
       throw error;
     }
   }
+}
+
+function foregroundUp(child: ChildProcess, args: string[], log: Log, progress: Progress): ForegroundUp {
+  let stdout = "";
+  let stderr = "";
+  const exited = new Promise<number>((resolve) => {
+    child.on("error", () => resolve(1));
+    child.on("close", (code, signal) => resolve(code ?? (signal === "SIGINT" ? EXIT_INTERRUPTED : 1)));
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+      if (/^https?:\/\//m.test(stdout)) {
+        resolve();
+      }
+    });
+    child.on("error", (error: NodeJS.ErrnoException) => reject(new LocalepNotFoundError(String(child.spawnfile), error.code ?? error.message)));
+    void exited.then((exitCode) => reject(new CliFailure(args, { exitCode, stdout, stderr })));
+  });
+  let pending = "";
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr = (stderr + chunk).slice(-MAX_OUTPUT_CHARS);
+    pending += chunk;
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines.filter((text) => text.trim() !== "")) {
+      log.appendLine(line);
+      progress.onProgress?.(line);
+    }
+  });
+  progress.signal?.addEventListener("abort", () => child.kill("SIGINT"));
+  void exited.then((code) => log.appendLine(`${commandTitle(args)} exited with code ${code}`));
+  return {
+    ready,
+    exited,
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGINT");
+      }
+      return exited;
+    },
+  };
 }
 
 function parseJson(args: string[], result: CliResult): unknown {

@@ -19,6 +19,8 @@ export interface LocalDeployment {
   /** The container's own scoring URL, bypassing the gateway. */
   directUrl: string | null;
   debugPort: number | null;
+  /** An owner-only Unix socket speaking DAP to the deployment's debugpy adapter, when the CLI offers one. */
+  debugSocket: string | null;
   /** Percent of the endpoint's live traffic (and mirrored traffic) this deployment gets; null without a gateway. */
   traffic: number | null;
   mirrorTraffic: number | null;
@@ -74,6 +76,7 @@ function parseRow(row: unknown, index: number): LocalDeployment {
     port: read.optionalPort("port"),
     directUrl: read.optionalString("direct_url"),
     debugPort: read.optionalPort("debug_port"),
+    debugSocket: read.optionalString("debug_socket"),
     traffic: read.optionalPercent("traffic"),
     mirrorTraffic: read.optionalPercent("mirror_traffic"),
     restarts: read.optionalCount("restarts"),

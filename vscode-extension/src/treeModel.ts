@@ -64,6 +64,8 @@ export function deploymentPresentation(deployment: LocalDeployment): RowPresenta
   const parts: string[] = [];
   if (deployment.debugPort !== null) {
     parts.push(`debug :${deployment.debugPort}`);
+  } else if (deployment.debugSocket !== null) {
+    parts.push("debug");
   }
   const condition = conditionOf(deployment);
   if (deployment.status !== "running") {
@@ -108,6 +110,7 @@ function deploymentTooltip(deployment: LocalDeployment): string {
     ["Scoring URL", deployment.url],
     ["Container URL", deployment.directUrl],
     ["Debug port", deployment.debugPort],
+    ["Debug socket", deployment.debugSocket],
     ["Container", deployment.container],
     ["Image", deployment.image],
     ["Code", deployment.codeDir],

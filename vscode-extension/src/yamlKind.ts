@@ -1,11 +1,14 @@
 /**
- * Which Azure ML file a YAML document is, from its content (file names are free-form). The rules are
- * those of `classify` in localep/yamlspec/loader.py, so the editor offers exactly what the CLI accepts.
+ * Which Azure ML file a YAML file is, as the CLI says (`localep classify --json`): the rules live in
+ * localep/yamlspec/loader.py only, so the editor offers exactly what the CLI accepts. Answers are cached per
+ * file and modification time, so CodeLens and the Explorer's menus do not run the CLI on every request.
  */
 
-import { isMap, parseDocument } from "yaml";
+import { statSync } from "fs";
 
 export type YamlKind = "online-deployment" | "batch-deployment" | "online-endpoint" | "batch-endpoint";
+
+const KINDS: string[] = ["online-deployment", "batch-deployment", "online-endpoint", "batch-endpoint"];
 
 export interface AzureMlFile {
   kind: YamlKind;
@@ -14,56 +17,63 @@ export interface AzureMlFile {
   line: number;
 }
 
-const ONLINE_ENDPOINT_KEYS = ["auth_mode", "traffic", "mirror_traffic"];
-/** Keys only a batch deployment has (BATCH_ONLY_KEYS in loader.py): the legacy flat form puts settings at the root. */
-const BATCH_ONLY_KEYS = ["compute", "mini_batch_size", "max_concurrency_per_instance", "output_action", "output_file_name",
-  "retry_settings", "error_threshold", "logging_level"];
-
-export function classifyYaml(text: string, fileName: string): AzureMlFile | null {
-  let data: Record<string, unknown>;
-  let nameOffset: number | null = null;
-  try {
-    const document = parseDocument(text, { uniqueKeys: false });
-    if (document.errors.length > 0 || !isMap(document.contents)) {
-      return null;
-    }
-    data = document.toJS() as Record<string, unknown>;
-    const namePair = document.contents.items.find((pair) => (pair.key as { value?: unknown })?.value === "name");
-    nameOffset = (namePair?.key as { range?: [number, number] } | undefined)?.range?.[0] ?? null;
-  } catch {
-    return null; // not YAML (yet): the user is typing
+/** `localep classify --json` output -> file path to its kind (null: not an Azure ML file the editor acts on). */
+export function parseClassifyOutput(stdout: string): Map<string, AzureMlFile | null> {
+  const rows = JSON.parse(stdout) as unknown;
+  if (!Array.isArray(rows)) {
+    throw new Error(`\`localep classify --json\` printed no list: ${stdout.trim().slice(0, 80)}`);
   }
-  const kind = kindOf(data, fileName);
-  if (kind === null) {
-    return null;
+  const kinds = new Map<string, AzureMlFile | null>();
+  for (const row of rows as Record<string, unknown>[]) {
+    const kind = typeof row.kind === "string" && KINDS.includes(row.kind) ? row.kind as YamlKind : null;
+    const line = typeof row.line === "number" && row.line > 0 ? row.line - 1 : 0;
+    kinds.set(String(row.file), kind === null ? null : { kind, name: typeof row.name === "string" ? row.name : null, line });
   }
-  const line = nameOffset === null ? 0 : text.slice(0, nameOffset).split("\n").length - 1;
-  return { kind, name: typeof data.name === "string" ? data.name : null, line };
-}
-
-function kindOf(data: Record<string, unknown>, fileName: string): YamlKind | null {
-  const schema = String(data.$schema ?? "").toLowerCase();
-  const type = String(data.type ?? "").toLowerCase();
-  if (schema.includes("batchdeployment") || ["model", "pipeline"].includes(type) ||
-    ("compute" in data && "mini_batch_size" in data) ||
-    ("endpoint_name" in data && BATCH_ONLY_KEYS.some((key) => key in data))) {
-    return "batch-deployment";
-  }
-  if ("endpoint_name" in data) {
-    return "online-deployment";
-  }
-  if (schema.includes("batchendpoint") || "defaults" in data) {
-    return "batch-endpoint";
-  }
-  const baseName = fileName.split(/[\\/]/).pop()!.toLowerCase();
-  if (schema.includes("onlineendpoint") || ONLINE_ENDPOINT_KEYS.some((key) => key in data) ||
-    ("name" in data && baseName.includes("endpoint"))) {
-    return "online-endpoint";
-  }
-  return null;
+  return kinds;
 }
 
 /** The files `localep up`, `smoke` and the debugger take. */
-export function isOnlineDeployment(file: AzureMlFile | null): boolean {
+export function isOnlineDeployment(file: AzureMlFile | null | undefined): boolean {
   return file?.kind === "online-deployment";
+}
+
+/** Runs `localep classify --json FILES...` (LocalepCli.classify). */
+export type ClassifyRunner = (files: string[]) => Promise<Map<string, AzureMlFile | null>>;
+
+/** Files per CLI run: far below any command-line limit. */
+const BATCH = 200;
+
+export class Classifier {
+  private readonly cache = new Map<string, { mtimeMs: number; file: AzureMlFile | null }>();
+
+  constructor(private readonly run: ClassifyRunner) {}
+
+  /** Each file's kind; one CLI run per batch of files that changed since they were last asked about. */
+  async classify(files: string[]): Promise<Map<string, AzureMlFile | null>> {
+    const stale = files.filter((file) => this.cache.get(file)?.mtimeMs !== mtimeOf(file));
+    for (let start = 0; start < stale.length; start += BATCH) {
+      const batch = stale.slice(start, start + BATCH);
+      const times = batch.map(mtimeOf);
+      const answers = await this.run(batch);
+      batch.forEach((file, index) => this.cache.set(file, { mtimeMs: times[index], file: answers.get(file) ?? null }));
+    }
+    return new Map(files.map((file) => [file, this.cache.get(file)?.file ?? null]));
+  }
+
+  async describe(file: string): Promise<AzureMlFile | null> {
+    return (await this.classify([file])).get(file) ?? null;
+  }
+
+  async kindOf(file: string): Promise<YamlKind | undefined> {
+    return (await this.describe(file))?.kind;
+  }
+}
+
+/** -1 for a missing file: asking again finds it once it exists. */
+function mtimeOf(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return -1;
+  }
 }

@@ -6,8 +6,8 @@
  */
 
 import { execFile } from "child_process";
-import { writeFileSync } from "fs";
-import * as net from "net";
+import { existsSync, writeFileSync } from "fs";
+import { readFile } from "fs/promises";
 import * as path from "path";
 import * as vscode from "vscode";
 import type { LocalepApi } from "../extension";
@@ -88,15 +88,93 @@ function cliInvoke(api: LocalepApi): Promise<{ body_text: string; status: number
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: "127.0.0.1", port }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on("error", () => resolve(false));
-  });
+const SCORE = "onlinescoring/score.py";
+/** Where the test stops: a line of run() where the request body (`raw_data`) is a local. */
+let breakLine = 0;
+
+interface StopEvent {
+  session: vscode.DebugSession;
+  threadId: number;
 }
+
+/** What the debug sessions of the `localep` type said, seen through VS Code's own tracker API. */
+class DebugWatch {
+  readonly stops: StopEvent[] = [];
+  private readonly configured: vscode.DebugSession[] = [];
+  private readonly sessions: vscode.DebugSession[] = [];
+
+  register(): vscode.Disposable[] {
+    return [
+      vscode.debug.onDidStartDebugSession((session) => this.sessions.push(session)),
+      vscode.debug.registerDebugAdapterTrackerFactory("localep", {
+        createDebugAdapterTracker: (session) => ({
+          onDidSendMessage: (message: { type?: string; event?: string; command?: string; success?: boolean; body?: any }) => {
+            if (message.type === "event" && message.event === "stopped") {
+              this.stops.push({ session, threadId: message.body.threadId });
+            }
+            if (message.type === "response" && message.command === "configurationDone" && message.success &&
+              typeof session.configuration.subProcessId === "number") {
+              this.configured.push(session);
+            }
+          },
+        }),
+      }),
+    ];
+  }
+
+  /** The newest worker session whose breakpoints are set. */
+  configuredWorker(): vscode.DebugSession | undefined {
+    return this.configured[this.configured.length - 1];
+  }
+
+  parent(): vscode.DebugSession | undefined {
+    return this.sessions.find((session) => session.type === "localep" && session.parentSession === undefined);
+  }
+}
+
+const debug = new DebugWatch();
+
+interface Frame {
+  id: number;
+  name: string;
+  line: number;
+  source?: { path?: string };
+}
+
+/** The top frame, its source as a host path (code-server hands remote paths over as vscode-remote URIs). */
+async function topFrame(stop: StopEvent): Promise<Frame> {
+  const trace = await stop.session.customRequest("stackTrace", { threadId: stop.threadId, startFrame: 0, levels: 1 });
+  const frame: Frame = trace.stackFrames[0];
+  const source = frame.source?.path;
+  return source?.startsWith("vscode-remote:") ? { ...frame, source: { path: vscode.Uri.parse(source).path } } : frame;
+}
+
+/** The Locals scope of a frame, name to value as the Variables view shows them. */
+async function localVariables(session: vscode.DebugSession, frameId: number): Promise<Map<string, string>> {
+  const { scopes } = await session.customRequest("scopes", { frameId });
+  const locals = scopes.find((scope: { name: string }) => scope.name === "Locals") ?? scopes[0];
+  const { variables } = await session.customRequest("variables", { variablesReference: locals.variablesReference });
+  return new Map(variables.map((variable: { name: string; value: string }) => [variable.name, variable.value]));
+}
+
+/** A Python str repr as the Variables view shows it ('...'), back to its text (enough for JSON bodies). */
+function pythonString(repr: string): string {
+  check(/^'.*'$/s.test(repr), `not a Python str: ${repr}`);
+  return repr.slice(1, -1).replace(/\\n/g, "\n").replace(/\\'/g, "'").replace(/\\\\/g, "\\");
+}
+
+/** Asks the test driver (which drives the browser) for a screenshot into vscode-extension/media, and waits for it. */
+async function screenshot(name: string): Promise<void> {
+  pendingScreenshot = name;
+  flush();
+  await waitFor(`the screenshot ${name}`, () => takenScreenshots.includes(name) || undefined, 60);
+  pendingScreenshot = null;
+}
+
+let pendingScreenshot: string | null = null;
+let flush: () => void = () => undefined;
+const takenScreenshots: string[] = [];
+const acknowledgements = process.env.LOCALEP_VSCODE_SCREENSHOTS ?? "";
 
 function webviewTab(label: string): vscode.Tab | undefined {
   return vscode.window.tabGroups.all.flatMap((group) => group.tabs)
@@ -118,6 +196,13 @@ async function command<T>(api: LocalepApi, id: string, ...args: unknown[]): Prom
 export async function run(): Promise<void> {
   const outcomes: Outcome[] = [];
   let api: LocalepApi | undefined;
+  flush = () => writeFileSync(resultsFile, JSON.stringify({ done: false, outcomes, screenshot: pendingScreenshot }, null, 2));
+  const acknowledged = setInterval(() => {
+    if (pendingScreenshot !== null && existsSync(path.join(acknowledgements, pendingScreenshot))) {
+      takenScreenshots.push(pendingScreenshot);
+    }
+  }, 250);
+  const watching = debug.register();
   const step = async (name: string, body: () => Promise<void>) => {
     const started = Date.now();
     try {
@@ -127,7 +212,7 @@ export async function run(): Promise<void> {
       const message = error instanceof AssertionFailed ? error.message : String((error as Error)?.stack ?? error);
       outcomes.push({ name, passed: false, error: message, seconds: (Date.now() - started) / 1000 });
     }
-    writeFileSync(resultsFile, JSON.stringify({ done: false, outcomes }, null, 2));
+    flush();
   };
 
   try {
@@ -143,6 +228,9 @@ export async function run(): Promise<void> {
       return;
     }
     const localep = api;
+    const scoreLines = (await readFile(file(SCORE).fsPath, "utf8")).split("\n");
+    breakLine = scoreLines.findIndex((line) => line.trim().startsWith("rows = numpy.array(")) + 1;
+    check(breakLine > 0, "score.py has no `rows = numpy.array(` line to stop at");
 
     await step("CodeLens: run, debug and smoke on a deployment YAML, batch on a batch deployment", async () => {
       equal(await lensTitles("blue-deployment.yml"), ["Debug locally", "Run locally", "Smoke test"], "deployment lenses");
@@ -223,23 +311,81 @@ export async function run(): Promise<void> {
       check(endpointNode(localep) === undefined, "the endpoint is still in the tree after Stop");
     });
 
-    await step("the debug provider starts the deployment with --debug and resolves the debugpy attach", async () => {
-      const resolved = await localep.debugProvider.resolveDebugConfigurationWithSubstitutedVariables(workspaceFolder(), {
-        type: "localep", request: "attach", name: "localep: debug blue", deployment: "blue-deployment.yml",
-      });
-      check(resolved !== undefined, `the provider resolved nothing${lastErrors(localep)}`);
-      equal([resolved.type, resolved.request, resolved.name, resolved.subProcess], ["debugpy", "attach", "localep: debug blue", true],
-        "attach configuration");
-      equal(resolved.pathMappings, [{ localRoot: file("onlinescoring").fsPath, remoteRoot: "/var/azureml-app/onlinescoring" }],
-        "pathMappings");
-      const port = resolved.connect.port as number;
-      check(await canConnect(port), `nothing listens on the debug port ${port}`);
-      const row = deploymentRow(localep, await waitFor("the endpoint in the tree", () => endpointNode(localep), 10));
-      check(String(row.description).startsWith(`debug :${port}`), `deployment row says "${row.description}"`);
-      const again = await localep.debugProvider.resolveDebugConfigurationWithSubstitutedVariables(workspaceFolder(), {
-        type: "localep", request: "attach", name: "again", deployment: file("blue-deployment.yml").fsPath,
-      });
-      equal(again?.connect, resolved.connect, "a second resolve reuses the running debug container");
+    await step("F5 on the localep configuration starts blue under --debug and stops at a breakpoint in run(), " +
+      "with no Python extension", async () => {
+      check(vscode.extensions.all.every((e) => !e.id.startsWith("ms-python.")),
+        `a Python extension is installed: ${vscode.extensions.all.map((e) => e.id).filter((id) => id.startsWith("ms-python."))}`);
+      await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+      await vscode.commands.executeCommand("workbench.action.closePanel");
+      vscode.debug.addBreakpoints([new vscode.SourceBreakpoint(new vscode.Location(file(SCORE), new vscode.Position(breakLine - 1, 0)))]);
+      const started = await vscode.debug.startDebugging(workspaceFolder(), "localep: debug blue");
+      check(started, `startDebugging returned false${lastErrors(localep)}`);
+      const worker = await waitFor("the worker's child session to finish its configuration", () => debug.configuredWorker(), 60);
+      const row = deploymentRow(localep, await waitFor("the endpoint in the tree", async () => {
+        await localep.tree.refresh();
+        return endpointNode(localep);
+      }, 10));
+      check(String(row.description).startsWith("debug"), `deployment row says "${row.description}"`);
+
+      const mark = debug.stops.length;
+      const answer = cliInvoke(localep);
+      const stop = await waitFor("a stop at the breakpoint", () => debug.stops[mark], 60);
+      equal(stop.session.id, worker.id, "the session that stopped is the worker's");
+      await waitFor("VS Code to focus the stopped worker's session", () =>
+        vscode.debug.activeDebugSession?.id === stop.session.id || undefined, 15);
+      const frame = await topFrame(stop);
+      equal([frame.source?.path, frame.line, frame.name], [file(SCORE).fsPath, breakLine, "run"], "top stack frame");
+      const locals = await localVariables(stop.session, frame.id);
+      const body = JSON.parse(await readFile(file("sample-request.json").fsPath, "utf8"));
+      equal(JSON.parse(pythonString(locals.get("raw_data") ?? "")), body, "the local raw_data (the request body)");
+
+      await vscode.commands.executeCommand("workbench.view.debug");
+      await vscode.commands.executeCommand("notifications.clearAll");
+      await screenshot("breakpoint-stop.png");
+
+      const stepped = debug.stops.length;
+      await stop.session.customRequest("next", { threadId: stop.threadId });
+      const afterStep = await topFrame(await waitFor("the stop after a step", () => debug.stops[stepped], 30));
+      equal(afterStep.line, breakLine + 1, "line after stepping over");
+      check((await localVariables(stop.session, afterStep.id)).has("rows"), "no local rows after the step");
+      await stop.session.customRequest("continue", { threadId: stop.threadId });
+      const answered = await answer;
+      equal([answered.status, JSON.parse(answered.body_text)], [200, [58.0, 41.75]], "the request's answer after continue");
+    });
+
+    await step("after a saved edit of score.py, the reloaded worker is attached again and stops at the breakpoint", async () => {
+      const before = debug.configuredWorker();
+      const document = await vscode.workspace.openTextDocument(file(SCORE));
+      const edit = new vscode.WorkspaceEdit();
+      const text = document.getText();
+      const at = text.indexOf("intercept).tolist()");
+      check(at >= 0, "score.py has no `intercept).tolist()` to edit");
+      edit.replace(file(SCORE), new vscode.Range(document.positionAt(at), document.positionAt(at + "intercept)".length)),
+        "intercept + 100)");
+      check(await vscode.workspace.applyEdit(edit) && await document.save(), "the edit of score.py was not saved");
+      const worker = await waitFor("a new worker session after the reload", () => {
+        const latest = debug.configuredWorker();
+        return latest !== undefined && latest.id !== before?.id ? latest : undefined;
+      }, 90);
+      const mark = debug.stops.length;
+      const answer = cliInvoke(localep);
+      const stop = await waitFor("a stop in the reloaded worker", () => debug.stops[mark], 60);
+      equal(stop.session.id, worker.id, "the session that stopped is the new worker's");
+      const frame = await topFrame(stop);
+      equal([frame.source?.path, frame.line], [file(SCORE).fsPath, breakLine], "top stack frame after the reload");
+      await stop.session.customRequest("continue", { threadId: stop.threadId });
+      const answered = await answer;
+      equal([answered.status, JSON.parse(answered.body_text)], [200, [158.0, 141.75]], "the reloaded code's answer");
+    });
+
+    await step("stopping the debug session removes the deployment F5 started", async () => {
+      const parent = debug.parent();
+      check(parent !== undefined, "no localep debug session is running");
+      await vscode.debug.stopDebugging(parent);
+      await waitFor("the endpoint to leave `localep ps`", async () => {
+        await localep.tree.refresh();
+        return endpointNode(localep) === undefined;
+      }, 90);
     });
 
     await step("Smoke Test starts a private copy, replays, removes it, and shows pass/fail per request", async () => {
@@ -262,13 +408,9 @@ export async function run(): Promise<void> {
         await settings.update("path", good, vscode.ConfigurationTarget.Workspace);
       }
     });
-
-    await step("Stop from the tree stops the debug deployment too", async () => {
-      await localep.tree.refresh();
-      await command(localep, "localep.down", endpointNode(localep)!);
-      check(endpointNode(localep) === undefined, "the endpoint is still in the tree after Stop");
-    });
   } finally {
+    clearInterval(acknowledged);
+    watching.forEach((watch) => watch.dispose());
     writeFileSync(resultsFile, JSON.stringify({ done: true, outcomes }, null, 2));
   }
 }

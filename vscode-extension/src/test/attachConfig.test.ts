@@ -1,19 +1,35 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { attachConfigurationName, buildAttachConfiguration, debuggableRow, localepConfiguration, whyNotAttachable } from "../attachConfig";
+import {
+  attachConfigurationName,
+  buildAttachConfiguration,
+  configuredTransport,
+  debuggableRow,
+  isChildConfiguration,
+  localepConfiguration,
+  runsWithoutDebug,
+  whyNotAttachable,
+} from "../attachConfig";
 import { deployment } from "./fixtures";
 
 describe("buildAttachConfiguration", () => {
-  it("connects to the published debug port and maps the code folder", () => {
+  it("attaches through the published debug port and maps the code folder", () => {
     assert.deepEqual(buildAttachConfiguration(deployment()), {
       name: "localep: attach my-ep/blue",
-      type: "debugpy",
+      type: "localep",
       request: "attach",
-      connect: { host: "127.0.0.1", port: 5678 },
+      deployment: "/abs/blue.yml",
+      transport: { host: "127.0.0.1", port: 5678 },
       pathMappings: [{ localRoot: "/abs/path/src", remoteRoot: "/var/azureml-app/src" }],
       subProcess: true,
       justMyCode: false,
     });
+  });
+
+  it("prefers the deployment's debug socket when the CLI reports one", () => {
+    const config = buildAttachConfiguration(deployment({ debugSocket: "/run/u/blue.sock" }));
+    assert.deepEqual(config.transport, { socket: "/run/u/blue.sock" });
+    assert.equal(whyNotAttachable(deployment({ debugPort: null, debugSocket: "/run/u/blue.sock" })), null);
   });
 
   it("uses the same name as the launch.json entry localep writes", () => {
@@ -61,6 +77,26 @@ describe("debuggableRow", () => {
     assert.equal(debuggableRow([deployment({ debugPort: null })], "/abs/blue.yml"), undefined);
     assert.equal(debuggableRow([deployment({ status: "exited" })], "/abs/blue.yml"), undefined);
     assert.equal(debuggableRow([deployment()], "/elsewhere/blue.yml"), undefined);
+  });
+});
+
+describe("child sessions", () => {
+  it("reads the transport debugpy copied into a worker's configuration, and knows the worker by subProcessId", () => {
+    const parent = buildAttachConfiguration(deployment()) as unknown as Record<string, unknown>;
+    const child = { ...parent, name: "Subprocess 42", subProcessId: 42, connect: { host: "127.0.0.1", port: 5678 } };
+    assert.deepEqual(configuredTransport(child), { host: "127.0.0.1", port: 5678 });
+    assert.equal(isChildConfiguration(child), true);
+    assert.equal(isChildConfiguration(parent), false);
+    assert.deepEqual(configuredTransport({ transport: { socket: "/s" } }), { socket: "/s" });
+    assert.equal(configuredTransport({ connect: { port: 1 } }), null);
+  });
+});
+
+describe("runsWithoutDebug", () => {
+  it("finds the running row of the file that has neither a debug port nor a socket", () => {
+    assert.equal(runsWithoutDebug([deployment()], "/abs/blue.yml"), undefined);
+    assert.equal(runsWithoutDebug([deployment({ debugPort: null })], "/abs/blue.yml")?.deployment, "blue");
+    assert.equal(runsWithoutDebug([deployment({ debugPort: null, status: "exited" })], "/abs/blue.yml"), undefined);
   });
 });
 

@@ -13,6 +13,7 @@ import {
   smokeArgs,
   trafficSetArgs,
   upArgs,
+  upDebugArgs,
   versionArgs,
 } from "../cliArgs";
 
@@ -23,8 +24,9 @@ describe("command lines", () => {
   it("builds each localep invocation as an argument list", () => {
     assert.deepEqual(versionArgs(), ["--version"]);
     assert.deepEqual(psArgs(), ["ps", "--json"]);
-    assert.deepEqual(upArgs(["/w/my dir/blue.yml"], true), ["up", "/w/my dir/blue.yml", "--detach", "--debug"]);
-    assert.deepEqual(upArgs(["/w/endpoint.yml", "/w/blue.yml"], false), ["up", "/w/endpoint.yml", "/w/blue.yml", "--detach"]);
+    assert.deepEqual(upArgs(["/w/my dir/blue.yml"]), ["up", "/w/my dir/blue.yml", "--detach"]);
+    assert.deepEqual(upArgs(["/w/endpoint.yml", "/w/blue.yml"]), ["up", "/w/endpoint.yml", "/w/blue.yml", "--detach"]);
+    assert.deepEqual(upDebugArgs("/w/my dir/blue.yml", 41234), ["up", "/w/my dir/blue.yml", "--debug", "--debug-port", "41234"]);
     assert.deepEqual(downArgs(endpoint), ["down", "my-ep"]);
     assert.deepEqual(downArgs(blue), ["down", "my-ep", "--deployment", "blue"]);
     assert.deepEqual(logsArgs(endpoint), ["logs", "-f", "my-ep"]);

@@ -33,6 +33,7 @@ export function deployment(overrides: Partial<LocalDeployment> = {}): LocalDeplo
     port: 31234,
     directUrl: "http://127.0.0.1:40001/score",
     debugPort: 5678,
+    debugSocket: null,
     traffic: 100,
     mirrorTraffic: 0,
     restarts: 0,

@@ -1,44 +1,54 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { lensesFor } from "../lenses";
-import { YamlKind } from "../yamlKind";
-import { classifyYaml } from "../yamlKind";
+import { AzureMlFile, Classifier, parseClassifyOutput, YamlKind } from "../yamlKind";
 
-const ONLINE = `$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json
-# a comment first
-name: blue
-endpoint_name: numpy-regression
-`;
+const OUTPUT = JSON.stringify([
+  { file: "/w/blue.yml", kind: "online-deployment", name: "blue", line: 3, error: null },
+  { file: "/w/conda.yaml", kind: null, name: "env", line: 1, error: null },
+  { file: "/w/broken.yml", kind: null, name: null, line: null, error: "invalid YAML" },
+  { file: "/w/nameless.yml", kind: "batch-endpoint", name: null, line: null, error: null },
+  { file: "/w/future.yml", kind: "some-new-kind", name: "x", line: 1, error: null },
+]);
 
-describe("classifyYaml", () => {
-  it("finds an online deployment by endpoint_name and the line of its name", () => {
-    assert.deepEqual(classifyYaml(ONLINE, "/w/whatever.yml"), { kind: "online-deployment", name: "blue", line: 2 });
+describe("parseClassifyOutput (localep classify --json)", () => {
+  it("keeps the CLI's kind and turns its 1-based name line into the editor's 0-based one", () => {
+    const kinds = parseClassifyOutput(OUTPUT);
+    assert.deepEqual(kinds.get("/w/blue.yml"), { kind: "online-deployment", name: "blue", line: 2 });
+    assert.deepEqual(kinds.get("/w/nameless.yml"), { kind: "batch-endpoint", name: null, line: 0 });
   });
 
-  it("finds batch deployments by type: model, by the schema, or by compute and mini_batch_size", () => {
-    const modelType = "name: b\nendpoint_name: e\ntype: model\ncompute: azureml:cpu\nsettings:\n  mini_batch_size: 10\n";
-    assert.equal(classifyYaml(modelType, "d.yml")?.kind, "batch-deployment");
-    assert.equal(classifyYaml("$schema: https://x/batchDeployment.schema.json\nname: b\nendpoint_name: e\n", "d.yml")?.kind, "batch-deployment");
-    assert.equal(classifyYaml("name: b\nendpoint_name: e\ncompute: azureml:c\nmini_batch_size: 5\n", "d.yml")?.kind, "batch-deployment");
-    assert.equal(classifyYaml("name: b\nendpoint_name: e\noutput_action: summary_only\n", "d.yml")?.kind, "batch-deployment",
-      "a flat (legacy) batch deployment: a batch-only key beside endpoint_name");
+  it("reads other YAML, unreadable files and kinds this extension does not know as no Azure ML file", () => {
+    const kinds = parseClassifyOutput(OUTPUT);
+    assert.equal(kinds.get("/w/conda.yaml"), null);
+    assert.equal(kinds.get("/w/broken.yml"), null);
+    assert.equal(kinds.get("/w/future.yml"), null);
   });
 
-  it("finds online endpoints by their keys or an endpoint-like file name, batch endpoints by defaults", () => {
-    assert.equal(classifyYaml("name: e\nauth_mode: key\n", "/w/x.yml")?.kind, "online-endpoint");
-    assert.equal(classifyYaml("name: e\n", "/w/endpoint.yml")?.kind, "online-endpoint");
-    assert.equal(classifyYaml("name: e\ndefaults:\n  deployment_name: b\n", "/w/x.yml")?.kind, "batch-endpoint");
+  it("says what it got when the output is no list", () => {
+    assert.throws(() => parseClassifyOutput("{}"), /printed no list/);
   });
+});
 
-  it("ignores other YAML, lists, and text that does not parse", () => {
-    assert.equal(classifyYaml("name: ci\non: push\n", "/w/.github/workflows/ci.yml"), null);
-    assert.equal(classifyYaml("dependencies:\n  - python=3.10\n", "/w/conda.yaml"), null);
-    assert.equal(classifyYaml("- a\n- b\n", "/w/list.yml"), null);
-    assert.equal(classifyYaml("name: [unclosed\n", "/w/endpoint.yml"), null);
-  });
-
-  it("puts the lens on the first line when there is no name", () => {
-    assert.equal(classifyYaml("endpoint_name: e\n", "/w/d.yml")?.line, 0);
+describe("Classifier", () => {
+  it("asks the CLI once per changed file, in one run for many files", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "classify-"));
+    const [a, b] = [join(folder, "a.yml"), join(folder, "b.yml")];
+    writeFileSync(a, "x");
+    writeFileSync(b, "y");
+    const runs: string[][] = [];
+    const classifier = new Classifier(async (files) => {
+      runs.push(files);
+      return new Map<string, AzureMlFile | null>(files.map((file) => [file, { kind: "online-deployment", name: null, line: 0 }]));
+    });
+    assert.equal((await classifier.classify([a, b])).get(b)?.kind, "online-deployment");
+    assert.equal(await classifier.kindOf(a), "online-deployment");
+    utimesSync(b, new Date(), new Date(Date.now() + 5000));
+    await classifier.classify([a, b]);
+    assert.deepEqual(runs, [[a, b], [b]]);
   });
 });
 
