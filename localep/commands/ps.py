@@ -111,8 +111,8 @@ def _resource_uses(listed: List[Container]) -> List[Dict[str, Any]]:
         if state.get("Running"):
             try:
                 record.update(resource_use(container.stats(stream=False), container.attrs.get("HostConfig") or {}))
-            except docker.errors.APIError:
-                pass  # gone meanwhile
+            except (docker.errors.APIError, ValueError):
+                pass  # gone meanwhile: the engine answers a removed container's stats with an empty body (not JSON)
         return record
 
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(listed)))) as pool:
