@@ -57,7 +57,16 @@ export function parsePsOutput(stdout: string): LocalDeployment[] {
   if (!Array.isArray(data)) {
     throw new PsOutputError(`expected a list of deployments, got ${describe(data)}`);
   }
-  return data.map((row, index) => parseRow(row, index));
+  return data.flatMap((row, index) => (isContainerOfNoDeployment(row) ? [] : [parseRow(row, index)]));
+}
+
+/** A localep container that serves no deployment (a containerised gateway): listed by `ps`, not a row here. */
+function isContainerOfNoDeployment(row: unknown): boolean {
+  if (typeof row !== "object" || row === null || Array.isArray(row)) {
+    return false;
+  }
+  const deployment = (row as Row).deployment;
+  return (deployment === "" || deployment === null) && typeof (row as Row).container === "string";
 }
 
 function parseRow(row: unknown, index: number): LocalDeployment {

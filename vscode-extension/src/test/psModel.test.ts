@@ -56,12 +56,19 @@ describe("parsePsOutput", () => {
 
   it("names the item and field that is missing or of the wrong type", () => {
     assert.throws(() => parsePsOutput(JSON.stringify([PS_ROW, { deployment: "d" }])), /item 1 has no "endpoint"/);
+    assert.throws(() => parsePsOutput(JSON.stringify([PS_ROW, { endpoint: "e" }])), /item 1 has no "deployment"/);
     assert.throws(() => parsePsOutput(JSON.stringify([{ ...PS_ROW, port: "31234" }])), /item 0 "port" should be a port number, got "31234"/);
     assert.throws(() => parsePsOutput(JSON.stringify([{ ...PS_ROW, debug_port: 70000 }])), /"debug_port" should be a port number/);
     assert.throws(() => parsePsOutput(JSON.stringify([{ ...PS_ROW, status: 1 }])), /"status" should be a string, got 1/);
     assert.throws(() => parsePsOutput(JSON.stringify([{ ...PS_ROW, instance: -1 }])), /"instance" should be a count, got -1/);
     assert.throws(() => parsePsOutput(JSON.stringify([{ ...PS_ROW, traffic: 120 }])), /"traffic" should be a percentage, got 120/);
     assert.throws(() => parsePsOutput("[3]"), /item 0 should be an object, got 3/);
+  });
+
+  it("leaves out containers that serve no deployment (a containerised gateway) instead of failing the view", () => {
+    const gateway = { endpoint: "gwtest-ep", deployment: "", container: "localep-gateway-gwtest-ep", status: "exited" };
+    assert.equal(parsePsOutput(JSON.stringify([gateway, PS_ROW])).length, 1);
+    assert.throws(() => parsePsOutput(JSON.stringify([gateway, { endpoint: "e" }])), /item 1 has no "deployment"/);
   });
 });
 
