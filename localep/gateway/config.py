@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Union
 
+from localep.datacollect.payload import PayloadLogging, payload_logging_from_dict
 from localep.errors import Location, SpecError
 from localep.fileio import atomic_write_json
 from localep.jsonfile import read_json
@@ -58,6 +59,7 @@ class DeploymentRoute:
     containers: List[str] = field(default_factory=list)
     scoring_path: str = SCORING_PATH
     protocol: str = AZUREML_PROTOCOL  # ServerSpec.protocol: "kserve" deployments also serve /v2/...
+    payload_logging: Optional[PayloadLogging] = None  # data_collector's request/response collections
     # Set for target_utilization deployments: `upstreams` then lists max_instances, the first initial_instances run.
     autoscale: Optional[Autoscale] = None
 
@@ -128,6 +130,7 @@ def deployment_from_dict(name: str, data: Mapping[str, Any]) -> DeploymentRoute:
     if unknown_probe:
         raise ValueError(f"deployment {name!r} liveness has unknown fields: {', '.join(sorted(unknown_probe))}")
     autoscale = fields.pop("autoscale", None)
+    fields["payload_logging"] = payload_logging_from_dict(fields.get("payload_logging"))
     route = DeploymentRoute(liveness=Liveness(**liveness), autoscale=Autoscale(**autoscale) if autoscale else None,
                             **fields)
     for setting in ("request_timeout_ms", "max_concurrent_requests_per_instance"):

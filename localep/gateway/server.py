@@ -18,6 +18,7 @@ import socket
 import stat
 import threading
 import time
+import uuid
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from typing import Any, Callable, Deque, Dict, FrozenSet, Iterator, List, Mappin
 
 import httptools
 
+from localep.datacollect.payload import PayloadExchange, PayloadLog, PayloadLogging
 from localep.exchanges import redact_target
 from localep.fileio import make_dirs
 from localep.gateway import auth
@@ -51,6 +53,8 @@ SUPERVISOR_ENV = "LOCALEP_GATEWAY_SUPERVISOR"  # the supervisor's pid, set for t
 MIRROR_PENDING = 256
 EXCHANGE_QUEUE = 4096
 LISTEN_BACKLOG = 1024
+REQUEST_ID_HEADER = "x-request-id"
+REQUEST_ID_LIMIT = 100  # the inference server answers 431 to longer ids
 
 ExchangeCallback = Callable[[Dict[str, Any]], None]
 RecordOpener = Callable[[str], ExchangeCallback]
@@ -99,6 +103,37 @@ class ClientRequest:
     started: float = 0.0  # perf_counter at its first byte
     started_wall: float = 0.0
     authenticated: bool = True  # it carried a valid credential (a keyless liveness request does not)
+    request_id: str = ""  # the client's x-request-id, else a new one: forwarded, answered and logged
+
+
+def request_id_of(head: RequestHead) -> str:
+    given = head.get(REQUEST_ID_HEADER)
+    return given if given and len(given) <= REQUEST_ID_LIMIT else str(uuid.uuid4())
+
+
+def request_id_header(headers: List[Tuple[str, str]], request_id: str) -> List[Tuple[str, str]]:
+    """x-request-id for the client unless the answer has it (the server echoes it; the endpoint's own answers and
+    other servers' lack it)."""
+    if any(name.lower() == REQUEST_ID_HEADER for name, _ in headers):
+        return []
+    return [(REQUEST_ID_HEADER, request_id)]
+
+
+def exchange_record(request: ClientRequest, answer: GatewayAnswer, deployment: Optional[str], started: float,
+                    latency_ms: float) -> Dict[str, Any]:
+    """The exchange as `record` and `--on-exchange` get it (the replay format's fields)."""
+    return {
+        "time": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z",
+        "method": request.method,
+        "path": request.path,
+        "request_headers": dict(request.head.headers),
+        "request_body": request.body.read(),
+        "status": answer.status,
+        "response_headers": dict(answer.headers),
+        "response_body": answer.body,
+        "latency_ms": latency_ms,
+        "deployment": deployment,
+    }
 
 
 def encode_answer(answer: GatewayAnswer, extra: List[Tuple[str, str]], keep_alive: bool, with_body: bool) -> bytes:
@@ -135,6 +170,7 @@ class Gateway:
         self._prober = Prober(restart)
         self._change_lock = threading.RLock()
         self._exchanges = BackgroundQueue("exchanges", self._deliver_exchange, 1, EXCHANGE_QUEUE)
+        self._payload_log = PayloadLog()
         self.table = RoutingTable(config, {})
         self.loop = asyncio.new_event_loop()
         self._thread: Optional[threading.Thread] = None
@@ -225,6 +261,7 @@ class Gateway:
             self._control_listener.close()
         self._prober.stop()
         self._exchanges.close(drain=True)
+        self._payload_log.close()
 
     # -- live changes -------------------------------------------------------------------------
 
@@ -307,7 +344,8 @@ class Gateway:
         if request.kind == "kserve" and pool.route.protocol != KSERVE_PROTOCOL:
             return error_answer(404, "NotFound", f"deployment '{pool.name}' does not serve KServe v2 routes "
                                 f"(its server protocol is {pool.route.protocol})"), pool.name
-        forward = end_to_end(request.head.headers, drop=("authorization",))
+        forward = end_to_end(request.head.headers, drop=("authorization", REQUEST_ID_HEADER))
+        forward.append((REQUEST_ID_HEADER, request.request_id))
         if not choice.pinned and config.mirror_traffic:
             mirror = mirror_pick(config.mirror_traffic, random.random())
             mirror_pool = table.pools.get(mirror) if mirror and mirror != choice.deployment else None
@@ -347,28 +385,27 @@ class Gateway:
             pool.stats.record(answer.status, latency_ms, answer.error)
         access_log.info("%s %s deployment=%s status=%d latency_ms=%.2f%s", request.method, redact_target(request.path),
                         deployment or "-", answer.status, latency_ms, f" error={answer.error}" if answer.error else "")
-        if self._on_exchange is None and table.recorder is None:
+        payload = pool.route.payload_logging if pool is not None else None
+        if payload is not None and random.random() >= payload.sampling_rate:
+            payload = None
+        recording = self._on_exchange is not None or table.recorder is not None
+        if not recording and payload is None:
             return
-        self._exchanges.submit(
-            (
-                table.recorder,
-                {
-                    "time": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z",
-                    "method": request.method,
-                    "path": request.path,
-                    "request_headers": dict(request.head.headers),
-                    "request_body": request.body.read(),
-                    "status": answer.status,
-                    "response_headers": dict(answer.headers),
-                    "response_body": answer.body,
-                    "latency_ms": latency_ms,
-                    "deployment": deployment,
-                },
-            )
-        )
+        exchange = exchange_record(request, answer, deployment, started, latency_ms) if recording else None
+        logged = None if payload is None else PayloadExchange(
+            request.request_id, request.started_wall, request.method, request.path, request.head.headers,
+            request.body.read(), answer.headers, answer.body)
+        if not self._exchanges.submit((table.recorder, payload, logged, exchange)):
+            if self._exchanges.dropped % 1000 == 1:
+                log.warning("exchange copies dropped so far (recording, payload logging): %d", self._exchanges.dropped)
 
-    def _deliver_exchange(self, item: Tuple[Optional[ExchangeCallback], Dict[str, Any]]) -> None:
-        recorder, exchange = item
+    def _deliver_exchange(self, item: Tuple[Optional[ExchangeCallback], Optional[PayloadLogging],
+                                            Optional[PayloadExchange], Optional[Dict[str, Any]]]) -> None:
+        recorder, payload, logged, exchange = item
+        if payload is not None and logged is not None:
+            self._payload_log.write(payload, logged)
+        if exchange is None:
+            return
         if self._on_exchange is not None:
             self._on_exchange(exchange)
         if recorder is not None:
@@ -578,7 +615,8 @@ class ClientConnection(asyncio.Protocol):
         assert self.head is not None
         self.in_request = False
         self.queue.append(ClientRequest(self.head.method, self.head.target, self.head, self.body, self.kind,
-                                        self.started, self.started_wall, self.request_authenticated))
+                                        self.started, self.started_wall, self.request_authenticated,
+                                        request_id_of(self.head)))
         self.body = Body()
         self._arm(self.limits.idle_timeout_s, self._idle)
         if self.busy:
@@ -616,7 +654,9 @@ class ClientConnection(asyncio.Protocol):
             self._write(encode_answer(answer, [], keep_alive, request.method != "HEAD"), keep_alive)
             return
         answer, deployment = await gateway.serve(request, table)
-        extra = [(DEPLOYMENT_HEADER, deployment)] if deployment else []
+        extra = request_id_header(answer.headers, request.request_id)
+        if deployment:
+            extra.append((DEPLOYMENT_HEADER, deployment))
         self._write(encode_answer(answer, extra, keep_alive, request.method != "HEAD"), keep_alive)
         gateway.after_response(table, request, answer, deployment, request.started_wall,
                                (time.perf_counter() - request.started) * 1000)

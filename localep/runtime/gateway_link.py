@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple
 
 import docker
 
+from localep.datacollect.plan import payload_logging
 from localep.errors import LocalepError
 from localep.fileio import make_dirs
 from localep.gateway.client import ControlClient, GatewayRejected, GatewayUnreachable
@@ -129,6 +130,7 @@ def deployment_route(deployment: Deployment, upstreams: List[str], container_nam
         scoring_path=server.scoring_path,
         protocol=server.protocol,
         autoscale=autoscale_of(deployment),
+        payload_logging=payload_logging(deployment),
     )
 
 

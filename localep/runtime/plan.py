@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Tuple
 
 from localep import __version__
+from localep.datacollect.plan import container_collection
 from localep.images.kinds.base import ServerSpec
 from localep.runtime import labels
 from localep.runtime.agent.hints import NO_EGRESS_VARIABLE
@@ -154,6 +155,8 @@ def plan_container(
         command = [PYTHON_IN_CONTAINER, AGENT_IN_CONTAINER, "--port", str(server.port)]
         if keep_alive:
             command.append("--keep-alive")
+        command += _data_collection(deployment, container_name(deployment.endpoint_name, deployment.name, instance),
+                                    env, mounts)
         command.append("--")
         command += server_command(env, server, debug)
         if debug is not None:
@@ -211,6 +214,17 @@ def size_labels(deployment: Deployment, size: ContainerSize) -> Dict[str, str]:
     if size.sku is None:
         return {}
     return {labels.INSTANCE_TYPE: deployment.instance_type or size.sku.display_name}
+
+
+def _data_collection(deployment: Deployment, writer: str, env: Dict[str, str], mounts: List[Mount]) -> List[str]:
+    """The receiver's agent option, its code and folders, and the variables azureml-ai-monitoring reads."""
+    collection = container_collection(deployment, writer)
+    if collection is None:
+        return []
+    mounts += [Mount(source, target) for source, target in collection.code_files]
+    mounts += [Mount(source, target, read_only=False) for source, target in collection.folders]
+    env.update(collection.environment)
+    return ["--collect", collection.receiver_settings]
 
 
 def server_argv(env: Dict[str, str], server: ServerSpec, debug: Optional[DebugOptions]) -> List[str]:

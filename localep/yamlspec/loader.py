@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from localep import registry
 from localep.errors import Location, SpecError
 from localep.protocol import ENDPOINT_AUTH_MODES, KEY_AUTH
+from localep.yamlspec.datacollector import build_data_collector
 from localep.yamlspec.diagnostics import ERROR, Diagnostic, errors_of, raise_first_error
 from localep.yamlspec.model import (
     CUSTOM_MODEL,
@@ -359,6 +360,7 @@ def _build_deployment(document: Document) -> Tuple[Deployment, List[Diagnostic]]
                                                       ("enabled", "disabled")) or "enabled",
         description=present.get("description"),
         tags=_text_map(document, "tags"),
+        data_collector=build_data_collector(present.get("data_collector")),
         raw=data,
         lines=dict(document.lines),
     )

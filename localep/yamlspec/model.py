@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional, Protocol, Tuple
 
 from localep.errors import Location
 from localep.protocol import KEY_AUTH
+from localep.yamlspec.datacollector import DataCollector
 
 
 def locate(file: Path, lines: Dict[str, int], dotted_key: str) -> Location:
@@ -174,6 +175,7 @@ class Deployment:
     egress_public_network_access: str = "enabled"  # managed only; "disabled": no route out of the machine
     description: Optional[str] = None
     tags: Dict[str, str] = field(default_factory=dict)
+    data_collector: Optional[DataCollector] = None
     raw: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     lines: Dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from localep.protocol import ENDPOINT_AUTH_MODES
+from localep.yamlspec.datacollector import ROLLING_RATES, parse_datastore_path, parse_enabled
 from localep.yamlspec.diagnostics import Diagnostic
 from localep.yamlspec.emulation import READ_ONLY_FIELDS
 from localep.yamlspec.model import MODEL_TYPES
@@ -248,9 +249,13 @@ SCALE_SETTINGS = _mapping(
 DATA_COLLECTOR = _mapping(
     collections=Field(
         MAP,
-        values=_mapping(enabled=Field(SCALAR), data=_ANY, client_id=_STRING),
+        values=_mapping(
+            enabled=Field(SCALAR, parse=parse_enabled),
+            data=_mapping(name=_STRING, path=Field(STRING, parse=parse_datastore_path), version=Field(TEXT)),
+            client_id=_STRING,
+        ),
     ),
-    rolling_rate=Field(STRING, choices=("minute", "hour", "day", "month", "year")),
+    rolling_rate=Field(STRING, choices=ROLLING_RATES),
     sampling_rate=Field(NUMBER, minimum=0, maximum=1),
     request_logging=_mapping(capture_headers=Field(LIST, values=_STRING)),
 )

@@ -370,6 +370,7 @@ class Options:
     keep_alive: bool
     stop_timeout: float
     command: Tuple[str, ...]
+    collect: Optional[str] = None  # data collection receiver settings (JSON), see datacollect/receiver.py
 
 
 STARTING, SERVING, RELOADING, FAILED = "starting", "serving", "reloading", "failed"
@@ -541,6 +542,7 @@ def parse_options(argv: Sequence[str]) -> Options:
     parser.add_argument(
         "--stop-timeout", type=float, default=5.0, help="seconds to wait on SIGTERM before SIGKILL (default: 5)"
     )
+    parser.add_argument("--collect", help="run the data collection receiver with these settings (JSON)")
     if "--" not in argv:
         parser.error("give the server command after --")
     split = list(argv).index("--")
@@ -554,7 +556,17 @@ def parse_options(argv: Sequence[str]) -> Options:
         keep_alive=namespace.keep_alive,
         stop_timeout=namespace.stop_timeout,
         command=command,
+        collect=namespace.collect,
     )
+
+
+def start_collecting(settings: str) -> None:
+    """Before the server starts: azureml-ai-monitoring reads its config file when score.py makes a Collector."""
+    try:
+        from localep.datacollect.receiver import start_receiver  # on the host (tests)
+    except ImportError:  # in the container: mounted beside this file
+        from datacollect_receiver import start_receiver  # type: ignore[import-not-found,no-redef]
+    start_receiver(settings)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -562,6 +574,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     console = Console(sys.stdout.buffer)
     if os.environ.get(NO_EGRESS_VARIABLE) == "1":
         console.write_line(f"localep-agent: {cut_egress()}".encode())
+    if options.collect:
+        start_collecting(options.collect)
     return Agent(options, console).run()
 
 

@@ -1,0 +1,145 @@
+"""The in-container receiver for azureml-ai-monitoring: what the cloud's data collector sidecar does, locally.
+
+Standard library only: the agent starts it (`agent.py --collect SETTINGS`) in the container, where it is mounted
+beside the agent with `events.py`, before the inference server starts. It
+
+- writes the package's config file (the one `AZUREML_MDC_CONFIG_PATH` names): which collections are enabled and
+  their sampling percentage, so `Collector(name=...)` in score.py works (and drops) as in the cloud;
+- answers the package's sender on 127.0.0.1 (`POST /modeldata/log`, one event per request, attributes in `ce-*`
+  headers) and writes each event as a JSON line to its collection's folder (a bind mount) *before* answering:
+  what it acknowledged is on the host even if the container is killed the next moment.
+
+It runs in the agent's process, so a crash or reload of the scoring server never interrupts it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socketserver
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, Mapping, Optional
+
+try:
+    from localep.datacollect.events import CollectionWriter, collection_of, collector_event  # on the host (tests)
+except ImportError:  # in the container: mounted beside this file
+    from datacollect_events import CollectionWriter, collection_of, collector_event  # type: ignore[import-not-found,no-redef]
+
+LOG_PATH = "/modeldata/log"
+HOST = "127.0.0.1"
+MAX_EVENT_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CollectionSettings:
+    folder: str  # where its lines go, inside the container
+    enabled: bool
+    sample_rate_percentage: int = 100
+
+
+@dataclass(frozen=True)
+class ReceiverSettings:
+    port: int
+    source: str  # the events' `source`
+    writer: str  # the file name in each period folder: one per instance
+    rolling_rate: str
+    config_path: str  # AZUREML_MDC_CONFIG_PATH
+    collections: Dict[str, CollectionSettings] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        data = dict(self.__dict__)
+        data["collections"] = {name: c.__dict__ for name, c in self.collections.items()}
+        return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+    @staticmethod
+    def from_json(text: str) -> ReceiverSettings:
+        data = json.loads(text)
+        data["collections"] = {name: CollectionSettings(**c) for name, c in data["collections"].items()}
+        return ReceiverSettings(**data)
+
+
+def package_config(settings: ReceiverSettings) -> Dict[str, Any]:
+    """The file azureml-ai-monitoring reads: `runMode: cloud` makes it send to this receiver."""
+    return {
+        "runMode": "cloud",
+        "collections": {
+            name: {"enabled": c.enabled, "sampleRatePercentage": c.sample_rate_percentage}
+            for name, c in settings.collections.items()
+        },
+    }
+
+
+class Receiver(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, settings: ReceiverSettings, port: Optional[int] = None) -> None:
+        self.settings = settings
+        self.writers: Dict[str, CollectionWriter] = {
+            name.lower(): CollectionWriter(c.folder, settings.writer, settings.rolling_rate)
+            for name, c in settings.collections.items() if c.enabled
+        }
+        self.refused = 0
+        super().__init__((HOST, settings.port if port is None else port), _Handler)
+
+    def server_bind(self) -> None:
+        """Skips HTTPServer's reverse DNS lookup of the bound name, which can hang in a container without DNS."""
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
+
+    def accept(self, headers: Mapping[str, str], body: bytes) -> int:
+        """Write one event; the HTTP status to answer (200 only once it is written)."""
+        event = collector_event(headers, body, self.settings.source, time.time())
+        writer = self.writers.get(collection_of(event["type"]).lower())
+        if writer is None:
+            self.refused += 1
+            return 404
+        return 200 if writer.write(event) else 503
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Receiver
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if self.path.split("?", 1)[0] != LOG_PATH or not 0 <= length <= MAX_EVENT_BYTES:
+            self._answer(404 if length >= 0 else 400)
+            return
+        body = self.rfile.read(length)
+        self._answer(self.server.accept(dict(self.headers.items()), body))
+
+    def _answer(self, status: int) -> None:
+        body = b'{"status":"accepted"}' if status == 200 else b'{"status":"dropped"}'
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: one line per event would bury the server's own output."""
+
+
+def write_package_config(settings: ReceiverSettings) -> None:
+    folder = os.path.dirname(settings.config_path)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    descriptor = os.open(settings.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        json.dump(package_config(settings), file)
+
+
+def start_receiver(settings_json: str) -> Receiver:
+    """Write the package's config, then serve on 127.0.0.1 from a daemon thread (before the server starts)."""
+    settings = ReceiverSettings.from_json(settings_json)
+    write_package_config(settings)
+    receiver = Receiver(settings)
+    threading.Thread(target=receiver.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True,
+                     name="datacollect-receiver").start()
+    return receiver

@@ -1,0 +1,81 @@
+"""The in-container receiver, spoken to as azureml-ai-monitoring's sender does."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from typing import Iterator
+
+import pytest
+from datacollect_fixtures import package_headers
+
+from localep.datacollect.receiver import CollectionSettings, Receiver, ReceiverSettings, package_config, start_receiver
+
+
+def settings(tmp_path, port: int = 0) -> ReceiverSettings:
+    return ReceiverSettings(
+        port=port, source="/src", writer="localep-ep-blue", rolling_rate="hour",
+        config_path=str(tmp_path / "cfg" / "config.json"),
+        collections={
+            "model_inputs": CollectionSettings(str(tmp_path / "inputs"), True, 50),
+            "model_outputs": CollectionSettings("", False, 50),
+            "request": CollectionSettings("", True, 50),
+        },
+    )
+
+
+@pytest.fixture
+def receiver(tmp_path) -> Iterator[Receiver]:
+    server = Receiver(settings(tmp_path), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def post(port: int, headers: dict, body: bytes, path: str = "/modeldata/log") -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.request("POST", path, body=body, headers=headers)
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def test_an_acknowledged_event_is_already_on_disk(receiver, tmp_path):
+    assert post(receiver.server_port, package_headers("c1"), b'[{"x":1}]') == 200
+    files = list((tmp_path / "inputs").rglob("localep-ep-blue.jsonl"))
+    assert len(files) == 1
+    event = json.loads(files[0].read_text())
+    assert (event["data"], event["correlationid"], event["source"]) == ([{"x": 1}], "c1", "/src")
+
+
+def test_disabled_and_unknown_collections_are_refused(receiver, tmp_path):
+    for name in ("model_outputs", "other"):
+        headers = dict(package_headers(), **{"ce-type": f"azureml.inference.{name}"})
+        assert post(receiver.server_port, headers, b"[]") == 404
+    assert post(receiver.server_port, package_headers(), b"[]", path="/elsewhere") == 404
+    assert receiver.refused == 2
+    assert not list(tmp_path.rglob("*.jsonl"))
+
+
+def test_the_package_config_enables_and_samples_as_the_yaml_says(tmp_path):
+    assert package_config(settings(tmp_path)) == {"runMode": "cloud", "collections": {
+        "model_inputs": {"enabled": True, "sampleRatePercentage": 50},
+        "model_outputs": {"enabled": False, "sampleRatePercentage": 50},
+        "request": {"enabled": True, "sampleRatePercentage": 50},
+    }}
+
+
+def test_start_receiver_writes_the_config_file_first(tmp_path):
+    chosen = settings(tmp_path)
+    server = start_receiver(chosen.to_json())
+    try:
+        config = tmp_path / "cfg" / "config.json"
+        assert json.loads(config.read_text()) == package_config(chosen)
+        assert config.stat().st_mode & 0o777 == 0o600
+        assert post(server.server_port, package_headers(), b'[{"y":2}]') == 200
+    finally:
+        server.shutdown()
+        server.server_close()
