@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any, Dict, List, Optional
@@ -63,6 +64,8 @@ def ps_row(row: RunningContainer, gateway: Optional[GatewayStatus]) -> Dict[str,
         "code_dir": row.labels.get(labels.CODE_DIR),
         "remote_code_dir": row.labels.get(labels.REMOTE_CODE_DIR),
         "spec_file": row.labels.get(labels.SPEC_FILE),
+        # data_collector's enabled collections and the folder each is written to (None without one)
+        "data_collection": json.loads(row.labels.get(labels.DATA_COLLECTION) or "null"),
         "url": None,
         "port": None,
         "health": "stopped" if row.status != "running" else "unknown",

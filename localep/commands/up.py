@@ -10,6 +10,7 @@ import click
 
 from localep.commands import options
 from localep.commands.output import emit_json, handles_errors, info
+from localep.datacollect.plan import collection_folders
 from localep.devloop.attach import write_deployment_attach
 from localep.devloop.session import DevSession
 from localep.dockerclient import docker_client
@@ -113,7 +114,8 @@ def endpoint_summary(endpoint: RunningEndpoint) -> dict:
         "scoring_uri": endpoint.scoring_uri,
         "deployments": [
             {"deployment": i.deployment.name, "container": i.plan.name, "direct_url": i.base_url,
-             "ready_seconds": round(i.ready_seconds, 3)}
+             "ready_seconds": round(i.ready_seconds, 3),
+             "data_collection": {name: str(path) for name, path in collection_folders(i.deployment).items()} or None}
             for i in endpoint.instances
         ],
     }

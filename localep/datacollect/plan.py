@@ -21,6 +21,7 @@ from localep.datacollect.receiver import CollectionSettings, ReceiverSettings
 from localep.errors import LocalepError
 from localep.fileio import make_dirs
 from localep.paths import home
+from localep.progress import Reporter
 from localep.yamlspec.datacollector import REQUEST, RESPONSE, Collection
 from localep.yamlspec.model import Deployment
 
@@ -120,6 +121,20 @@ def prepare_folders(deployment: Deployment) -> Dict[str, Path]:
     folders = collection_folders(deployment)
     for folder in folders.values():
         make_dirs(folder, private=True)
+    return folders
+
+
+def prepare_collection(deployment: Deployment, runs_receiver: bool, reporter: Reporter) -> Dict[str, Path]:
+    """Before `up` starts a deployment's containers: folders, data assets, and where each collection goes."""
+    folders = prepare_folders(deployment)
+    for reference in register_data_assets(deployment):
+        reporter.step(f"{deployment.name}: registered data asset {reference}")
+    for name, folder in folders.items():
+        reporter.step(f"{deployment.name}: collects {name} into {folder}")
+    collector = deployment.data_collector
+    if collector is not None and collector.enabled(payload=False) and not runs_receiver:
+        reporter.warn(f"{deployment.location('data_collector')}: custom collections need the Azure ML inference "
+                      "server (this deployment's image brings its own server): only request/response are collected")
     return folders
 
 

@@ -16,6 +16,7 @@ from typing import Callable, List, Optional, Tuple
 import docker
 from docker.models.containers import Container
 
+from localep.datacollect.plan import prepare_collection
 from localep.errors import LocalepError
 from localep.gateway.config import DEFAULT_MAX_BODY_BYTES
 from localep.images.images import BuiltImage, debug_image, ensure_image
@@ -181,6 +182,7 @@ def start_instances(client: docker.DockerClient, deployment: Deployment, image: 
                       "GPU runtime (NVIDIA Container Toolkit); running on the CPU")
     size = container_size(client, deployment, reporter)
     network = ensure_no_egress_network(client) if egress_disabled(deployment) else None
+    prepare_collection(deployment, image.server.managed, reporter)
     started = []
     for index in range(count):
         # A fixed host port (not Docker's ephemeral pick) survives a restart by the gateway's liveness probe.

@@ -18,3 +18,4 @@ AGENT = PREFIX + "agent"
 VERSION = PREFIX + "version"
 BATCH_JOB = PREFIX + "batch-job"
 INSTANCE_TYPE = PREFIX + "instance-type"  # the SKU whose CPU and memory the container got
+DATA_COLLECTION = PREFIX + "data-collection"  # JSON: enabled collection -> its folder on the host

@@ -5,13 +5,14 @@ Paths and variables follow Azure ML's inference images, so scoring scripts writt
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Tuple
 
 from localep import __version__
-from localep.datacollect.plan import container_collection
+from localep.datacollect.plan import collection_folders, container_collection
 from localep.images.kinds.base import ServerSpec
 from localep.runtime import labels
 from localep.runtime.agent.hints import NO_EGRESS_VARIABLE
@@ -184,6 +185,7 @@ def plan_container(
         container_labels[labels.DEBUG_PORT] = str(debug.port)
     size = size or ContainerSize()
     container_labels.update(size_labels(deployment, size))
+    container_labels.update(collection_labels(deployment))
     return ContainerPlan(
         name=container_name(deployment.endpoint_name, deployment.name, instance),
         image=image,
@@ -214,6 +216,14 @@ def size_labels(deployment: Deployment, size: ContainerSize) -> Dict[str, str]:
     if size.sku is None:
         return {}
     return {labels.INSTANCE_TYPE: deployment.instance_type or size.sku.display_name}
+
+
+def collection_labels(deployment: Deployment) -> Dict[str, str]:
+    """Where each enabled collection goes, for `ps --json`."""
+    folders = collection_folders(deployment)
+    if not folders:
+        return {}
+    return {labels.DATA_COLLECTION: json.dumps({name: str(path) for name, path in folders.items()})}
 
 
 def _data_collection(deployment: Deployment, writer: str, env: Dict[str, str], mounts: List[Mount]) -> List[str]:

@@ -1,0 +1,195 @@
+"""Model data collection with the real azureml-ai-monitoring in a real container (built by localep's own pipeline
+from the fixture's conda file): Microsoft's Collector pattern in score.py, payload logging by the endpoint."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable, Dict, List
+
+import pytest
+import requests
+
+from conftest import REPO, gateway_of, rename_endpoint
+from localep.exitcodes import ExitCode
+
+FIXTURE = REPO / "tests" / "fixtures" / "datacollect"
+BODY = json.dumps({"data": [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]]})
+COLLECTIONS = ("model_inputs", "model_outputs", "request", "response")
+
+
+@pytest.fixture
+def dc_project(tmp_path, base_image, docker_client, cli, localep_home):
+    """A private copy of the fixture under a unique endpoint name; nothing of it may remain running."""
+    target = tmp_path / "datacollect"
+    shutil.copytree(FIXTURE, target)
+    name = f"dc-{uuid.uuid4().hex[:8]}"
+    rename_endpoint(target, "datacollect", name)
+    (target / "name").write_text(name)
+    yield target
+    if gateway_of(localep_home, name) or docker_client.containers.list(
+            all=True, filters={"label": f"localep.endpoint={name}"}):
+        assert cli.run("down", name).returncode == 0
+    leftovers = [c.name for c in docker_client.containers.list(all=True, filters={"label": f"localep.endpoint={name}"})]
+    assert not leftovers, f"containers left behind: {leftovers}"
+
+
+def edit(project: Path, change: Callable[[str], str]) -> None:
+    path = project / "blue-deployment.yml"
+    path.write_text(change(path.read_text()))
+
+
+def up(cli, project: Path) -> Dict:
+    result = cli.run("up", str(project), "--detach", "--json", timeout=900)
+    assert result.returncode == 0, result.stderr.decode()
+    return json.loads(result.stdout)
+
+
+def folder(localep_home: Path, endpoint: str, collection: str) -> Path:
+    return localep_home / "datastores" / "workspaceblobstore" / "paths" / "modelDataCollector" / endpoint / "blue" / collection
+
+
+def events(path: Path) -> List[Dict]:
+    return [json.loads(line) for file in sorted(path.rglob("*.jsonl")) for line in file.read_text().splitlines()]
+
+
+def score(cli, summary: Dict, count: int, parallel: int = 1) -> List[str]:
+    """`count` requests with the endpoint's key; the x-request-id each answer carried."""
+    session = cli.keyed_session(summary["endpoint"])
+
+    def one(index: int) -> str:
+        answer = session.post(summary["scoring_uri"], data=BODY, headers={"Content-Type": "application/json",
+                                                                          "x-client-tag": f"tag-{index}"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == [58.0, 41.75]
+        return answer.headers["x-request-id"]
+
+    with ThreadPoolExecutor(parallel) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def wait_for_lines(path: Path, count: int, timeout_s: float = 20.0) -> List[Dict]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and len(events(path)) < count:
+        time.sleep(0.2)
+    return events(path)
+
+
+def test_collector_score_py_collects_inputs_outputs_and_payloads(cli, dc_project, localep_home):
+    name = (dc_project / "name").read_text()
+    summary = up(cli, dc_project)
+    folders = {c: str(folder(localep_home, name, c)) for c in COLLECTIONS}
+    assert summary["deployments"][0]["data_collection"] == folders
+    ids = score(cli, summary, 6)
+
+    inputs = wait_for_lines(folder(localep_home, name, "model_inputs"), 6)
+    outputs = wait_for_lines(folder(localep_home, name, "model_outputs"), 6)
+    assert len(inputs) == len(outputs) == 6
+    assert inputs[0]["data"][0] == {str(i): i + 1 for i in range(10)}
+    assert outputs[0]["data"] == [{"prediction": 58.0}, {"prediction": 41.75}]
+    assert sorted(e["correlationid"] for e in inputs) == sorted(e["correlationid"] for e in outputs)
+    assert len({e["correlationid"] for e in inputs}) == 6
+    assert inputs[0]["agent"].startswith("azureml-ai-monitoring/")
+    assert inputs[0]["type"] == "azureml.inference.model_inputs"
+    assert inputs[0]["source"].endswith(f"/onlineEndpoints/{name}/deployments/blue")
+
+    request_lines = wait_for_lines(folder(localep_home, name, "request"), 6)
+    response_lines = wait_for_lines(folder(localep_home, name, "response"), 6)
+    assert [e["xrequestid"] for e in request_lines] == ids == [e["xrequestid"] for e in response_lines]
+    assert [e["headers"] for e in request_lines] == [{"x-client-tag": f"tag-{i}"} for i in range(6)]
+    assert all(e["data"] == [58.0, 41.75] for e in response_lines)
+    key = cli.json("keys", name)["primary"]
+    written = list((localep_home / "datastores").rglob("*.jsonl"))
+    assert key not in "".join(path.read_text() for path in written)
+    assert all(path.stat().st_mode & 0o777 == 0o600 for path in written)
+    hour = time.strftime("%Y/%m/%d/%H", time.gmtime())
+    assert (folder(localep_home, name, "model_inputs") / hour / f"localep-{name}-blue.jsonl").is_file()
+
+    [row] = cli.json("ps", name)
+    assert row["data_collection"] == folders
+    text = cli.run("up", str(dc_project), "--detach")  # again, in text: where each collection goes
+    assert text.returncode == 0, text.stderr.decode()
+    for collection, path in folders.items():
+        assert f"blue: collects {collection} into {path}" in text.stderr.decode()
+
+
+def test_a_killed_container_keeps_every_acknowledged_event(cli, dc_project, localep_home, docker_client):
+    """Events the receiver answered 200 are on the host even when the container is killed right after."""
+    name = (dc_project / "name").read_text()
+    up(cli, dc_project)
+    container = f"localep-{name}-blue"
+    sender = (
+        "import http.client, json\n"
+        "ok = []\n"
+        "for i in range(200):\n"
+        "    c = http.client.HTTPConnection('127.0.0.1', 50011)\n"
+        "    c.request('POST', '/modeldata/log', body=json.dumps([{'i': i}]), headers={\n"
+        "        'Content-Type': 'application/json', 'ce-type': 'azureml.inference.model_inputs',\n"
+        "        'ce-x-request-id': 'kill-%d' % i, 'trace-id': 'kill-%d' % i})\n"
+        "    if c.getresponse().status == 200: ok.append(i)\n"
+        "print(json.dumps(ok))\n"
+    )
+    sent = subprocess.run(["docker", "exec", container, "/opt/localep/python", "-c", sender], capture_output=True,
+                          text=True, timeout=120)
+    subprocess.run(["docker", "kill", container], check=True, capture_output=True, timeout=60)
+    acknowledged = json.loads(sent.stdout)
+    assert len(acknowledged) == 200, sent.stderr
+    kept = {e["correlationid"] for e in events(folder(localep_home, name, "model_inputs"))}
+    assert {f"kill-{i}" for i in acknowledged} <= kept
+
+
+def test_sampling_zero_collects_nothing(cli, dc_project, localep_home):
+    name = (dc_project / "name").read_text()
+    edit(dc_project, lambda text: text.replace("  rolling_rate: hour\n", "  rolling_rate: hour\n  sampling_rate: 0.0\n"))
+    summary = up(cli, dc_project)
+    score(cli, summary, 8)
+    time.sleep(3)  # what the package's sender and the endpoint's queue would have written by now
+    assert [path for path in (localep_home / "datastores").rglob("*.jsonl") if name in str(path)] == []
+
+
+def test_disabled_collections_collect_nothing_and_two_instances_write_apart(cli, dc_project, localep_home):
+    name = (dc_project / "name").read_text()
+    edit(dc_project, lambda text: text.replace("instance_count: 1", "instance_count: 2").replace(
+        "    model_outputs:\n      enabled: 'True'", "    model_outputs:\n      enabled: 'False'").replace(
+        "    request:\n      enabled: 'True'", "    request:\n      enabled: 'False'"))
+    summary = up(cli, dc_project)
+    score(cli, summary, 12, parallel=4)
+    inputs = wait_for_lines(folder(localep_home, name, "model_inputs"), 12)
+    assert len(inputs) == 12
+    assert len(wait_for_lines(folder(localep_home, name, "response"), 12)) == 12
+    time.sleep(2)
+    assert not folder(localep_home, name, "model_outputs").exists()
+    assert not folder(localep_home, name, "request").exists()
+    files = sorted(path.name for path in folder(localep_home, name, "model_inputs").rglob("*.jsonl"))
+    assert files == [f"localep-{name}-blue-2.jsonl", f"localep-{name}-blue.jsonl"]
+
+
+def test_a_bad_enabled_value_is_a_spec_error_naming_the_line(cli, dc_project, docker_client):
+    name = (dc_project / "name").read_text()
+    edit(dc_project, lambda text: text.replace("    model_inputs:\n      enabled: 'True'",
+                                              "    model_inputs:\n      enabled: true"))
+    deployment = dc_project / "blue-deployment.yml"
+    line = deployment.read_text().splitlines().index("      enabled: true") + 1
+    for command in (("up", str(dc_project), "--detach"), ("validate", str(dc_project))):
+        result = cli.run(*command)
+        assert result.returncode == ExitCode.SPEC, result.stderr.decode()
+        output = result.stdout.decode() + result.stderr.decode()
+        assert f"{deployment}:{line}" in output and "expected the string 'True' or 'False'" in output
+    assert not docker_client.containers.list(all=True, filters={"label": f"localep.endpoint={name}"})
+
+
+def test_the_endpoint_answers_an_x_request_id_it_was_given(cli, dc_project, localep_home):
+    name = (dc_project / "name").read_text()
+    summary = up(cli, dc_project)
+    session = cli.keyed_session(name)
+    answer = session.post(summary["scoring_uri"], data=BODY, headers={"x-request-id": "mine-123"})
+    assert answer.status_code == 200 and answer.headers["x-request-id"] == "mine-123"
+    unauthorized = requests.post(summary["scoring_uri"], data=BODY)
+    assert unauthorized.status_code == 401
+    lines = wait_for_lines(folder(localep_home, name, "request"), 1)
+    assert [e["xrequestid"] for e in lines] == ["mine-123"], "only scored requests are logged"
