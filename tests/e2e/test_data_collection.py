@@ -15,10 +15,10 @@ from typing import Callable, Dict, List
 import pytest
 import requests
 
-from conftest import REPO, gateway_of, rename_endpoint
+from conftest import gateway_of, rename_endpoint
 from localep.exitcodes import ExitCode
 
-FIXTURE = REPO / "tests" / "fixtures" / "datacollect"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "datacollect"
 BODY = json.dumps({"data": [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]]})
 COLLECTIONS = ("model_inputs", "model_outputs", "request", "response")
 
