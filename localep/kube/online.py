@@ -16,6 +16,7 @@ from typing import Dict, List, Optional
 from localep.images.kinds.base import ServerSpec
 from localep.kube import objects as k8s
 from localep.protocol import DEPLOYMENT_HEADER
+from localep.runtime.sizing import sku_container_memory
 from localep.yamlspec.model import Deployment, Endpoint, Probe, ResourceLimits
 from localep.yamlspec.skus import find_sku
 
@@ -61,9 +62,11 @@ def cpu_quantity(cores: float) -> str:
 
 
 def memory_quantity(size: int) -> str:
-    for unit, factor in (("Gi", 1024**3), ("Mi", 1024**2), ("Ki", 1024)):
-        if size % factor == 0:
-            return f"{size // factor}{unit}"
+    """Whole GiB or MiB; a size in between is rounded down to the MiB (a limit never grows in the writing)."""
+    if size % 1024**3 == 0:
+        return f"{size // 1024**3}Gi"
+    if size >= 1024**2:
+        return f"{size // 1024**2}Mi"
     return str(size)
 
 
@@ -79,15 +82,16 @@ def _quantities(limits: ResourceLimits) -> Optional[Dict[str, str]]:
 
 
 def resources(deployment: Deployment) -> Optional[k8s.ResourceRequirements]:
-    """`resources` as written (Kubernetes deployments), else the managed SKU's vCPUs, memory and GPUs as both request
-    and limit (what the cloud's container gets; a partial GPU, as the A10 partitions are, needs a whole one here)."""
+    """`resources` as written (Kubernetes deployments), else what `localep up` gives a managed SKU's container (all
+    its vCPUs, the memory a node of that size leaves allocatable) and its GPUs, as both request and limit (a partial
+    GPU, as the A10 partitions are, needs a whole one here)."""
     requests, limits = _quantities(deployment.resource_requests), _quantities(deployment.resource_limits)
     if requests or limits:
         return k8s.ResourceRequirements(requests=requests or limits, limits=limits)
     sku = find_sku(deployment.instance_type) if deployment.instance_type else None
     if sku is None:
         return None
-    sized = {"cpu": cpu_quantity(sku.vcpus), "memory": memory_quantity(sku.memory_bytes)}
+    sized = {"cpu": cpu_quantity(sku.vcpus), "memory": memory_quantity(sku_container_memory(sku))}
     if sku.gpus:
         sized[GPU_RESOURCE] = str(math.ceil(sku.gpus))
     return k8s.ResourceRequirements(requests=dict(sized), limits=dict(sized))

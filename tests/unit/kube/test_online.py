@@ -110,7 +110,8 @@ def test_replicas_sizes_probes_and_server_variables(manifests):
     assert blue["spec"]["replicas"] == 2
     served = container(blue)
     assert served["image"] == "registry.local/ep-two-blue:1"
-    assert served["resources"] == {"requests": {"cpu": "4", "memory": "14Gi"}, "limits": {"cpu": "4", "memory": "14Gi"}}
+    # What `localep up` gives Standard_DS3_v2: 4 vCPUs and the 10.9 GiB a 14 GiB node leaves allocatable.
+    assert served["resources"] == {"requests": {"cpu": "4", "memory": "11128Mi"}, "limits": {"cpu": "4", "memory": "11128Mi"}}
     assert served["livenessProbe"] == {"httpGet": {"path": "/", "port": 5001}, "initialDelaySeconds": 5,
                                        "periodSeconds": 7, "timeoutSeconds": 3, "successThreshold": 1,
                                        "failureThreshold": 4}
