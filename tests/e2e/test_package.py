@@ -21,9 +21,10 @@ from test_no_code import deployment_yaml, mlflow_image, mlflow_models  # noqa: F
 from test_triton import INFER_JSON
 from test_triton import deployment_yaml as triton_yaml
 
-from conftest import REPO, direct_prediction, read_rows, write_inputs
+from conftest import direct_prediction, read_rows, write_inputs
 
 pytestmark = pytest.mark.docker
+REPO = Path(__file__).resolve().parents[2]
 
 
 def docker(*args: str) -> str:
