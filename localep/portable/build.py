@@ -55,7 +55,7 @@ def package_deployment(client: docker.DockerClient, deployment: Union[Deployment
     environment = ensure_image(client, deployment, settings, reporter)
     base_id = client.images.get(environment.tag).id
     if isinstance(deployment, BatchDeployment):
-        recipe = plan_batch_package(deployment, environment.tag)
+        recipe = plan_batch_package(deployment)
     else:
         recipe = plan_package(deployment, environment.tag, environment.server)
     entries = [(copy, entry) for copy in recipe.copies for entry in file_entries(copy)]

@@ -60,7 +60,6 @@ class PackageRecipe:
     deployment: str
     endpoint: str
     source_file: Path
-    base_image: str
     copies: Tuple[Copy, ...]
     environment: Dict[str, str]
     command: Tuple[str, ...]
@@ -95,7 +94,6 @@ def plan_package(deployment: Deployment, base_image: str, server: ServerSpec) ->
         deployment=deployment.name,
         endpoint=deployment.endpoint_name,
         source_file=deployment.file,
-        base_image=base_image,
         copies=tuple(copies),
         environment=environment,
         command=command,
@@ -193,7 +191,7 @@ def context_name(copy: Copy, target: PurePosixPath) -> str:
     return f"{copy.layer}{target}"
 
 
-def plan_batch_package(deployment: BatchDeployment, base_image: str) -> PackageRecipe:
+def plan_batch_package(deployment: BatchDeployment) -> PackageRecipe:
     """A batch deployment's image for a Kubernetes Indexed Job: code and model where `localep batch run` mounts
     them, the in-pod driver (shard.py beside the worker) as the command with the deployment's settings; inputs
     and outputs on a volume mounted at /mnt/batch (inputs/data, outputs/score)."""
@@ -213,7 +211,7 @@ def plan_batch_package(deployment: BatchDeployment, base_image: str) -> PackageR
     env.update(deployment.settings.environment_variables)
     env["AZUREML_BI_OUTPUT_PATH"] = str(OUTPUT_IN_CONTAINER)
     return PackageRecipe(deployment=deployment.name, endpoint=deployment.endpoint_name, source_file=deployment.file,
-                         base_image=base_image, copies=tuple(copies), environment=env,
+                         copies=tuple(copies), environment=env,
                          command=tuple(batch_command(deployment)), server=None)
 
 

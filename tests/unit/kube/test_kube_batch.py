@@ -39,7 +39,7 @@ def test_the_job_and_claim_validate_and_carry_the_deployments_shape():
 def test_the_driver_command_carries_the_settings():
     deployment = load_batch_deployment(FIXTURE, ["resources.instance_count=3",
                                                  "settings.max_concurrency_per_instance=2"])
-    recipe = plan_batch_package(deployment, "env")
+    recipe = plan_batch_package(deployment)
     command = list(recipe.command)
     flags = dict(zip(command[2::2], command[3::2]))
     assert command[1] == "/opt/localep/batch_shard.py"
