@@ -83,32 +83,41 @@ def parse_ignore(pattern: str) -> IgnorePath:
         match = _TOKEN.match(text, position)
         if match is None:
             raise InvalidIgnorePath(f"--ignore {pattern!r}: unexpected {text[position]!r} at {position}")
-        token = match.group(0)
-        if match.group("word") is not None:
-            if state not in ("start", "dot", "descend"):
-                raise InvalidIgnorePath(f"--ignore {pattern!r}: missing '.' before {token!r}")
-            segments.append(_word_segment(token))
-            state = "segment"
-        elif match.group("dot") is not None or match.group("descend") is not None:
-            if state not in ("root", "segment"):
-                raise InvalidIgnorePath(f"--ignore {pattern!r}: unexpected {token!r} at {position}")
-            if match.group("descend") is not None:
-                segments.append(PatternSegment("deep"))
-            state = "descend" if match.group("descend") is not None else "dot"
-        else:
-            if state == "dot":
-                raise InvalidIgnorePath(f"--ignore {pattern!r}: unexpected '.' before {token!r}")
-            if match.group("index") is not None:
-                segments.append(PatternSegment("index", int(match.group("index"))))
-            elif match.group("any_index") is not None:
-                segments.append(PatternSegment("any_index"))
-            else:
-                segments.append(PatternSegment("key", match.group("quoted")))
-            state = "segment"
+        problem, state = _take_token(match, state, segments)
+        if problem:
+            raise InvalidIgnorePath(f"--ignore {pattern!r}: {problem.format(token=match.group(0), at=position)}")
         position = match.end()
     if state in ("dot", "descend"):
         raise InvalidIgnorePath(f"--ignore {pattern!r}: ends with '.'")
     return tuple(segments)
+
+
+def _take_token(match: re.Match, state: str, segments: List[PatternSegment]) -> Tuple[str, str]:
+    """Append the token's segment; (what is wrong with it there, as a template, or "", the state after it)."""
+    if match.group("word") is not None:
+        if state not in ("start", "dot", "descend"):
+            return "missing '.' before {token!r}", state
+        segments.append(_word_segment(match.group(0)))
+        return "", "segment"
+    if match.group("dot") is not None or match.group("descend") is not None:
+        if state not in ("root", "segment"):
+            return "unexpected {token!r} at {at}", state
+        if match.group("descend") is not None:
+            segments.append(PatternSegment("deep"))
+            return "", "descend"
+        return "", "dot"
+    if state == "dot":
+        return "unexpected '.' before {token!r}", state
+    segments.append(_bracket_segment(match))
+    return "", "segment"
+
+
+def _bracket_segment(match: re.Match) -> PatternSegment:
+    if match.group("index") is not None:
+        return PatternSegment("index", int(match.group("index")))
+    if match.group("any_index") is not None:
+        return PatternSegment("any_index")
+    return PatternSegment("key", match.group("quoted"))
 
 
 def _word_segment(word: str) -> PatternSegment:

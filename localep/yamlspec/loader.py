@@ -210,33 +210,8 @@ def load_project(
     for given in paths:
         from_folder = given.is_dir()
         for path in expand_paths([given]):
-            document = read_document(path)
-            kind = classify(document.data)
-            if kind in (BATCH_DEPLOYMENT, BATCH_ENDPOINT):
-                raise unsupported(kind, document)
-            if kind == CONDA_ENVIRONMENT and not from_folder:
-                raise SpecError(
-                    "this is a conda environment file: name it in a deployment's environment.conda_file",
-                    document.location(),
-                )
-            if kind == DEPLOYMENT:
-                deployment, problems = read_deployment(document, overrides, images)
-                raise_first_error(problems)
-                assert deployment is not None
-                deployments.append(deployment)
-            elif kind == ENDPOINT and (looks_like_online_endpoint(document) or not from_folder):
-                if not _same_file_listed(path, endpoint_paths):
-                    endpoint_paths.append(path)
-    if len(endpoint_paths) > 1:
-        raise SpecError(
-            "more than one endpoint file given: " + ", ".join(str(path) for path in endpoint_paths),
-            Location(endpoint_paths[1]),
-        )
-    if not deployments and not endpoint_paths:
-        raise SpecError(
-            "no deployment or endpoint file given (a deployment YAML has endpoint_name)",
-            Location(paths[0]) if paths else None,
-        )
+            _read_project_file(path, from_folder, overrides, images, deployments, endpoint_paths)
+    _check_project_files(paths, deployments, endpoint_paths)
     raise_first_error(duplicate_name_diagnostics(deployments))
     endpoint_path = endpoint_paths[0] if endpoint_paths else endpoint_beside(deployments[0].file)
     if endpoint_path is None:
@@ -247,6 +222,42 @@ def load_project(
         for deployment in deployments:
             check_runnable_locally(deployment)
     return Project(endpoint=endpoint, deployments=deployments)
+
+
+def _read_project_file(path: Path, from_folder: bool, overrides: Sequence[str], images: Optional[NoCodeImages],
+                       deployments: List[Deployment], endpoint_paths: List[Path]) -> None:
+    """Add a deployment file to `deployments`, an endpoint file to `endpoint_paths`; in a folder, other YAML is
+    ignored, given by name it is an error."""
+    document = read_document(path)
+    kind = classify(document.data)
+    if kind in (BATCH_DEPLOYMENT, BATCH_ENDPOINT):
+        raise unsupported(kind, document)
+    if kind == CONDA_ENVIRONMENT and not from_folder:
+        raise SpecError(
+            "this is a conda environment file: name it in a deployment's environment.conda_file",
+            document.location(),
+        )
+    if kind == DEPLOYMENT:
+        deployment, problems = read_deployment(document, overrides, images)
+        raise_first_error(problems)
+        assert deployment is not None
+        deployments.append(deployment)
+    elif kind == ENDPOINT and (looks_like_online_endpoint(document) or not from_folder):
+        if not _same_file_listed(path, endpoint_paths):
+            endpoint_paths.append(path)
+
+
+def _check_project_files(paths: Sequence[Path], deployments: List[Deployment], endpoint_paths: List[Path]) -> None:
+    if len(endpoint_paths) > 1:
+        raise SpecError(
+            "more than one endpoint file given: " + ", ".join(str(path) for path in endpoint_paths),
+            Location(endpoint_paths[1]),
+        )
+    if not deployments and not endpoint_paths:
+        raise SpecError(
+            "no deployment or endpoint file given (a deployment YAML has endpoint_name)",
+            Location(paths[0]) if paths else None,
+        )
 
 
 def _same_file_listed(path: Path, listed: Sequence[Path]) -> bool:

@@ -219,36 +219,52 @@ def _apply_override(document: Document, override: str) -> str:
     parts = override_path(written_key)
     if not parts:
         return f"'{written_key}' is not a dotted field name"
-    dotted_key = ".".join(str(part) for part in parts)
     try:
         value = yaml.safe_load(value_text)
     except yaml.YAMLError as error:
         return f"the value is not a valid YAML scalar: {getattr(error, 'problem', error)}"
-    container: Any = document.data
-    for depth, part in enumerate(parts):
-        where = ".".join(str(p) for p in parts[:depth]) or "the top level"
-        last = depth == len(parts) - 1
-        if isinstance(part, int):
-            if not isinstance(container, list):
-                return f"cannot set '{written_key}': '{where}' is {describe(container)}, not a list"
-            if part >= len(container):
-                return f"cannot set '{written_key}': '{where}' has {len(container)} item(s), no index {part}"
-        elif not isinstance(container, dict):
-            return f"cannot set '{written_key}': '{where}' is {describe(container)}, not a mapping"
-        if last:
-            container[part] = value
-            break
-        child = container[part] if isinstance(part, int) else container.get(part)
-        if child is None:
-            child = container[part] = [] if isinstance(parts[depth + 1], int) else {}
-        container = child
-    for key in [key for key in document.lines if key.startswith(dotted_key + ".")]:
-        del document.lines[key]
-    for key in [key for key in document.texts if key == dotted_key or key.startswith(dotted_key + ".")]:
-        del document.texts[key]
+    problem = _set_path(document.data, parts, value, written_key)
+    if problem:
+        return problem
+    dotted_key = ".".join(str(part) for part in parts)
+    _forget_below(document, dotted_key)
     if isinstance(value, str):
         document.texts[dotted_key] = value
     elif not isinstance(value, (dict, list)) and value is not None:
         document.texts[dotted_key] = value_text.strip()
     document.overrides[dotted_key] = override
     return ""
+
+
+def _set_path(container: Any, parts: List[Union[str, int]], value: Any, written_key: str) -> str:
+    """Set `parts` to `value`, making the mappings and lists on the way; what is in the way, or ""."""
+    for depth, part in enumerate(parts):
+        problem = _step_problem(container, part, ".".join(str(p) for p in parts[:depth]) or "the top level")
+        if problem:
+            return f"cannot set '{written_key}': {problem}"
+        if depth == len(parts) - 1:
+            container[part] = value
+            break
+        child = container[part] if isinstance(part, int) else container.get(part)
+        if child is None:
+            child = container[part] = [] if isinstance(parts[depth + 1], int) else {}
+        container = child
+    return ""
+
+
+def _step_problem(container: Any, part: Union[str, int], where: str) -> str:
+    if not isinstance(part, int):
+        return "" if isinstance(container, dict) else f"'{where}' is {describe(container)}, not a mapping"
+    if not isinstance(container, list):
+        return f"'{where}' is {describe(container)}, not a list"
+    if part >= len(container):
+        return f"'{where}' has {len(container)} item(s), no index {part}"
+    return ""
+
+
+def _forget_below(document: Document, dotted_key: str) -> None:
+    """The lines and texts of what the override replaced no longer exist."""
+    for key in [key for key in document.lines if key.startswith(dotted_key + ".")]:
+        del document.lines[key]
+    for key in [key for key in document.texts if key == dotted_key or key.startswith(dotted_key + ".")]:
+        del document.texts[key]
