@@ -81,26 +81,33 @@ def check_head(raw_target: bytes, raw_headers: List[Tuple[bytes, bytes]], versio
     lookup: Dict[str, str] = {}
     host_count = 0
     for raw_name, raw_value in raw_headers:
-        if BAD_VALUE.search(raw_value):
-            raise Rejection(400, "BadRequest", f"control character in the value of header {raw_name[:40]!r}")
-        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
-        lower = name.lower()
-        if lower == "host":
-            host_count += 1
-        elif lower == "transfer-encoding" and (value.strip().lower() != "chunked" or "transfer-encoding" in lookup):
-            raise Rejection(400, "BadRequest", f"unsupported Transfer-Encoding {value[:40]!r}: only 'chunked' is")
+        name, value = _decoded_field(raw_name, raw_value, lookup)
+        host_count += name.lower() == "host"
         headers.append((name, value))
-        lookup[lower] = value
+        lookup[name.lower()] = value
     if hosts is not None:
-        host = lookup.get("host")
-        if host_count > 1:
-            raise Rejection(400, "BadRequest", "more than one Host header")
-        if host is None:
-            if version != "1.0":
-                raise Rejection(400, "BadRequest", "HTTP/1.1 requests need a Host header")
-        elif host.lower() not in hosts:
-            raise Rejection(400, "BadHost", f"Host {host[:60]!r} is not this endpoint (use {sorted(hosts)[0]})")
+        _check_host(lookup.get("host"), host_count, version, hosts)
     return raw_target.decode("ascii"), headers, lookup
+
+
+def _decoded_field(raw_name: bytes, raw_value: bytes, seen: Dict[str, str]) -> Tuple[str, str]:
+    """One header field decoded; control characters and a Transfer-Encoding other than one `chunked` are refused."""
+    if BAD_VALUE.search(raw_value):
+        raise Rejection(400, "BadRequest", f"control character in the value of header {raw_name[:40]!r}")
+    name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+    if name.lower() == "transfer-encoding" and (value.strip().lower() != "chunked" or "transfer-encoding" in seen):
+        raise Rejection(400, "BadRequest", f"unsupported Transfer-Encoding {value[:40]!r}: only 'chunked' is")
+    return name, value
+
+
+def _check_host(host: Optional[str], host_count: int, version: str, hosts: FrozenSet[str]) -> None:
+    if host_count > 1:
+        raise Rejection(400, "BadRequest", "more than one Host header")
+    if host is None:
+        if version != "1.0":
+            raise Rejection(400, "BadRequest", "HTTP/1.1 requests need a Host header")
+    elif host.lower() not in hosts:
+        raise Rejection(400, "BadHost", f"Host {host[:60]!r} is not this endpoint (use {sorted(hosts)[0]})")
 
 
 def encode_head(start_line: str, headers: Headers) -> bytes:

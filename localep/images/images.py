@@ -14,19 +14,20 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 import docker
 import docker.errors
+from docker.models.images import Image
 
 from localep import __version__
 from localep.errors import BuildError
 from localep.images import templates
 from localep.images.cache import environment_key, image_tag
 from localep.images.kinds import kind_named, kind_running_as_is, needs_base_facts, select_kind
-from localep.images.kinds.base import BaseImageFacts, ServerSpec
+from localep.images.kinds.base import BaseImageFacts, EnvironmentKind, Recipe, ServerSpec
 from localep.images.layerbuild import ensure_layers, finish_image, stop_if_cancelled
 from localep.images.layers import plan_layers
 from localep.images.settings import BuildSettings
 from localep.images.usage import known_base_facts, record_use, remember_base_facts
 from localep.progress import Reporter, Stopwatch
-from localep.yamlspec.model import BATCH_KIND, DeploymentAssets
+from localep.yamlspec.model import BATCH_KIND, DeploymentAssets, Environment
 
 SERVER_ADDED_MARKER = "LOCALEP_SERVER_ADDED"
 LABEL_KIND = "localep.kind"
@@ -91,39 +92,22 @@ def _ensure_image(client: docker.DockerClient, deployment: DeploymentAssets, set
     """The image and the package layers under it (recorded for prune)."""
     env = deployment.environment
     assert env is not None
-    base = None
     existing = None if settings.rebuild else _local_image(client, tag)
     if existing is not None:
-        kind = kind_named(existing.labels.get(LABEL_KIND, ""))
-        warnings = json.loads(existing.labels.get(LABEL_WARNINGS, "[]"))
-        if existing.labels.get(LABEL_SERVER_ADDED) and deployment.kind != BATCH_KIND:
-            warnings.append(_server_added_warning(deployment))
-        layers = json.loads(existing.labels.get(LABEL_LAYERS, "[]"))
-        return BuiltImage(tag=tag, kind=kind.name, server=kind.server(env), cached=True, warnings=warnings), layers
+        return _cached_image(existing, deployment, env, tag)
+    base = None
     if needs_base_facts(env):
         assert env.image is not None and base_id is not None
         base = probe_base_image(client, env.image, base_id)
     kind = select_kind(env, base)
     watch = Stopwatch()
     reporter.step(f"building {tag} ({kind.name} environment) for {deployment.name}")
-    base_for_recipe = base
-    context = kind.user_context(env)
-    if context is not None:
-        user_tag = f"{tag}-context"
-        _run_build(client, reporter, deployment, user_tag, path=context.path, dockerfile=context.dockerfile_path,
-                   settings=settings)
-        base_for_recipe = BaseImageFacts(image=user_tag, image_id=user_tag)
-    elif base_for_recipe is None:
-        assert env.image is not None and base_id is not None
-        base_for_recipe = BaseImageFacts(image=env.image, image_id=base_id)
+    base_for_recipe = _recipe_base(client, reporter, deployment, kind, base, base_id, tag, settings)
     recipe = kind.recipe(env, base_for_recipe)
     assert recipe is not None
     for warning in recipe.warnings:
         reporter.warn(warning)
     server = kind.server(env)
-    bodies = [recipe.body]
-    if server.managed:
-        bodies.append(templates.render("server.Dockerfile"))
     planned = plan_layers(recipe.layers, base_for_recipe.image_id, settings.installer)
     top = ensure_layers(client, planned, base_for_recipe.image_id, settings, reporter, deployment)
     layers = [layer.tag for layer in planned]
@@ -133,11 +117,9 @@ def _ensure_image(client: docker.DockerClient, deployment: DeploymentAssets, set
     if planned and server.managed and not recipe.body.strip():
         output = "\n".join(finish_image(client, top, tag, labels, settings, reporter, deployment))
     else:
+        bodies = [recipe.body] + ([templates.render("server.Dockerfile")] if server.managed else [])
         dockerfile = templates.dockerfile(top if planned else base_for_recipe.image, *bodies)
-        files = dict(recipe.files)
-        if settings.ca_bundle:
-            files["ca.crt"] = settings.ca_bundle.read_bytes()
-        output = _run_build(client, reporter, deployment, tag, fileobj=_context_tar(dockerfile, files),
+        output = _run_build(client, reporter, deployment, tag, fileobj=_context_tar(dockerfile, _recipe_files(recipe, settings)),
                             settings=settings, labels=labels)
     warnings = list(recipe.warnings)
     server_added = SERVER_ADDED_MARKER in (line.strip() for line in output.splitlines())
@@ -147,6 +129,41 @@ def _ensure_image(client: docker.DockerClient, deployment: DeploymentAssets, set
         _label_server_added(client, tag)
     reporter.step(f"built {tag} in {watch}")
     return BuiltImage(tag=tag, kind=kind.name, server=server, cached=False, warnings=warnings), layers
+
+
+def _cached_image(existing: Image, deployment: DeploymentAssets, env: Environment, tag: str) -> Tuple[BuiltImage, List[str]]:
+    """An image built before, described by its labels (kind, warnings, layers)."""
+    kind = kind_named(existing.labels.get(LABEL_KIND, ""))
+    warnings = json.loads(existing.labels.get(LABEL_WARNINGS, "[]"))
+    if existing.labels.get(LABEL_SERVER_ADDED) and deployment.kind != BATCH_KIND:
+        warnings.append(_server_added_warning(deployment))
+    layers = json.loads(existing.labels.get(LABEL_LAYERS, "[]"))
+    return BuiltImage(tag=tag, kind=kind.name, server=kind.server(env), cached=True, warnings=warnings), layers
+
+
+def _recipe_base(client: docker.DockerClient, reporter: Reporter, deployment: DeploymentAssets, kind: EnvironmentKind,
+                 base: Optional[BaseImageFacts], base_id: Optional[str], tag: str, settings: BuildSettings
+                 ) -> BaseImageFacts:
+    """What the kind's recipe builds on: the user's own Docker build when the kind has one, else the base image."""
+    env = deployment.environment
+    assert env is not None
+    context = kind.user_context(env)
+    if context is not None:
+        user_tag = f"{tag}-context"
+        _run_build(client, reporter, deployment, user_tag, path=context.path, dockerfile=context.dockerfile_path,
+                   settings=settings)
+        return BaseImageFacts(image=user_tag, image_id=user_tag)
+    if base is not None:
+        return base
+    assert env.image is not None and base_id is not None
+    return BaseImageFacts(image=env.image, image_id=base_id)
+
+
+def _recipe_files(recipe: Recipe, settings: BuildSettings) -> Dict[str, bytes]:
+    files = dict(recipe.files)
+    if settings.ca_bundle:
+        files["ca.crt"] = settings.ca_bundle.read_bytes()
+    return files
 
 
 def debug_image(client: docker.DockerClient, image: BuiltImage, settings: BuildSettings, reporter: Reporter,

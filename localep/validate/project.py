@@ -80,6 +80,32 @@ class ValidationReport:
         return notice(self.not_emulated, self.read_only)
 
 
+def _check_file(report: ValidationReport, path: Path, document: Document, deployments: List[KnownDeployment],
+                loaded: List[Deployment], endpoints: List[Endpoint]) -> None:
+    """Check one file by what it is; the deployments and endpoints it holds are kept for the checks across files."""
+    kind = classify(document.data)
+    _note_fields(report, kind, document)
+    if kind == DEPLOYMENT:
+        report.checked.append(path)
+        known, deployment, problems = validate_deployment(document)
+        report.diagnostics += problems
+        deployments += known
+        if deployment is not None:
+            loaded.append(deployment)
+    elif kind in (BATCH_DEPLOYMENT, BATCH_ENDPOINT):
+        report.checked.append(path)
+        report.diagnostics += validate_batch_file(document, kind)
+    elif kind != CONDA_ENVIRONMENT and looks_like_online_endpoint(document):
+        report.checked.append(path)
+        endpoint, problems = read_endpoint(document)
+        report.diagnostics += problems
+        if endpoint is not None:
+            report.diagnostics += check_traffic_shares(endpoint)
+            endpoints.append(endpoint)
+    else:
+        report.skipped.append(path)
+
+
 def _mentions_azureml(path: Path) -> bool:
     text = path.read_text(encoding="utf-8", errors="replace")
     return any(word in text for word in _AZUREML_WORDS)
@@ -101,27 +127,7 @@ def validate_paths(paths: Sequence[Path]) -> ValidationReport:
             else:
                 report.skipped.append(path)
             continue
-        kind = classify(document.data)
-        _note_fields(report, kind, document)
-        if kind == DEPLOYMENT:
-            report.checked.append(path)
-            known, deployment, problems = validate_deployment(document)
-            report.diagnostics += problems
-            deployments += known
-            if deployment is not None:
-                loaded.append(deployment)
-        elif kind in (BATCH_DEPLOYMENT, BATCH_ENDPOINT):
-            report.checked.append(path)
-            report.diagnostics += validate_batch_file(document, kind)
-        elif kind != CONDA_ENVIRONMENT and looks_like_online_endpoint(document):
-            report.checked.append(path)
-            endpoint, problems = read_endpoint(document)
-            report.diagnostics += problems
-            if endpoint is not None:
-                report.diagnostics += check_traffic_shares(endpoint)
-                endpoints.append(endpoint)
-        else:
-            report.skipped.append(path)
+        _check_file(report, path, document, deployments, loaded, endpoints)
     for endpoint in endpoints:
         known = _deduplicated(deployments + _deployments_beside(endpoint))
         if known:

@@ -23,6 +23,55 @@ from localep.gateway.server import Gateway
 NO_PROBES = Liveness(initial_delay=3600, period=3600, timeout=1, failure_threshold=3)
 
 
+class _UpstreamHandler(BaseHTTPRequestHandler):
+    """How an Upstream answers (its settings are read at each request)."""
+
+    protocol_version = "HTTP/1.0"
+
+    @property
+    def upstream(self) -> Upstream:
+        return self.server.upstream  # type: ignore[attr-defined]
+
+    def do_GET(self) -> None:
+        if self.path == "/":
+            self.upstream.liveness_hits += 1
+            self.answer(200 if self.upstream.healthy else 503, b"Healthy" if self.upstream.healthy else b"init failed")
+            return
+        self.score()
+
+    def do_POST(self) -> None:
+        self.score()
+
+    def score(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with self.upstream._lock:
+            self.upstream.hits += 1
+            self.upstream.requests.append((self.command, self.path, dict(self.headers.items()), body))
+        if self.upstream.delay_s:
+            time.sleep(self.upstream.delay_s)
+        if self.upstream.status == 200:
+            payload = json.dumps({"deployment": self.upstream.name, "echo": body.decode()}).encode()
+        else:
+            payload = b'{"message": "An unexpected error occurred in scoring script."}'
+        self.answer(self.upstream.status, payload, "application/json")
+
+    def answer(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            for name, value in self.upstream.extra_headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 class Upstream:
     """A deployment container's inference server: answers /score with its name, closes every connection.
 
@@ -40,51 +89,8 @@ class Upstream:
         self.liveness_hits = 0
         self.requests: List[Tuple[str, str, Dict[str, str], bytes]] = []
         self._lock = threading.Lock()
-        upstream = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def do_GET(self) -> None:
-                if self.path == "/":
-                    upstream.liveness_hits += 1
-                    self.answer(200 if upstream.healthy else 503, b"Healthy" if upstream.healthy else b"init failed")
-                    return
-                self.score()
-
-            def do_POST(self) -> None:
-                self.score()
-
-            def score(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with upstream._lock:
-                    upstream.hits += 1
-                    upstream.requests.append((self.command, self.path, dict(self.headers.items()), body))
-                if upstream.delay_s:
-                    time.sleep(upstream.delay_s)
-                if upstream.status == 200:
-                    payload = json.dumps({"deployment": upstream.name, "echo": body.decode()}).encode()
-                else:
-                    payload = b'{"message": "An unexpected error occurred in scoring script."}'
-                self.answer(upstream.status, payload, "application/json")
-
-            def answer(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", content_type)
-                    for name, value in upstream.extra_headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.send_header("Connection", "close")
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _UpstreamHandler)
+        self.server.upstream = self  # type: ignore[attr-defined]
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
