@@ -69,36 +69,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Callable, Deque, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 try:  # on the host (tests, tools)
-    from localep.processes import process_alive
-    from localep.runtime.agent.agentstatus import (
-        CANNOT_SERVE,
-        CANNOT_START,
-        READY,
-        RELOADED,
-        RELOADING,
-        SERVER_EXITED,
-        STOPPED,
-        AgentStatus,
-    )
+    from localep import processes
+    from localep.runtime.agent import agentstatus, tracebacks
     from localep.runtime.agent.hints import NO_EGRESS_VARIABLE, Hints
     from localep.runtime.agent.noegress import cut_egress
-    from localep.runtime.agent.tracebacks import Failure, describe_failure
 except ImportError:  # in the container: localep mounts these stdlib-only modules beside this file
-    from agentstatus import (  # type: ignore[import-not-found,no-redef]
-        CANNOT_SERVE,
-        CANNOT_START,
-        READY,
-        RELOADED,
-        RELOADING,
-        SERVER_EXITED,
-        STOPPED,
-        AgentStatus,
-    )
+    import agentstatus  # type: ignore[import-not-found,no-redef]
+    import tracebacks  # type: ignore[import-not-found,no-redef]
     from hints import NO_EGRESS_VARIABLE, Hints  # type: ignore[import-not-found,no-redef]
     from noegress import cut_egress  # type: ignore[import-not-found,no-redef]
-    from tracebacks import Failure, describe_failure  # type: ignore[import-not-found,no-redef]
 
-    from processes import process_alive  # type: ignore[import-not-found,no-redef]
+    import processes  # type: ignore[import-not-found,no-redef]
+
+AgentStatus = agentstatus.AgentStatus
 
 POLL_SECONDS = 0.05
 LOG_LINES_KEPT = 200
@@ -119,7 +102,7 @@ GUNICORN_BOOT_ERROR = 3  # the master's exit status for that reason
 # --- What went wrong: pure functions over the server's output ---------------------------------------------------
 
 
-def unavailable_body(failure: Failure, exit_code: int) -> bytes:
+def unavailable_body(failure: tracebacks.Failure, exit_code: int) -> bytes:
     answer: Dict[str, object] = {"error": FALLBACK_ERROR, "detail": failure.detail}
     if failure.location:
         answer["location"] = failure.location
@@ -403,7 +386,7 @@ class Agent:
         try:
             self._start_server()
         except OSError as error:
-            self.console.status(AgentStatus(CANNOT_START, subject=self.options.command[0], reason=str(error)))
+            self.console.status(AgentStatus(agentstatus.CANNOT_START, subject=self.options.command[0], reason=str(error)))
             return EXEC_FAILED
         while True:
             self._reap()
@@ -446,21 +429,21 @@ class Agent:
         self.probe = None
         if self.phase == STARTING:
             self.ever_ready = True
-            self.console.status(AgentStatus(READY))
+            self.console.status(AgentStatus(agentstatus.READY))
         if self.phase == RELOADING or self.announce_reloaded:
-            self.console.status(AgentStatus(RELOADED))
+            self.console.status(AgentStatus(agentstatus.RELOADED))
         self.announce_reloaded = False
         self.restart_on_exit = False
         self.phase = SERVING
 
     def _reload(self) -> None:
-        self.console.status(AgentStatus(RELOADING))
+        self.console.status(AgentStatus(agentstatus.RELOADING))
         self.log_mark = self.log.mark()
         if self.phase in (SERVING, RELOADING) and self.server is not None:
             self.restart_on_exit = self.phase == RELOADING
-            old_workers = {pid for pid in self.log.workers() if process_alive(pid)}
+            old_workers = {pid for pid in self.log.workers() if processes.process_alive(pid)}
             self.server.send(signal.SIGHUP)
-            self._watch(RELOADING, lambda: not any(process_alive(pid) for pid in old_workers))
+            self._watch(RELOADING, lambda: not any(processes.process_alive(pid) for pid in old_workers))
             return
         if self.server is not None:
             # Still starting: the server may not handle SIGHUP yet, and SIGHUP's default action kills it.
@@ -479,16 +462,16 @@ class Agent:
         if self.ended_for_boot_failure:
             exit_code, self.ended_for_boot_failure = GUNICORN_BOOT_ERROR, False
         if not self.ever_ready and not self.options.keep_alive:
-            self.console.status(AgentStatus(SERVER_EXITED, exit_code=exit_code))
+            self.console.status(AgentStatus(agentstatus.SERVER_EXITED, exit_code=exit_code))
             return exit_code
         self.phase = FAILED
         self.announce_reloaded = False
-        body = unavailable_body(describe_failure(self.log.lines_since(self.log_mark)), exit_code)
+        body = unavailable_body(tracebacks.describe_failure(self.log.lines_since(self.log_mark)), exit_code)
         try:
             self.fallback = serve_unavailable(self.options.host, self.options.port, body)
         except OSError as error:
-            self.console.status(AgentStatus(CANNOT_SERVE, subject=str(self.options.port), reason=str(error)))
-        self.console.status(AgentStatus(SERVER_EXITED, exit_code=exit_code, serving_503=True))
+            self.console.status(AgentStatus(agentstatus.CANNOT_SERVE, subject=str(self.options.port), reason=str(error)))
+        self.console.status(AgentStatus(agentstatus.SERVER_EXITED, exit_code=exit_code, serving_503=True))
         if self.restart_on_exit:
             # A save arrived while the failing reload was under way: its code may be good, so try it now.
             self.signals.append(signal.SIGHUP)
@@ -522,7 +505,7 @@ class Agent:
             self.probe.cancel()
         self._stop_server(signum)
         self._stop_fallback()
-        self.console.status(AgentStatus(STOPPED))
+        self.console.status(AgentStatus(agentstatus.STOPPED))
         return 0
 
 
