@@ -21,7 +21,7 @@ import pytest
 from codeserver import EXTENSION, CodeServer, compile_extension, missing_tools
 
 SUITE_SECONDS = 900  # the first `up --debug` of a machine builds the debugpy image layer
-EXPECTED_STEPS = 16
+EXPECTED_STEPS = 17
 MEDIA = EXTENSION / "media"
 LAUNCH_JSON = {
     "version": "0.2.0",

@@ -6,7 +6,7 @@
  */
 
 import { execFile } from "child_process";
-import { existsSync, writeFileSync } from "fs";
+import { existsSync, mkdirSync, writeFileSync } from "fs";
 import { readFile } from "fs/promises";
 import * as path from "path";
 import * as vscode from "vscode";
@@ -386,6 +386,28 @@ export async function run(): Promise<void> {
         await localep.tree.refresh();
         return endpointNode(localep) === undefined;
       }, 90);
+    });
+
+    await step("F5 on a deployment (two folders down) whose init() raises shows the CLI's error with the " +
+      "exception line, and leaves nothing running", async () => {
+      const folder = path.join(workspaceFolder().uri.fsPath, "nested", "deeper");
+      mkdirSync(path.join(folder, "code"), { recursive: true });
+      writeFileSync(path.join(folder, "code", "score.py"),
+        "def init():\n    raise RuntimeError('the model file is missing')\n\n\ndef run(raw_data):\n    return raw_data\n");
+      const blue = await readFile(file("blue-deployment.yml").fsPath, "utf8");
+      writeFileSync(path.join(folder, "broken-deployment.yml"), blue.replace("name: blue", "name: broken")
+        .replace("code: onlinescoring", "code: code").replace("path: model/regression", "path: ../../model/regression")
+        .replace("conda_file: environment/conda.yaml", "conda_file: ../../environment/conda.yaml"));
+      const before = localep.recentErrors.length;
+      const resolved = await localep.debugProvider.resolveDebugConfigurationWithSubstitutedVariables(workspaceFolder(), {
+        type: "localep", request: "attach", name: "localep: debug broken", deployment: "nested/deeper/broken-deployment.yml",
+      });
+      equal(resolved, undefined, "the configuration of a deployment that cannot start");
+      const shown = localep.recentErrors.slice(before).join(" | ");
+      check(/^Cannot debug localep: debug broken: .*failed to start.* — RuntimeError: the model file is missing$/.test(shown),
+        `notifications: ${shown}`);
+      await localep.tree.refresh();
+      check(endpointNode(localep) === undefined, "the failed deployment was left running");
     });
 
     await step("Smoke Test starts a private copy, replays, removes it, and shows pass/fail per request", async () => {
