@@ -12,9 +12,16 @@ export function startFailure(error: unknown, port: number): unknown {
       "configuration to let localep pick a free one, or choose another.");
   }
   if (error.result.exitCode === EXIT_DEPLOYMENT_FAILED) {
-    const lines = error.result.stderr.split("\n").map((line) => line.trim()).filter((line) => line !== "");
-    const exception = lines.filter((line) => /^[\w.]+(Error|Exception)\b/.test(line)).pop();
+    const exception = rootException(error.result.stderr);
     return new Error(exception === undefined ? error.message : `${error.message} — ${exception}`);
   }
   return error;
+}
+
+/** The first exception line of the traceback the CLI prints after its error line: in a chain (the server wraps
+ * the script's exception), the first one is the script's own. */
+function rootException(stderr: string): string | undefined {
+  const lines = stderr.split("\n").map((line) => line.trim());
+  const errorLine = lines.map((line) => line.startsWith("error:")).lastIndexOf(true);
+  return lines.slice(errorLine + 1).find((line) => /^[\w.]+(Error|Exception)\b/.test(line));
 }

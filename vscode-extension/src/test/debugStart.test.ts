@@ -18,6 +18,15 @@ describe("startFailure", () => {
       " — ZeroDivisionError: division by zero");
   });
 
+  it("takes the script's own exception from a chain, not the server's wrapper or log lines before the error", () => {
+    const stderr = "blue | ValueError: logged earlier, not the failure\n" +
+      "error: /w/src/score.py:2: deployment blue failed to start: the server exited with code 3\n" +
+      "Traceback (most recent call last):\n  File \"/w/src/score.py\", line 2, in init\nRuntimeError: the model file is missing\n\n" +
+      "The above exception was the direct cause of the following exception:\n\nTraceback (most recent call last):\n" +
+      "azureml_inference_server_http.server.user_script.UserScriptException: Caught an unhandled exception from the user script\n";
+    assert.match((startFailure(failure(5, stderr), 41234) as Error).message, / — RuntimeError: the model file is missing$/);
+  });
+
   it("names a taken debug port as such, with what to do", () => {
     const stderr = "error: localep-ep-blue cannot publish port 41234 on 127.0.0.1: it is in use by process 77 (nc)\n";
     assert.match((startFailure(failure(7, stderr), 41234) as Error).message,
