@@ -247,9 +247,14 @@ export async function run(): Promise<void> {
         "files with Run Batch Locally in the Explorer");
     });
 
-    await step("the localep debug type's snippet and initial configurations are offered", async () => {
+    await step("the localep debug type's snippet and initial configurations are offered; F5 with no launch.json " +
+      "debugs the open deployment YAML", async () => {
       const configurations = await localep.debugProvider.provideDebugConfigurations(workspaceFolder());
       equal(configurations.map((c) => c.deployment), ["${workspaceFolder}/blue-deployment.yml"], "initial configurations");
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file("blue-deployment.yml")));
+      const f5 = await localep.debugProvider.resolveDebugConfiguration(workspaceFolder(), { type: "", request: "", name: "" });
+      equal(f5, { type: "localep", request: "attach", name: "localep: debug blue-deployment.yml",
+        deployment: file("blue-deployment.yml").fsPath }, "F5 with no launch.json on the open deployment YAML");
     });
 
     await step("Run Locally on endpoint.yml starts it (not the batch deployment beside it); the tree lists it", async () => {
