@@ -11,7 +11,8 @@ import click
 from localep.images.settings import DEFAULT_INSTALLER, INSTALLERS, PULL_POLICIES, BuildSettings, current_settings
 from localep.yamlspec import load_project
 from localep.yamlspec.model import Project
-from localep.yamlspec.nocode import TRITON_IMAGE_VARIABLE, no_code_images
+from localep.yamlspec.nocode import no_code_images
+from localep.yamlspec.nocode_triton import TRITON_IMAGE_VARIABLE
 
 SPEC_FILES = click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, path_type=Path)

@@ -14,7 +14,9 @@ from localep.errors import Location
 from localep.yamlspec.conda import CondaEnvironment, package_name
 from localep.yamlspec.diagnostics import ERROR, Diagnostic
 from localep.yamlspec.model import MLFLOW_MODEL, TRITON_MODEL, Deployment, Endpoint
-from localep.yamlspec.nocode import is_no_code, read_mlflow_model, triton_repository_problems
+from localep.yamlspec.nocode import is_no_code
+from localep.yamlspec.nocode_mlflow import read_mlflow_model
+from localep.yamlspec.nocode_triton import triton_repository_problems
 from localep.yamlspec.traffic import mirror_problems, traffic_problems
 
 INFERENCE_SERVER_PACKAGES = ("azureml-inference-server-http", "azureml-defaults")

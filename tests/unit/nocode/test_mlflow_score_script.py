@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from localep.yamlspec.nocode import MLFLOW_RESOURCES, MLFLOW_SCORING_SCRIPT
+from localep.yamlspec.nocode_mlflow import MLFLOW_RESOURCES, MLFLOW_SCORING_SCRIPT
 
 pd = pytest.importorskip("pandas", reason="the MLflow tests need the test extra (pandas, mlflow-skinny, sklearn)")
 np = pytest.importorskip("numpy")

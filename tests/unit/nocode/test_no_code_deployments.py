@@ -13,13 +13,9 @@ from localep.images.kinds import select_kind
 from localep.images.kinds.base import BaseImageFacts
 from localep.runtime.plan import ALL_GPUS, plan_container, requested_gpus
 from localep.yamlspec import load_deployment, load_project
-from localep.yamlspec.nocode import (
-    DEFAULT_TRITON_IMAGE,
-    MLFLOW_RESOURCES,
-    MLFLOW_SCORING_SCRIPT,
-    NoCodeImages,
-    no_code_images,
-)
+from localep.yamlspec.nocode import NoCodeImages, no_code_images
+from localep.yamlspec.nocode_mlflow import MLFLOW_RESOURCES, MLFLOW_SCORING_SCRIPT
+from localep.yamlspec.nocode_triton import DEFAULT_TRITON_IMAGE
 
 MLMODEL = """\
 flavors:
@@ -318,7 +314,7 @@ settings:
 
 def test_a_batch_mlflow_model_without_code_runs_the_built_in_driver(tmp_path):
     from localep.yamlspec.batch_loader import load_batch_deployment
-    from localep.yamlspec.nocode import MLFLOW_BATCH_DRIVER
+    from localep.yamlspec.nocode_mlflow import MLFLOW_BATCH_DRIVER
 
     folder = mlflow_folder(tmp_path, conda_yaml=CONDA)
     file = tmp_path / "batch.yml"
