@@ -31,6 +31,7 @@ from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from localep.gateway.client import ControlClient
 from localep.gateway.config import DeploymentRoute, GatewayConfig, Keys, Liveness, new_key
 from localep.gateway.process import start_gateway, stop_gateway
-from localep.protocol import SCORING_PATH
+from localep.protocol import SCORING_PATH, UPSTREAM_SECRET_HEADER
 from localep.runtime.ports import free_port
 
 BODY = json.dumps({"data": [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]}).encode()
@@ -91,7 +92,10 @@ def serve_prefork_upstream(workers: int, work_ms: float) -> Tuple[int, List[int]
     return port, pids
 
 
-def run_load(port: int, requests: int, concurrency: int, headers: Dict[str, str]) -> Tuple[List[float], float]:
+Target = Tuple[str, int]  # host, port
+
+
+def run_load(target: Target, requests: int, concurrency: int, headers: Dict[str, str]) -> Tuple[List[float], float]:
     """Latencies (ms) of `requests` POST /score calls spread over `concurrency` threads, and the wall time (s)."""
     latencies: List[float] = []
     failures: List[str] = []
@@ -99,7 +103,7 @@ def run_load(port: int, requests: int, concurrency: int, headers: Dict[str, str]
     per_thread = requests // concurrency
 
     def worker() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection = http.client.HTTPConnection(*target, timeout=10)
         mine = []
         for _ in range(per_thread):
             start = time.perf_counter()
@@ -147,12 +151,15 @@ def wait_for_port(port: int) -> None:
     raise SystemExit(f"upstream on port {port} did not start")
 
 
-def measure(direct_port: int, gateway_port: int, key: str, gateway_pid: int, requests: int, rounds: int) -> None:
-    """Direct and through-the-gateway runs interleaved, serially and with 4 clients; prints the comparison."""
+def measure(upstream: Target, gateway_port: int, key: str, gateway_pid: int, requests: int, rounds: int,
+            direct_headers: Optional[Dict[str, str]] = None) -> None:
+    """Direct and through-the-gateway runs interleaved, serially and with 4 clients; prints the comparison.
+    `direct_headers`: what the container wants (the endpoint's upstream secret)."""
     auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    plain = {"Content-Type": "application/json"}
-    run_load(direct_port, 200, 1, plain)  # warm-up both paths
-    run_load(gateway_port, 200, 1, auth)
+    plain = {"Content-Type": "application/json", **(direct_headers or {})}
+    gateway = ("127.0.0.1", gateway_port)
+    run_load(upstream, 200, 1, plain)  # warm-up both paths
+    run_load(gateway, 200, 1, auth)
     print(f"{requests} requests per run\n")
     print(f"{'run':<26}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'req/s':>9}")
     for concurrency in (1, 4):
@@ -160,11 +167,11 @@ def measure(direct_port: int, gateway_port: int, key: str, gateway_pid: int, req
         through: List[float] = []
         direct_s = through_s = gateway_cpu_s = 0.0
         for _ in range(rounds):  # interleaved, so load from other processes hits both paths alike
-            latencies, seconds = run_load(direct_port, requests // rounds, concurrency, plain)
+            latencies, seconds = run_load(upstream, requests // rounds, concurrency, plain)
             direct.extend(latencies)
             direct_s += seconds
             cpu_before = cpu_seconds(gateway_pid)
-            latencies, seconds = run_load(gateway_port, requests // rounds, concurrency, auth)
+            latencies, seconds = run_load(gateway, requests // rounds, concurrency, auth)
             gateway_cpu_s += cpu_seconds(gateway_pid) - cpu_before
             through.extend(latencies)
             through_s += seconds
@@ -206,7 +213,7 @@ def simulated(args: argparse.Namespace) -> None:
         pid = start_gateway(config, workdir / "gateway.json", workdir / "gateway.log")
         serving_pid = ControlClient(workdir / "control.sock").state().pid
         print(f"upstream: {args.workers} pre-forked sync workers, {args.work_ms} ms CPU per request, Connection: close")
-        measure(upstream_port, config.port, key, serving_pid, args.requests, args.rounds)
+        measure(("127.0.0.1", upstream_port), config.port, key, serving_pid, args.requests, args.rounds)
     finally:
         if pid is not None:
             stop_gateway(pid)
@@ -229,11 +236,14 @@ def real(args: argparse.Namespace) -> None:
     summary = json.loads(localep(["up", str(deployment), "--detach", "--json"], env).stdout)
     try:
         key = json.loads(localep(["keys", name, "--json"], env).stdout)["primary"]
-        direct_port = int(summary["deployments"][0]["direct_url"].rsplit(":", 1)[1])
         state = json.loads((Path(env["LOCALEP_HOME"]) / "endpoints" / name / "state.json").read_text())
-        serving_pid = ControlClient(state["gateway"]["control"]).state().pid
-        print("upstream: the bundled example (real azureml-inference-server-http, gunicorn, 1 worker) in Docker")
-        measure(direct_port, summary["port"], key, serving_pid, args.requests, args.rounds)
+        gateway = ControlClient(state["gateway"]["control"]).state()
+        upstream = urlsplit(gateway.deployments["blue"].instances[0].upstream)
+        secret = (Path(env["LOCALEP_HOME"]) / "endpoints" / name / "upstream.secret").read_text().strip()
+        print("upstream: the bundled example (real azureml-inference-server-http, gunicorn, 1 worker) in Docker, "
+              "called directly on its own address with the endpoint's upstream secret")
+        measure((str(upstream.hostname), int(upstream.port or 0)), summary["port"], key, gateway.pid,
+                args.requests, args.rounds, {UPSTREAM_SECRET_HEADER: secret})
     finally:
         localep(["down", name], env)
 

@@ -122,3 +122,22 @@ def append_whole(path: Union[str, Path], data: Union[str, bytes], *, private: bo
         raise WriteFailed(path, error) from None
     with stream:
         write_whole(stream.fileno(), payload, path)
+
+
+def write_once(path: Union[str, Path], data: str, *, private: bool = False) -> str:
+    """Create `path` holding `data` unless it exists; either way return what it holds. Concurrent callers agree:
+    the file appears complete (written beside it, then hard-linked into place, which fails if it exists)."""
+    path = Path(path)
+    make_dirs(path.parent, private=private)
+    handle, temporary = tempfile.mkstemp(dir=str(path.parent), prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(data)
+        if not private:
+            os.chmod(temporary, _default_mode(path))
+        os.link(temporary, path)
+        return data
+    except FileExistsError:
+        return path.read_text(encoding="utf-8")
+    finally:
+        os.unlink(temporary)

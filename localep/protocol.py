@@ -8,6 +8,9 @@ SWAGGER_PATH = "/swagger.json"
 # KServe v2 (Triton) routes: served at the endpoint root and under /score, forwarded upstream as /v2/...
 KSERVE_PREFIX = "/v2"
 DEPLOYMENT_HEADER = "azureml-model-deployment"
+# What the endpoint adds to every request it sends a deployment container, which answers nothing without it (another
+# local user can reach a container's bridge address). The in-container agent and gate spell it themselves.
+UPSTREAM_SECRET_HEADER = "X-Localep-Upstream-Secret"
 
 # An endpoint's `auth_mode` (the YAML's canonical spelling); the gateway adds NO_AUTH for `up --no-auth`.
 KEY_AUTH = "key"

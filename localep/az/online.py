@@ -41,6 +41,7 @@ from localep.runtime.lifecycle import Lifecycle
 from localep.runtime.logs import stream_lines
 from localep.runtime.plan import DebugOptions
 from localep.runtime.ports import endpoint_port
+from localep.runtime.secret import upstream_credential
 from localep.runtime.state import remembered_port
 from localep.yamlspec import check_runnable_locally, load_deployment, read_document, read_endpoint
 from localep.yamlspec.diagnostics import raise_first_error
@@ -429,11 +430,14 @@ def _answer_problem(found: List[Any]) -> Optional[str]:
             return f"container {row.name} has {row.status} (exit code {exit_code})"
         if row.status != "running":
             return f"container {row.name} is {row.status}"
-        if row.host_port is None:
-            return f"container {row.name} publishes no port"
-        url = f"http://127.0.0.1:{row.host_port}{row.labels.get(labels.LIVENESS_PATH, '/')}"
+        base = containers.instance_url(container, int(row.labels.get(labels.SERVER_PORT, "5001")))
+        if base is None:
+            return f"container {row.name} has no address the host can reach"
+        url = f"{base}{row.labels.get(labels.LIVENESS_PATH, '/')}"
         try:
-            status = requests.get(url, timeout=PROBE_TIMEOUT_S).status_code
+            with requests.Session() as session:
+                session.trust_env = False  # a container's address is never reached through a proxy
+                status = session.get(url, headers=upstream_credential(row.endpoint), timeout=PROBE_TIMEOUT_S).status_code
         except requests.RequestException as error:
             return f"container {row.name} does not answer {url} ({type(error).__name__})"
         if status != 200:

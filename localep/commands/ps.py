@@ -21,7 +21,7 @@ from localep.memory import GIB
 from localep.protocol import SCORING_PATH
 from localep.runtime import containers, labels
 from localep.runtime.containers import RunningContainer
-from localep.runtime.gateway_link import gateway_state
+from localep.runtime.gateway_link import debug_socket, gateway_state
 from localep.runtime.sizing import resource_use
 
 
@@ -57,9 +57,9 @@ def ps_row(row: RunningContainer, gateway: Optional[GatewayStatus]) -> Dict[str,
         "instance": row.instance,
         "container": row.name,
         "status": row.status,
-        "direct_url": f"http://127.0.0.1:{row.host_port}{row.labels.get(labels.SCORING_PATH, SCORING_PATH)}"
-        if row.host_port else None,
         "debug_port": row.debug_port,
+        # Owner-only (0600) Unix socket: a plain DAP stream to debugpy's adapter in the container.
+        "debug_socket": str(debug_socket(row.endpoint, row.deployment)) if row.debug_port else None,
         "image": row.image,
         "code_dir": row.labels.get(labels.CODE_DIR),
         "remote_code_dir": row.labels.get(labels.REMOTE_CODE_DIR),

@@ -113,8 +113,7 @@ def endpoint_summary(endpoint: RunningEndpoint) -> dict:
         "port": endpoint.port,
         "scoring_uri": endpoint.scoring_uri,
         "deployments": [
-            {"deployment": i.deployment.name, "container": i.plan.name, "direct_url": i.base_url,
-             "ready_seconds": round(i.ready_seconds, 3),
+            {"deployment": i.deployment.name, "container": i.plan.name, "ready_seconds": round(i.ready_seconds, 3),
              "data_collection": {name: str(path) for name, path in collection_folders(i.deployment).items()} or None}
             for i in endpoint.instances
         ],

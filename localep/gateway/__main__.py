@@ -24,6 +24,8 @@ from localep.errors import LocalepError
 from localep.exitcodes import ExitCode
 from localep.gateway.autoscale import Autoscaler, docker_calls
 from localep.gateway.config import load_config
+from localep.gateway.debugbridge import docker_exec_opener
+from localep.gateway.http1 import Limits
 from localep.gateway.keeper import InstanceKeeper, docker_engine
 from localep.gateway.server import SUPERVISOR_ENV, Gateway
 
@@ -42,10 +44,26 @@ def restart_with_docker(container: str) -> None:
     docker.from_env().containers.get(container).restart(timeout=10)
 
 
+def room_for_connections(connections: int) -> None:
+    """The connection cap must bind before the descriptor limit does (each connection may hold a second descriptor
+    upstream): raise the soft limit toward the hard one. At the limit, accept() fails and nobody gets in."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 2 * connections + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard),
+                                                    hard))
+
+
 def serve(config_path: Path) -> int:
+    room_for_connections(Limits().max_connections)
     try:
         config = load_config(config_path)
-        gateway = Gateway(config, config_path=config_path, restart=restart_with_docker)
+        gateway = Gateway(config, config_path=config_path, restart=restart_with_docker,
+                          debug_streams=docker_exec_opener())
     except LocalepError as error:
         log.error("%s", error)
         return int(error.exit_code)

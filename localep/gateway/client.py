@@ -16,8 +16,8 @@ from typing import Any, Dict, Mapping, Optional, Union
 from localep.errors import LocalepError
 from localep.gateway.config import DeploymentRoute
 from localep.gateway.control import CONTROL_PREFIX
-from localep.gateway.server import unix_socket_address
 from localep.gateway.status import GatewayStatus
+from localep.gateway.unixaddress import unix_socket_address
 
 
 class GatewayUnreachable(LocalepError):

@@ -66,6 +66,10 @@ class DeploymentRoute:
     @property
     def initial_instances(self) -> int:
         return len(self.upstreams) if self.autoscale is None else max(1, self.autoscale.min_instances)
+    # Under `up --debug`: debugpy's port inside the (first) container, and the relay command `docker exec` runs there
+    # for each debugger connection to the owner-only bridges (gateway/debugbridge.py).
+    debug_port: Optional[int] = None
+    debug_relay: List[str] = field(default_factory=list)
 
     def upstream_path(self, path: str) -> str:
         """The endpoint's `/score` is the deployment's scoring route (a BYOC image may serve it elsewhere);
@@ -105,6 +109,8 @@ class GatewayConfig:
     # The control channel: a Unix socket in the endpoint's 0700 state folder, reachable only by its user.
     control_socket: Optional[str] = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # Sent to the deployment containers as UPSTREAM_SECRET_HEADER: they answer only the endpoint (0600 file, never shown).
+    upstream_secret: str = ""
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)

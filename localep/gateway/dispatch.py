@@ -116,7 +116,8 @@ async def _call_instances(
     for instance in candidates:
         instance.in_flight += 1  # what autoscale measures, and what a draining instance waits for
         try:
-            answer = await exchange(instance.address, method, path, headers, body, pool.timeout_s, max_body_bytes)
+            answer = await exchange(instance.address, method, path, [*headers, *instance.credential], body,
+                                    pool.timeout_s, max_body_bytes)
             return model_answer(answer, raw_errors)
         except (ConnectionRefusedError, asyncio.TimeoutError):
             refused.append(instance.url)

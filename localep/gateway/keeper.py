@@ -127,7 +127,7 @@ class InstanceKeeper:
             if instance.restarting:
                 # Back in rotation only once its server answers: until then requests get 503 at once, not a
                 # connection the userland proxy accepts and drops.
-                if probe(instance.address, liveness_path, READY_PROBE_TIMEOUT_S) is not None:
+                if probe(instance.address, liveness_path, READY_PROBE_TIMEOUT_S, instance.credential) is not None:
                     return
                 log.info("keeper: %s is running and answering again", name)
                 instance.restarting = False

@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Deque, List, Optional
 
 from localep.gateway.config import DeploymentRoute
+from localep.gateway.http1 import Headers
 from localep.gateway.stats import TrafficStats
 from localep.gateway.status import DeploymentStatus, InstanceStatus
 from localep.gateway.upstream import Address, parse_upstream
+from localep.protocol import UPSTREAM_SECRET_HEADER
 
 
 @dataclass
@@ -25,6 +27,7 @@ class Instance:
     url: str
     address: Address
     container: Optional[str] = None
+    credential: Headers = field(default_factory=list)  # what the container wants on every request
     healthy: bool = True
     probed: bool = False
     consecutive_failures: int = 0
@@ -102,15 +105,18 @@ class Slots:
 
 
 class DeploymentPool:
-    def __init__(self, name: str, route: DeploymentRoute, stats: Optional[TrafficStats] = None) -> None:
+    def __init__(self, name: str, route: DeploymentRoute, stats: Optional[TrafficStats] = None,
+                 secret: str = "") -> None:
         self.name = name
         self.route = route
+        self.secret = secret
         self.instances: List[Instance] = [
             Instance(
                 url=url,
                 address=parse_upstream(url),
                 container=route.containers[index] if index < len(route.containers) else None,
                 parked=index >= route.initial_instances,
+                credential=[(UPSTREAM_SECRET_HEADER, secret)] if secret else [],
             )
             for index, url in enumerate(route.upstreams)
         ]

@@ -33,7 +33,7 @@ def probe_loop(
             if stop.wait(liveness.period):
                 return
             continue
-        failure = probe(instance.address, liveness.path, liveness.timeout)
+        failure = probe(instance.address, liveness.path, liveness.timeout, instance.credential)
         instance.probed = True
         if failure is None:
             _succeeded(deployment, instance, liveness)

@@ -20,11 +20,10 @@ import threading
 import time
 import uuid
 from collections import deque
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Deque, Dict, FrozenSet, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 import httptools
 
@@ -36,6 +35,7 @@ from localep.gateway.background import BackgroundQueue
 from localep.gateway.body import Body
 from localep.gateway.config import GatewayConfig, Keys, save_config, with_token_secret
 from localep.gateway.control import handle_control
+from localep.gateway.debugbridge import DebugBridges, StreamOpener
 from localep.gateway.dispatch import GatewayAnswer, call_deployment, error_answer, text_answer
 from localep.gateway.http1 import Headers, Limits, Rejection, RequestHead, allowed_hosts, check_head, encode_head
 from localep.gateway.pool import DeploymentPool
@@ -43,8 +43,17 @@ from localep.gateway.probes import Prober, RestartCallback
 from localep.gateway.routing import choose_deployment, mirror_pick
 from localep.gateway.stats import TrafficStats
 from localep.gateway.status import Connections, GatewayStatus, MirrorStatus, RecordingStatus
+from localep.gateway.unixaddress import unix_socket_address
 from localep.gateway.upstream import end_to_end
-from localep.protocol import DEPLOYMENT_HEADER, KSERVE_PREFIX, KSERVE_PROTOCOL, LIVENESS_PATH, SCORING_PATH, SWAGGER_PATH
+from localep.protocol import (
+    DEPLOYMENT_HEADER,
+    KSERVE_PREFIX,
+    KSERVE_PROTOCOL,
+    LIVENESS_PATH,
+    SCORING_PATH,
+    SWAGGER_PATH,
+    UPSTREAM_SECRET_HEADER,
+)
 
 log = logging.getLogger("localep.gateway")
 access_log = logging.getLogger("localep.gateway.access")
@@ -154,6 +163,7 @@ class Gateway:
         on_exchange: Optional[ExchangeCallback] = None,
         open_record: RecordOpener = record_to_exchange_log,
         limits: Optional[Limits] = None,
+        debug_streams: Optional[StreamOpener] = None,
     ) -> None:
         self.config_path = config_path
         self.limits = limits or Limits()
@@ -178,6 +188,9 @@ class Gateway:
         self._listener = self._bind_port(config)  # bind first: a taken port fails fast
         self.hosts: FrozenSet[str] = allowed_hosts(self.port)
         self._control_listener = self._bind_control(config.control_socket) if config.control_socket else None
+        # Debug bridges live beside the control socket, in the endpoint's private folder.
+        self.debug_bridges = DebugBridges(Path(config.control_socket).parent, debug_streams) \
+            if debug_streams is not None and config.control_socket else None
         self.apply(with_token_secret(config))
 
     @staticmethod
@@ -260,6 +273,8 @@ class Gateway:
         if self._control_listener is not None:
             self._control_listener.close()
         self._prober.stop()
+        if self.debug_bridges is not None:
+            self.debug_bridges.close()
         self._exchanges.close(drain=True)
         self._payload_log.close()
 
@@ -272,10 +287,11 @@ class Gateway:
             pools: Dict[str, DeploymentPool] = {}
             for name, route in config.deployments.items():
                 current = old.pools.get(name)
-                if current is not None and current.route == route:
+                if current is not None and current.route == route and current.secret == config.upstream_secret:
                     pools[name] = current
                 else:
-                    pools[name] = DeploymentPool(name, route, current.stats if current else None)
+                    pools[name] = DeploymentPool(name, route, current.stats if current else None,
+                                                 config.upstream_secret)
             recorder = old.recorder
             if config.record_path != old.config.record_path or (config.record_path and recorder is None):
                 recorder = self._open_record(config.record_path) if config.record_path else None
@@ -283,6 +299,10 @@ class Gateway:
                 save_config(config, self.config_path)
             self.table = RoutingTable(config, pools, recorder)
             self._prober.follow(pools.values())
+            if self.debug_bridges is not None:
+                self.debug_bridges.sync({name: (route.containers[0], route.debug_relay, route.debug_port)
+                                         for name, route in config.deployments.items()
+                                         if route.debug_port and route.debug_relay and route.containers})
 
     def change(self, edit: Callable[[GatewayConfig], GatewayConfig]) -> GatewayConfig:
         """Apply an edit of the current config atomically with respect to other edits."""
@@ -344,7 +364,7 @@ class Gateway:
         if request.kind == "kserve" and pool.route.protocol != KSERVE_PROTOCOL:
             return error_answer(404, "NotFound", f"deployment '{pool.name}' does not serve KServe v2 routes "
                                 f"(its server protocol is {pool.route.protocol})"), pool.name
-        forward = end_to_end(request.head.headers, drop=("authorization", REQUEST_ID_HEADER))
+        forward = end_to_end(request.head.headers, drop=("authorization", REQUEST_ID_HEADER, UPSTREAM_SECRET_HEADER))
         forward.append((REQUEST_ID_HEADER, request.request_id))
         if not choice.pinned and config.mirror_traffic:
             mirror = mirror_pick(config.mirror_traffic, random.random())
@@ -416,7 +436,7 @@ class Gateway:
     def state(self) -> GatewayStatus:
         """What `ps`, `stats` and the CLI read; never the keys or the token secret (those stay in 0600 files)."""
         table = self.table
-        config = replace(table.config, keys=Keys(), token_secret="")
+        config = replace(table.config, keys=Keys(), token_secret="", upstream_secret="")
         return GatewayStatus(
             pid=os.getpid(),
             supervisor=int(os.environ.get(SUPERVISOR_ENV) or 0) or None,
@@ -432,20 +452,6 @@ class Gateway:
             recording=RecordingStatus(path=config.record_path, dropped=self._exchanges.dropped,
                                       failed=self._exchanges.failed, pending=self._exchanges.pending()),
         )
-
-
-@contextmanager
-def unix_socket_address(path: str) -> Iterator[str]:
-    """Unix socket paths are limited to ~107 bytes; a longer one is reached through its folder's descriptor,
-    open only while the socket is bound or connected."""
-    if len(path.encode()) < 100 or not os.path.isdir("/proc/self/fd"):
-        yield path
-        return
-    folder = os.open(os.path.dirname(path), os.O_RDONLY)
-    try:
-        yield f"/proc/self/fd/{folder}/{os.path.basename(path)}"
-    finally:
-        os.close(folder)
 
 
 class ClientConnection(asyncio.Protocol):

@@ -1,8 +1,8 @@
 """What a running gateway reports about itself, typed: built by the server, sent as JSON over the control socket,
 read back by `gateway.client` into the same classes, so `ps`, `stats`, az and the runtime read fields, not keys.
 
-The config in it is the gateway's own without the secrets (keys and token secret are empty here: they stay in
-0600 files).
+The config in it is the gateway's own without the secrets (keys, token secret and upstream secret are empty here:
+they stay in 0600 files).
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ class GatewayStatus:
 
     def to_dict(self) -> Dict[str, Any]:
         data = asdict(self)
-        del data["config"]["keys"], data["config"]["token_secret"]
+        del data["config"]["keys"], data["config"]["token_secret"], data["config"]["upstream_secret"]
         return data
 
     @staticmethod

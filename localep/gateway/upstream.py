@@ -269,12 +269,12 @@ def _expire(reader: AnswerReader, connecting: List[Optional[asyncio.Task[Any]]])
             task.cancel()
 
 
-def probe(address: Address, path: str, timeout_s: float) -> Optional[str]:
+def probe(address: Address, path: str, timeout_s: float, headers: Sequence[Tuple[str, str]] = ()) -> Optional[str]:
     """None when the instance answers 200 on its liveness route, otherwise why it did not (blocking: probes
-    run on their own threads, once per period)."""
+    run on their own threads, once per period). `headers`: the instance's credential."""
     connection = http.client.HTTPConnection(address.host, address.port, timeout=timeout_s)
     try:
-        connection.request("GET", path)
+        connection.request("GET", path, headers=dict(headers))
         response = connection.getresponse()
         response.read()
     except socket.timeout:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import socket
+import sys
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
@@ -31,7 +31,6 @@ class RunningContainer:
     deployment: str
     instance: int
     status: str
-    host_port: Optional[int]
     debug_port: Optional[int]
     image: str
     labels: Dict[str, str]
@@ -99,17 +98,25 @@ def container_address(attrs: Dict[str, Any]) -> Optional[str]:
     return None
 
 
-def direct_url(container: Container, port: int, timeout_s: float = 0.5) -> Optional[str]:
-    """http://<container IP>:<port> when the host reaches it there (Linux bridge networks; not Docker Desktop)."""
-    container.reload()
+def host_reaches_containers(client: docker.DockerClient) -> bool:
+    """Whether the host routes to containers' own addresses (Linux, rootful engine), so nothing needs publishing.
+    Docker Desktop runs the engine in a VM and a rootless engine in its own network namespace: there a port is
+    published on 127.0.0.1 instead (the narrowest alternative; the container still demands the endpoint's secret)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    info = client.info()
+    rootless = any("rootless" in str(option) for option in info.get("SecurityOptions") or [])
+    return not rootless and "docker desktop" not in str(info.get("OperatingSystem", "")).lower()
+
+
+def instance_url(container: Container, port: int) -> Optional[str]:
+    """Where the host reaches a started container's server: its published 127.0.0.1 port if it has one, else its
+    own address."""
+    published = published_port(container, f"{port}/tcp")
+    if published is not None:
+        return f"http://127.0.0.1:{published}"
     address = container_address(container.attrs)
-    if address is None:
-        return None
-    try:
-        socket.create_connection((address, port), timeout=timeout_s).close()
-    except OSError:
-        return None
-    return f"http://{address}:{port}"
+    return f"http://{address}:{port}" if address else None
 
 
 def remove_quietly(container: Container) -> None:
@@ -142,7 +149,6 @@ def find(client: docker.DockerClient, endpoint: Optional[str] = None, deployment
 
 def describe(container: Container) -> RunningContainer:
     container_labels = container.labels
-    server_port = container_labels.get(labels.SERVER_PORT, "5001")
     debug = container_labels.get(labels.DEBUG_PORT)
     return RunningContainer(
         name=container.name,
@@ -150,7 +156,6 @@ def describe(container: Container) -> RunningContainer:
         deployment=container_labels.get(labels.DEPLOYMENT, ""),
         instance=int(container_labels.get(labels.INSTANCE, "0")),
         status=container.status,
-        host_port=published_port(container, f"{server_port}/tcp"),
         debug_port=int(debug) if debug else None,
         image=(container.image.tags or [container.image.id])[0] if container.image else "",
         labels=dict(container_labels),

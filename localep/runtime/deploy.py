@@ -17,7 +17,7 @@ import docker
 from docker.models.containers import Container
 
 from localep.datacollect.plan import prepare_collection
-from localep.errors import LocalepError
+from localep.errors import LocalepError, PortInUse
 from localep.gateway.config import DEFAULT_MAX_BODY_BYTES
 from localep.images.images import BuiltImage, debug_image, ensure_image
 from localep.images.inventory import prune_reminder
@@ -29,6 +29,7 @@ from localep.protocol import SCORING_PATH
 from localep.runtime import containers
 from localep.runtime.egress import egress_disabled, ensure_no_egress_network
 from localep.runtime.gateway_link import (
+    GatewayHandle,
     attach_deployments,
     autoscale_of,
     detach_deployment,
@@ -38,8 +39,9 @@ from localep.runtime.gateway_link import (
 )
 from localep.runtime.lifecycle import Lifecycle
 from localep.runtime.plan import ContainerPlan, DebugOptions, plan_container, requested_gpus
-from localep.runtime.ports import endpoint_port, free_port
+from localep.runtime.ports import endpoint_port, free_port, is_free, port_holder
 from localep.runtime.readiness import readiness_deadline, wait_until_ready
+from localep.runtime.secret import upstream_credential, upstream_secret
 from localep.runtime.sizing import ContainerSize, describe_size, machine_of, size_for
 from localep.yamlspec.emulation import ONLINE_DEPLOYMENT, ONLINE_ENDPOINT, files_notice
 from localep.yamlspec.model import Deployment, Project
@@ -63,19 +65,12 @@ class RunningInstance:
     deployment: Deployment
     plan: ContainerPlan
     container: Container
-    host_port: Optional[int]  # None on the internal no-egress network, which publishes nothing
     image: BuiltImage
-    ready_seconds: float = 0.0
     # Where the gateway reaches it: the container's own address when the host can route to it (Linux bridge
-    # networks), which skips Docker's userland proxy; otherwise the published 127.0.0.1 port.
-    upstream_url: str = ""
+    # networks: nothing is published); otherwise (Docker Desktop, a parked instance) a port published on 127.0.0.1.
+    upstream_url: str
+    ready_seconds: float = 0.0
     parked: bool = False  # created but not started: the gateway's autoscaler starts it when needed
-
-    @property
-    def base_url(self) -> str:
-        if self.host_port is None:
-            return f"http://{containers.container_address(self.container.attrs)}:{self.plan.server.port}"
-        return f"http://127.0.0.1:{self.host_port}"
 
 
 @dataclass
@@ -147,23 +142,49 @@ def deploy(
     if gateway and options.port and options.port != gateway.port:
         raise LocalepError(f"endpoint {endpoint.name} already runs on port {gateway.port}; "
                            f"`localep down {endpoint.name}` first to move it to {options.port}")
+    if gateway is None:
+        _check_debug_port(client, options.debug)
     running = RunningEndpoint(name=endpoint.name, port=port)
     for deployment, image in zip(project.deployments, images):
         running.instances += start_instances(client, deployment, image, options, reporter, owned)
-    for instance in running.instances:
-        wait_for(instance, options, reporter)
-    if gateway is None:
-        start_endpoint_gateway(endpoint, port, running.instances, options.auth, options.raw_errors,
-                               options.record_path, reporter, options.max_body_bytes)
-    else:
-        reporter.step(f"attaching {', '.join(d.name for d in project.deployments)} to the running {endpoint.name}")
-        attach_deployments(gateway, endpoint, running.instances, reporter)
     # Undoing this `up` takes its deployments off the gateway; the gateway goes with the last one, even when
     # another `up` attached more deployments meanwhile.
     for deployment in project.deployments:
         owned.defer(functools.partial(detach_deployment, endpoint.name, deployment.name))
+    _ready_behind_gateway(gateway, project, running, options, reporter)
     reporter.step(f"{endpoint.name} is ready in {watch}: {running.scoring_uri}")
     return running
+
+
+def _check_debug_port(client: docker.DockerClient, debug: Optional[DebugOptions]) -> None:
+    """The gateway's debug bridge will listen on 127.0.0.1:<debug port>: say now, clearly, when it is taken."""
+    if debug is not None and not is_free(debug.port):
+        raise PortInUse(f"the debug port {debug.port} on 127.0.0.1 is in use by {port_holder(client, debug.port)}; "
+                        "choose another with --debug-port")
+
+
+def _ready_behind_gateway(gateway: Optional[GatewayHandle], project: Project, running: RunningEndpoint,
+                          options: UpOptions, reporter: Reporter) -> None:
+    """Wait until every instance answers and put them behind the gateway. Under --debug the gateway comes first:
+    its bridges are the only way to debugpy, which --wait-for-debugger waits for before the server answers."""
+    if options.debug is not None:
+        _join_gateway(gateway, project, running, options, reporter)
+    for instance in running.instances:
+        wait_for(instance, options, reporter)
+    if options.debug is None:
+        _join_gateway(gateway, project, running, options, reporter)
+
+
+def _join_gateway(gateway: Optional[GatewayHandle], project: Project, running: RunningEndpoint, options: UpOptions,
+                  reporter: Reporter) -> None:
+    """Start the endpoint's gateway in front of `running`, or attach its deployments to the one that runs."""
+    endpoint = project.endpoint
+    if gateway is None:
+        start_endpoint_gateway(endpoint, running.port, running.instances, options.auth, options.raw_errors,
+                               options.record_path, reporter, options.max_body_bytes)
+    else:
+        reporter.step(f"attaching {', '.join(d.name for d in project.deployments)} to the running {endpoint.name}")
+        attach_deployments(gateway, endpoint, running.instances, reporter)
 
 
 def start_instances(client: docker.DockerClient, deployment: Deployment, image: BuiltImage, options: UpOptions,
@@ -184,22 +205,23 @@ def start_instances(client: docker.DockerClient, deployment: Deployment, image: 
     network = ensure_no_egress_network(client) if egress_disabled(deployment) else None
     prepare_collection(deployment, image.server.managed, reporter)
     started = []
+    routed = containers.host_reaches_containers(client)
+    secret = upstream_secret(deployment.endpoint_name)
     for index in range(count):
-        # A fixed host port (not Docker's ephemeral pick) survives a restart by the gateway's liveness probe.
-        plan = plan_container(deployment, tag, image.server, host_port=free_port(), instance=index, debug=debug,
-                              keep_alive=options.keep_alive, engine_has_gpu=gpu, size=size, no_egress_network=network)
-        container = owned.start(plan, run=index < running)
-        if index >= running:
-            reporter.step(f"created {plan.name} (parked until autoscale needs it)")
-            planned_port = (plan.ports.get(f"{image.server.port}/tcp") or ("", None))[1]
-            started.append(RunningInstance(deployment, plan, container, planned_port, image, parked=True))
-            continue
-        host_port = containers.published_port(container, f"{image.server.port}/tcp")
-        if host_port is None and network is None:
-            raise LocalepError(f"{plan.name} started without a published port")
-        where = f"127.0.0.1:{host_port}" if host_port else f"{network}, no egress"
-        reporter.step(f"started {plan.name} ({where})")
-        started.append(RunningInstance(deployment, plan, container, host_port, image))
+        parked = index >= running
+        # Published only where the host cannot route to a container, or for a parked one (its address comes only
+        # with its start); never on an internal network. A fixed port (not Docker's ephemeral pick) survives a
+        # restart by the gateway's liveness probe.
+        publish = (parked or not routed) and network is None
+        plan = plan_container(deployment, tag, image.server, host_port=free_port() if publish else None,
+                              instance=index, debug=debug, keep_alive=options.keep_alive, engine_has_gpu=gpu, size=size,
+                              no_egress_network=network, upstream_secret=secret)
+        container = owned.start(plan, run=not parked)
+        url = instance_url(container, plan)
+        what = "created" if parked else "started"
+        reporter.step(f"{what} {plan.name} ({url}{f' on {network}, no egress' if network else ''}"
+                      f"{', parked until autoscale needs it' if parked else ''})")
+        started.append(RunningInstance(deployment, plan, container, image, url, parked=parked))
     return started
 
 
@@ -225,6 +247,17 @@ def container_size(client: docker.DockerClient, deployment: Deployment, reporter
     return size
 
 
+def instance_url(container: Container, plan: ContainerPlan) -> str:
+    """Where the gateway reaches an instance: its planned 127.0.0.1 port if it publishes one (known before the start,
+    for a parked instance), else its own address."""
+    port = plan.server.port
+    planned = (plan.ports.get(f"{port}/tcp") or ("", None))[1]
+    url = f"http://127.0.0.1:{planned}" if planned else containers.instance_url(container, port)
+    if url is None:
+        raise LocalepError(f"{plan.name} started without an address or published port the host can reach")
+    return url
+
+
 def _gpu_reason(deployment: Deployment) -> str:
     limits = deployment.resource_limits.gpu or deployment.resource_requests.gpu
     return f"resources: {limits} GPU" if limits else f"instance_type {deployment.instance_type}"
@@ -238,9 +271,9 @@ def wait_for(instance: RunningInstance, options: UpOptions, reporter: Reporter) 
         reporter.step(f"waiting for a debugger on 127.0.0.1:{options.debug.port} before init() runs")
         timeout = max(timeout, 3600.0)
     path = instance.plan.server.readiness_path
-    instance.ready_seconds = wait_until_ready(instance.container, f"{instance.base_url}{path}",
-                                              instance.deployment, timeout)
-    instance.upstream_url = containers.direct_url(instance.container, instance.plan.server.port) or instance.base_url
+    instance.ready_seconds = wait_until_ready(instance.container, f"{instance.upstream_url}{path}",
+                                              instance.deployment, timeout,
+                                              upstream_credential(instance.deployment.endpoint_name))
 
 
 def replace_instances(client: docker.DockerClient, running: RunningEndpoint, deployment: Deployment,
@@ -252,11 +285,13 @@ def replace_instances(client: docker.DockerClient, running: RunningEndpoint, dep
     running.instances = [i for i in running.instances if i.deployment.name != deployment.name]
     fresh = start_instances(client, deployment, image, options, reporter, owned)
     on_started(fresh)
+    gateway = running_gateway(running.name)
+    if gateway is not None and options.debug is not None:
+        attach_deployments(gateway, None, fresh)  # first: its debug bridges are the way to debugpy
     for instance in fresh:
         wait_for(instance, options, reporter)
     running.instances += fresh
-    gateway = running_gateway(running.name)
-    if gateway is not None:
+    if gateway is not None and options.debug is None:
         attach_deployments(gateway, None, fresh)
     return fresh
 

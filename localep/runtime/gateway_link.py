@@ -28,13 +28,15 @@ from localep.gateway.config import (
     Liveness,
     new_key,
 )
+from localep.gateway.debugbridge import debug_socket_path
 from localep.gateway.process import is_gateway_process, start_gateway, stop_gateway
 from localep.gateway.status import GatewayStatus
 from localep.images.kinds.base import ServerSpec
 from localep.progress import Reporter
 from localep.protocol import AAD_TOKEN_AUTH, AML_TOKEN_AUTH, KEY_AUTH, NO_AUTH
 from localep.runtime import containers, labels
-from localep.runtime.plan import DEBUG_TIMEOUT_MS, ContainerPlan
+from localep.runtime.plan import DEBUG_TIMEOUT_MS, ContainerPlan, debug_relay_command
+from localep.runtime.secret import upstream_secret
 from localep.runtime.state import EndpointState, GatewayRecord, endpoint_dir, load_state, recorded_gateways, save_state
 from localep.yamlspec.model import Deployment, Endpoint
 
@@ -114,8 +116,10 @@ def private_endpoint_dir(endpoint: str) -> Path:
 
 
 def deployment_route(deployment: Deployment, upstreams: List[str], container_names: List[str],
-                     server: ServerSpec, debugging: bool) -> DeploymentRoute:
-    """The gateway's view of a deployment; while debugging, a paused breakpoint must not turn into a 408."""
+                     server: ServerSpec, debug_port: Optional[int]) -> DeploymentRoute:
+    """The gateway's view of a deployment; while debugging (`debug_port`: debugpy's port in the container), a paused
+    breakpoint must not turn into a 408, and the gateway offers the owner-only ways to debugpy."""
+    debugging = debug_port is not None
     settings = deployment.request_settings
     probe = deployment.liveness_probe
     return DeploymentRoute(
@@ -131,7 +135,19 @@ def deployment_route(deployment: Deployment, upstreams: List[str], container_nam
         protocol=server.protocol,
         autoscale=autoscale_of(deployment),
         payload_logging=payload_logging(deployment),
+        debug_port=debug_port,
+        debug_relay=debug_relay_command(debug_port) if debug_port is not None else [],
     )
+
+
+def debug_port_of(container_labels: Dict[str, str]) -> Optional[int]:
+    port = container_labels.get(labels.DEBUG_PORT)
+    return int(port) if port else None
+
+
+def debug_socket(endpoint: str, deployment: str) -> Path:
+    """The owner-only Unix socket the gateway offers for debugging `deployment` (`ps --json`: debug_socket)."""
+    return debug_socket_path(endpoint_dir(endpoint), deployment)
 
 
 def autoscale_of(deployment: Deployment) -> Optional[Autoscale]:
@@ -156,9 +172,6 @@ class RoutedInstance(Protocol):
     @property
     def upstream_url(self) -> str: ...
 
-    @property
-    def base_url(self) -> str: ...
-
 
 def routes_of(instances: Sequence[RoutedInstance]) -> Dict[str, DeploymentRoute]:
     """One route per deployment from its running instances."""
@@ -166,8 +179,8 @@ def routes_of(instances: Sequence[RoutedInstance]) -> Dict[str, DeploymentRoute]
     for instance in instances:
         grouped.setdefault(instance.deployment.name, []).append(instance)
     return {
-        name: deployment_route(members[0].deployment, [m.upstream_url or m.base_url for m in members], [m.plan.name for m in members],
-                               members[0].plan.server, labels.DEBUG_PORT in members[0].plan.labels)
+        name: deployment_route(members[0].deployment, [m.upstream_url for m in members], [m.plan.name for m in members],
+                               members[0].plan.server, debug_port_of(members[0].plan.labels))
         for name, members in grouped.items()
     }
 
@@ -201,6 +214,7 @@ def start_endpoint_gateway(endpoint: Endpoint, port: int, instances: Sequence[Ro
         record_path=record_path,
         control_socket=control_socket,
         max_body_bytes=max_body_bytes,
+        upstream_secret=upstream_secret(endpoint.name),
     )
     config_path, log_path = folder / "gateway.json", folder / "gateway.log"
     pid = start_gateway(config, config_path, log_path)

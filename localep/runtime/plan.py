@@ -25,15 +25,20 @@ AGENT_FOLDER_IN_CONTAINER = PurePosixPath("/opt/localep")
 AGENT_IN_CONTAINER = str(AGENT_FOLDER_IN_CONTAINER / "agent.py")
 PYTHON_IN_CONTAINER = str(AGENT_FOLDER_IN_CONTAINER / "python")
 _AGENT_FOLDER = Path(__file__).resolve().parent / "agent"
-# The agent and the stdlib-only modules it imports from beside itself (no localep package in the container).
+# The agent and the stdlib-only modules it imports from beside itself (no localep package in the container), and
+# the gunicorn configuration that makes the server answer only requests carrying the endpoint's secret.
 AGENT_FILES_ON_HOST = (
     _AGENT_FOLDER / "agent.py",
     _AGENT_FOLDER / "agentstatus.py",
     _AGENT_FOLDER / "tracebacks.py",
     _AGENT_FOLDER / "hints.py",
     _AGENT_FOLDER / "noegress.py",
+    _AGENT_FOLDER / "gunicorn_gate.py",
+    _AGENT_FOLDER / "debug_relay.py",
     Path(__file__).resolve().parents[1] / "processes.py",
 )
+GATE_IN_CONTAINER = str(AGENT_FOLDER_IN_CONTAINER / "gunicorn_gate.py")
+UPSTREAM_SECRET_ENV = "LOCALEP_UPSTREAM_SECRET"
 DEBUG_TIMEOUT_MS = 24 * 3600 * 1000
 SCORING_TIMEOUT_GRACE_MS = 1000
 # Azure's GPU virtual machines are the N series: NC, ND and NV (e.g. Standard_NC4as_T4_v3, Triton's sample SKU).
@@ -117,10 +122,13 @@ def plan_container(
     engine_has_gpu: bool = False,
     size: Optional[ContainerSize] = None,
     no_egress_network: Optional[str] = None,
+    upstream_secret: str = "",
 ) -> ContainerPlan:
     """`engine_has_gpu`: GPU requests become Docker device requests only on an engine that can honour them;
     `size` is the container's CPU and memory (runtime/sizing.py), none when not given; `no_egress_network` is the
-    internal network a deployment with egress_public_network_access: disabled runs on (no published port there)."""
+    internal network a deployment with egress_public_network_access: disabled runs on (no published port there).
+    `host_port` None publishes nothing (the gateway reaches the container on its own address); `upstream_secret`
+    is what the container then demands of every request (managed servers only)."""
     env: Dict[str, str] = {"PYTHONUNBUFFERED": "1"}
     mounts: List[Mount] = []
     remote_code_dir = None
@@ -147,12 +155,13 @@ def plan_container(
     env.update(deployment.environment_variables)
 
     command: List[str] = []
-    # An internal (no-egress) network publishes nothing: the endpoint reaches the container at its address.
-    ports: Dict[str, Tuple[str, Optional[int]]] = {} if no_egress_network else {
+    # Published only where the host cannot reach the container's own address; an internal network publishes nothing.
+    ports: Dict[str, Tuple[str, Optional[int]]] = {} if no_egress_network or host_port is None else {
         f"{server.port}/tcp": ("127.0.0.1", host_port)}
     env.update({NO_EGRESS_VARIABLE: "1"} if no_egress_network else {})
     if server.managed:
         mounts += [Mount(path, str(AGENT_FOLDER_IN_CONTAINER / path.name)) for path in AGENT_FILES_ON_HOST]
+        env.update(gate_environment(env, upstream_secret))
         command = [PYTHON_IN_CONTAINER, AGENT_IN_CONTAINER, "--port", str(server.port)]
         if keep_alive:
             command.append("--keep-alive")
@@ -160,8 +169,6 @@ def plan_container(
                                     env, mounts)
         command.append("--")
         command += server_command(env, server, debug)
-        if debug is not None:
-            ports[f"{debug.port}/tcp"] = ("127.0.0.1", debug.port)
     else:
         command = server_command(env, server, None)
 
@@ -237,10 +244,25 @@ def _data_collection(deployment: Deployment, writer: str, env: Dict[str, str], m
     return ["--collect", collection.receiver_settings]
 
 
+def gate_environment(env: Dict[str, str], secret: str) -> Dict[str, str]:
+    """With a secret, the server answers only requests that carry it (agent/gunicorn_gate.py, added to the user's
+    own GUNICORN_CMD_ARGS); the secret travels in the environment, never on a command line `ps` shows."""
+    if not secret:
+        return {}
+    return {UPSTREAM_SECRET_ENV: secret,
+            "GUNICORN_CMD_ARGS": " ".join(filter(None, [f"--config {GATE_IN_CONTAINER}", env.get("GUNICORN_CMD_ARGS")]))}
+
+
+def debug_relay_command(port: int) -> List[str]:
+    """What `docker exec` runs in a debugged container for each debugger connection: a relay to debugpy."""
+    return [PYTHON_IN_CONTAINER, str(AGENT_FOLDER_IN_CONTAINER / "debug_relay.py"), str(port)]
+
+
 def server_argv(env: Dict[str, str], server: ServerSpec, debug: Optional[DebugOptions]) -> List[str]:
     argv = [PYTHON_IN_CONTAINER]
     if debug is not None:
-        argv += ["-m", "debugpy", "--listen", f"0.0.0.0:{debug.port}"]
+        # The container's loopback only: the owner reaches it through the gateway's bridges (debug_relay_command).
+        argv += ["-m", "debugpy", "--listen", f"127.0.0.1:{debug.port}"]
         if debug.wait_for_client:
             argv.append("--wait-for-client")
     argv += ["-m", "azureml_inference_server_http", "--port", str(server.port)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import List
+from typing import Dict, List, Optional
 
 import docker.errors
 import requests
@@ -25,13 +25,17 @@ def readiness_deadline(deployment: Deployment) -> float:
     return float(probe.initial_delay + probe.period * probe.failure_threshold)
 
 
-def wait_until_ready(container: Container, url: str, deployment: Deployment, timeout_seconds: float) -> float:
-    """Poll `url` fast until it answers 200; returns the seconds it took."""
+def wait_until_ready(container: Container, url: str, deployment: Deployment, timeout_seconds: float,
+                     headers: Optional[Dict[str, str]] = None) -> float:
+    """Poll `url` fast (with `headers`: the container's credential) until it answers 200; returns the seconds it
+    took."""
     started = time.monotonic()
     started_epoch = next_oom_check = time.time()
     deadline = started + timeout_seconds
     probe_timeout = max(0.5, float(deployment.readiness_probe.timeout))
     session = requests.Session()
+    session.headers.update(headers or {})
+    session.trust_env = False  # a container's address is never reached through a proxy
     last_status = "no answer"
     while True:
         try:

@@ -64,9 +64,10 @@ def triton_endpoint(cli, triton_image, triton_repository, tmp_path_factory):
     cli.run("down", name)
 
 
-def test_the_container_runs_tritonserver_on_the_mounted_repository(triton_endpoint):
+def test_the_container_runs_tritonserver_on_the_mounted_repository(triton_endpoint, docker_client):
     summary, _, stderr = triton_endpoint
-    direct = summary["deployments"][0]["direct_url"]
+    container = docker_client.containers.get(summary["deployments"][0]["container"])
+    direct = f"http://{container.attrs['NetworkSettings']['IPAddress']}:8000"
     assert requests.get(f"{direct}/v2/health/ready", timeout=10).status_code == 200
     server = requests.get(f"{direct}/v2", timeout=10).json()
     assert server["name"] == "triton"

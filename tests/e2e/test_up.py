@@ -39,9 +39,12 @@ def test_example_goes_up_answers_and_comes_down(cli, project, docker_client):
     assert env["AML_APP_ROOT"] == "/var/azureml-app/onlinescoring"
     assert env["AZUREML_ENTRY_SCRIPT"] == "score.py"
     assert env["SCORING_TIMEOUT_MS"] == "6000"
-    bindings = container.attrs["NetworkSettings"]["Ports"]["5001/tcp"]
-    assert [b["HostIp"] for b in bindings] == ["127.0.0.1"], "published on loopback only"
-    assert summary["deployments"][0]["direct_url"] == f"http://127.0.0.1:{bindings[0]['HostPort']}"
+    assert not container.attrs["HostConfig"]["PortBindings"], "nothing published: the endpoint is the one way in"
+    address = container.attrs["NetworkSettings"]["IPAddress"]
+    with requests.Session() as direct:
+        direct.trust_env = False  # no proxy between the host and its containers
+        keyless = direct.post(f"http://{address}:5001/score", data=b"{}", timeout=10)
+    assert keyless.status_code == 403, "the container answers only its endpoint"
     unauthenticated = requests.post(summary["scoring_uri"], data=(project / "sample-request.json").read_bytes())
     assert unauthenticated.status_code == 401, "auth_mode: key wants a key, like the cloud"
 

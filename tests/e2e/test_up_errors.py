@@ -130,7 +130,7 @@ def test_busy_debug_port_is_a_clear_error_and_leaves_nothing(cli, project, docke
         result = cli.run("up", str(project / "blue-deployment.yml"), "--detach", "--debug", "--debug-port", str(port))
     stderr = result.stderr.decode()
     assert result.returncode == ExitCode.PORT_IN_USE, stderr
-    assert f"cannot publish port {port} on 127.0.0.1: it is in use by process" in stderr
+    assert f"the debug port {port} on 127.0.0.1 is in use by process" in stderr
     assert "Traceback" not in stderr
     assert not docker_client.containers.list(all=True, filters={"label": f"localep.endpoint={name}"})
 

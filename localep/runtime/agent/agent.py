@@ -37,6 +37,9 @@ Lines the host parses (the only lines the agent writes itself; everything else i
 
 N is the server's exit status, or 128 + the signal number when a signal killed it.
 
+Only the endpoint may call the container: with LOCALEP_UPSTREAM_SECRET set, the agent's own probes send it as
+`X-Localep-Upstream-Secret`, the server checks it (gunicorn_gate.py) and the 503 fallback answers 403 without it.
+
 The 503 answer (any method, any path, `/` included) is JSON:
     {"error": "scoring script failed to load", "detail": "SyntaxError: '(' was never closed",
      "location": "/var/azureml-app/src/score.py:2", "exit_code": 3,
@@ -54,6 +57,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import hmac
 import http.client
 import json
 import os
@@ -245,11 +249,20 @@ class Server:
 # --- HTTP: readiness probe and the 503 fallback ---------------------------------------------------------------
 
 
+SECRET_ENV = "LOCALEP_UPSTREAM_SECRET"
+SECRET_HEADER = "X-Localep-Upstream-Secret"
+
+
+def secret_headers() -> Dict[str, str]:
+    secret = os.environ.get(SECRET_ENV)
+    return {SECRET_HEADER: secret} if secret else {}
+
+
 def answers_ok(port: int, timeout: float = PROBE_TIMEOUT_SECONDS) -> bool:
     """GET / (the liveness route); http.client rather than urllib so proxy variables never apply."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        connection.request("GET", "/")
+        connection.request("GET", "/", headers=secret_headers())
         return connection.getresponse().status == 200
     except (OSError, http.client.HTTPException):
         return False
@@ -300,6 +313,13 @@ class _UnavailableHandler(BaseHTTPRequestHandler):
             length = 0
         if length > 0:
             self.rfile.read(length)
+        secret = os.environ.get(SECRET_ENV, "")
+        if secret and not hmac.compare_digest(self.headers.get(SECRET_HEADER, "").encode("latin-1"), secret.encode()):
+            self.send_response(403)
+            self.send_header("Content-Length", "0")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            return
         body = self.server.body
         self.send_response(503)
         self.send_header("Content-Type", "application/json")

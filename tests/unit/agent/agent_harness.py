@@ -36,10 +36,11 @@ class Answer:
     body: bytes
 
 
-def request(port: int, method: str = "GET", path: str = "/", body: Optional[bytes] = None) -> Answer:
+def request(port: int, method: str = "GET", path: str = "/", body: Optional[bytes] = None,
+            headers: Optional[Dict[str, str]] = None) -> Answer:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        connection.request(method, path, body=body)
+        connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
         return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
     finally:

@@ -83,3 +83,39 @@ def test_reload_broken_save_and_recovery_with_the_real_server(start_agent, app_d
     )
     agent.send(signal.SIGTERM)
     assert agent.wait() == 0
+
+
+LEAK = "import os\n\n\ndef init():\n    pass\n\n\ndef run(data):\n    return os.environ.get('LOCALEP_UPSTREAM_SECRET', 'unseen')\n"
+GATE = Path(__file__).resolve().parents[3] / "localep" / "runtime" / "agent" / "gunicorn_gate.py"
+
+
+def test_server_and_fallback_answer_only_requests_carrying_the_endpoints_secret(start_agent, app_dir, monkeypatch):
+    monkeypatch.setenv("LOCALEP_UPSTREAM_SECRET", "s3cret")
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", f"--config {GATE}")
+    keyed = {"X-Localep-Upstream-Secret": "s3cret"}
+    save(app_dir, LEAK)
+    port = free_port()
+    command = [str(SERVER_PYTHON), "-m", "azureml_inference_server_http"]
+    agent = start_agent([*command, "--entry_script", str(app_dir / "score.py"), "--port", str(port)], port=port)
+    ready = agent.wait_for("localep-agent: ready", timeout=30)  # its own probe carries the secret
+    for method, path in (("POST", "/score"), ("GET", "/"), ("GET", "/swagger.json")):
+        assert request(port, method, path, b"{}" if method == "POST" else None).status == 403
+    assert request(port, "POST", "/score", b"{}", {"X-Localep-Upstream-Secret": "wrong"}).status == 403
+    answer = request(port, "POST", "/score", b"{}", keyed)
+    assert answer.status == 200 and json.loads(answer.body) == "unseen", "the scoring script never sees the secret"
+
+    agent.send(signal.SIGHUP)  # gunicorn re-reads its configuration for the new workers: the gate stays shut
+    ready = agent.wait_for("localep-agent: reloaded", ready)
+    assert request(port, "POST", "/score", b"{}").status == 403
+    assert request(port, "POST", "/score", b"{}", keyed).status == 200
+
+    save(app_dir, SYNTAX_ERROR)
+    agent.send(signal.SIGHUP)
+    failed = agent.wait_for("localep-agent: server exited with code 3; serving 503 until the next good save", ready)
+    assert request(port, "POST", "/score", b"{}").status == 403, "the fallback names no error to strangers"
+    assert request(port, "POST", "/score", b"{}", keyed).status == 503
+    save(app_dir, LEAK)
+    agent.send(signal.SIGHUP)
+    agent.wait_for("localep-agent: reloaded", failed, timeout=30)  # the restarted server's gate holds the secret too
+    assert request(port, "POST", "/score", b"{}").status == 403
+    assert request(port, "POST", "/score", b"{}", keyed).status == 200

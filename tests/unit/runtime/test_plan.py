@@ -52,16 +52,27 @@ def test_model_mount_path_and_limits(tmp_path):
     assert any(m.target == "/models/custom/model" for m in plan.mounts)
     assert (plan.nano_cpus, plan.mem_limit) == (500_000_000, 256 * 1024 * 1024)
     assert plan.name == "localep-ep-blue-2"
-    assert plan.ports == {"5001/tcp": ("127.0.0.1", None)}
+    assert plan.ports == {}, "nothing published: the gateway reaches the container on its own address"
 
 
-def test_debug_runs_under_debugpy_on_the_same_port_inside_and_out(tmp_path):
-    plan = plan_container(deployment(tmp_path), "img", MANAGED_SERVER, host_port=31000,
+def test_with_an_upstream_secret_the_server_demands_it_and_the_users_gunicorn_options_stay(tmp_path):
+    plan = plan_container(deployment(tmp_path, environment_variables={"GUNICORN_CMD_ARGS": "--threads 2"}), "img",
+                          MANAGED_SERVER, host_port=None, upstream_secret="s3cret")
+    assert plan.environment["LOCALEP_UPSTREAM_SECRET"] == "s3cret"
+    assert plan.environment["GUNICORN_CMD_ARGS"] == "--config /opt/localep/gunicorn_gate.py --threads 2"
+    assert "/opt/localep/gunicorn_gate.py" in {m.target for m in plan.mounts}
+    assert "s3cret" not in " ".join(plan.command), "never on a command line other users can read in ps"
+
+
+def test_debugpy_listens_on_the_containers_loopback_and_is_never_published(tmp_path):
+    plan = plan_container(deployment(tmp_path), "img", MANAGED_SERVER, host_port=None,
                           debug=DebugOptions(port=5679, wait_for_client=True))
-    assert plan.ports["5679/tcp"] == ("127.0.0.1", 5679)
+    assert plan.ports == {}, "the owner reaches debugpy through the gateway's bridges only"
     assert plan.environment["WORKER_TIMEOUT"] == "0"
     server = plan.command[plan.command.index("--") + 1:]
-    assert server[:7] == ["/opt/localep/python", "-m", "debugpy", "--listen", "0.0.0.0:5679", "--wait-for-client", "-m"]
+    assert server[:7] == ["/opt/localep/python", "-m", "debugpy", "--listen", "127.0.0.1:5679", "--wait-for-client",
+                          "-m"]
+    assert "/opt/localep/debug_relay.py" in {m.target for m in plan.mounts}
 
 
 def test_byoc_keeps_the_images_own_command_and_port(tmp_path):
