@@ -12,7 +12,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 import requests
@@ -78,10 +78,21 @@ def local_endpoint(cli, *args: str) -> Iterator[Dict[str, object]]:
         cli.run("down", summary["endpoint"])
 
 
-def answers(base: str, requests_to_send: List[Tuple[str, str, dict]]) -> List[Tuple[int, bytes]]:
+def direct_of(cli: Any, summary: Dict[str, Any], port: int) -> Tuple[str, Dict[str, str]]:
+    """The local deployment's container on its own address (nothing is published) and the endpoint's secret it
+    wants on every request."""
+    container = summary["deployments"][0]["container"]
+    address = docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container).strip()
+    secret = (Path(cli.env["LOCALEP_HOME"]) / "endpoints" / str(summary["endpoint"]) / "upstream.secret").read_text()
+    return f"http://{address}:{port}", {"X-Localep-Upstream-Secret": secret.strip()}
+
+
+def answers(base: str, requests_to_send: List[Tuple[str, str, dict]],
+            credential: Optional[Dict[str, str]] = None) -> List[Tuple[int, bytes]]:
     out = []
     for method, path, kwargs in requests_to_send:
-        response = requests.request(method, base + path, timeout=30, **kwargs)
+        headers = {**kwargs.get("headers", {}), **(credential or {})}
+        response = requests.request(method, base + path, timeout=30, **{**kwargs, "headers": headers})
         out.append((response.status_code, response.content))
     return out
 
@@ -103,10 +114,10 @@ def test_the_example_package_answers_like_the_local_deployment(cli, project, loc
                ("GET", "/swagger.json", {}), ("GET", "/", {})]
     with local_endpoint(cli, str(deployment)) as summary, package(cli, deployment) as packaged:
         assert packaged["environment_cached"] is True and packaged["port"] == 5001
-        direct = summary["deployments"][0]["direct_url"]
+        direct, credential = direct_of(cli, summary, 5001)
         with served(packaged["image"], 5001, "/") as base:
             ours = answers(base, to_send)
-            assert ours == answers(direct, to_send)
+            assert ours == answers(direct, to_send, credential)
         assert ours[0][0] == 200 and json.loads(ours[0][1]) == pytest.approx([58.0, 41.75])
         assert ours[1][0] == 500
         keys = cli.json("keys", name)
@@ -163,10 +174,10 @@ def test_an_mlflow_no_code_package_answers_like_the_local_deployment(cli, mlflow
                ("POST", "/score", {"data": b'{"input_data": []}', "headers": {"Content-Type": "text/plain"}}),
                ("GET", "/swagger.json", {})]
     with local_endpoint(cli, str(deployment)) as summary, package(cli, deployment) as packaged:
-        direct = summary["deployments"][0]["direct_url"]
+        direct, credential = direct_of(cli, summary, 5001)
         with served(packaged["image"], 5001, "/") as base:
             ours = answers(base, to_send)
-            assert ours == answers(direct, to_send)
+            assert ours == answers(direct, to_send, credential)
     assert [status for status, _ in ours] == [200, 400, 415, 200]
     assert json.loads(ours[0][1]) == pytest.approx(mlflow_models["columns"].predict(frame).tolist())
 
@@ -184,10 +195,10 @@ def test_the_triton_package_answers_like_the_local_deployment(cli, triton_image,
     with local_endpoint(cli, str(deployment), "--triton-image", triton_image) as summary, \
             package(cli, deployment, "--triton-image", triton_image) as packaged:
         assert packaged["port"] == 8000
-        direct = summary["deployments"][0]["direct_url"]
+        direct, credential = direct_of(cli, summary, 8000)
         with served(packaged["image"], 8000, "/v2/health/ready") as base:
             ours = answers(base, to_send)
-            assert ours == answers(direct, to_send)
+            assert ours == answers(direct, to_send, credential)
         assert_nothing_of_this_machine(packaged["image"], [str(tmp_path), str(triton_repository)])
     assert [status for status, _ in ours] == [200, 200, 200, 400]
     assert json.loads(ours[2][1])["outputs"][0]["data"] == [2.0, 3.0, 4.0]
