@@ -57,6 +57,7 @@ class DockerExecStream:
         exec_id = client.api.exec_create(container, command, stdin=True, stdout=True, stderr=False, tty=False)["Id"]
         hijacked = client.api.exec_start(exec_id, socket=True)
         self._sock: socket.socket = getattr(hijacked, "_sock", hijacked)
+        self._sock.settimeout(None)  # the API client's timeout would end a session paused at a breakpoint
         self._pending = 0
 
     def send(self, data: bytes) -> None:
