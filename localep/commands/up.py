@@ -54,6 +54,12 @@ def command(files: Sequence[Path], endpoint_file: Optional[Path], overrides: Seq
     In the foreground, saving the scoring script or model reloads the server; Ctrl-C (or SIGTERM, SIGHUP) stops and
     removes everything.
 
+    A deployment's data_collector collects as in the cloud, as JSON lines (`up` prints each collection's folder,
+    `ps --json` has them as data_collection):
+
+    \b
+      $LOCALEP_HOME/datastores/workspaceblobstore/paths/modelDataCollector/ENDPOINT/DEPLOYMENT/COLLECTION/
+
     \b
     Example:
       localep up examples/numpy-regression/blue-deployment.yml

@@ -14,14 +14,14 @@ It runs in the agent's process, so a crash or reload of the scoring server never
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socketserver
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 try:
     from localep.datacollect.events import CollectionWriter, collection_of, collector_event  # on the host (tests)
@@ -31,6 +31,9 @@ except ImportError:  # in the container: mounted beside this file
 LOG_PATH = "/modeldata/log"
 HOST = "127.0.0.1"
 MAX_EVENT_BYTES = 64 * 1024 * 1024
+MAX_LINE = 65536
+MAX_HEADERS = 100
+REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 503: "Service Unavailable"}
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ def package_config(settings: ReceiverSettings) -> Dict[str, Any]:
     }
 
 
-class Receiver(ThreadingHTTPServer):
+class Receiver(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
@@ -85,10 +88,9 @@ class Receiver(ThreadingHTTPServer):
         self.refused = 0
         super().__init__((HOST, settings.port if port is None else port), _Handler)
 
-    def server_bind(self) -> None:
-        """Skips HTTPServer's reverse DNS lookup of the bound name, which can hang in a container without DNS."""
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
+    @property
+    def server_port(self) -> int:
+        return int(self.server_address[1])
 
     def accept(self, headers: Mapping[str, str], body: bytes) -> int:
         """Write one event; the HTTP status to answer (200 only once it is written)."""
@@ -100,31 +102,54 @@ class Receiver(ThreadingHTTPServer):
         return 200 if writer.write(event) else 503
 
 
-class _Handler(BaseHTTPRequestHandler):
+def read_head(stream: io.BufferedIOBase) -> Optional[Tuple[str, str, Dict[str, str]]]:
+    """Method, target and lower-cased headers of one request; None at the end of the connection or on garbage."""
+    request_line = stream.readline(MAX_LINE)
+    parts = request_line.decode("latin-1").split()
+    if len(parts) != 3:
+        return None
+    headers: Dict[str, str] = {}
+    for _ in range(MAX_HEADERS):
+        line = stream.readline(MAX_LINE)
+        if line in (b"\r\n", b"\n", b""):
+            return parts[0], parts[1], headers
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return None
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    """A lean HTTP/1.1 handler: the sender posts one small event per connection, so header parsing and the
+    answer (one write, no Nagle delay) are most of the cost the receiver adds."""
+
     server: Receiver
-    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
-    def do_POST(self) -> None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if self.path.split("?", 1)[0] != LOG_PATH or not 0 <= length <= MAX_EVENT_BYTES:
-            self._answer(404 if length >= 0 else 400)
-            return
-        body = self.rfile.read(length)
-        self._answer(self.server.accept(dict(self.headers.items()), body))
+    def handle(self) -> None:
+        while True:
+            head = read_head(self.rfile)
+            if head is None:
+                return
+            method, target, headers = head
+            try:
+                length = int(headers.get("content-length") or 0)
+            except ValueError:
+                length = -1
+            if not 0 <= length <= MAX_EVENT_BYTES:
+                self._answer(400, close=True)
+                return
+            body = self.rfile.read(length)
+            found = method == "POST" and target.split("?", 1)[0] == LOG_PATH
+            self._answer(self.server.accept(headers, body) if found else 404,
+                         close=headers.get("connection", "").lower() == "close")
+            if headers.get("connection", "").lower() == "close":
+                return
 
-    def _answer(self, status: int) -> None:
+    def _answer(self, status: int, close: bool) -> None:
         body = b'{"status":"accepted"}' if status == 200 else b'{"status":"dropped"}'
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet: one line per event would bury the server's own output."""
+        head = (f"HTTP/1.1 {status} {REASONS.get(status, '')}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n{'Connection: close' + chr(13) + chr(10) if close else ''}\r\n")
+        self.wfile.write(head.encode("latin-1") + body)
 
 
 def write_package_config(settings: ReceiverSettings) -> None:

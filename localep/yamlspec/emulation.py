@@ -50,6 +50,7 @@ EMULATED: Dict[str, Dict[str, str]] = {
         "scale_settings": "target_utilization: instances between min and max from measured utilisation",
         "resources": "Kubernetes: see resources.limits and resources.requests",
         "resources.limits": "Kubernetes: Docker CPU, memory and GPU limits",
+        "data_collector": "collected as JSON lines under $LOCALEP_HOME/datastores, in the cloud's layout",
     },
     ONLINE_ENDPOINT: {
         "$schema": "ignored, as by the cloud",
@@ -86,7 +87,6 @@ EMULATED: Dict[str, Dict[str, str]] = {
 NOT_EMULATED: Dict[str, Dict[str, str]] = {
     ONLINE_DEPLOYMENT: {
         "app_insights_enabled": "no Application Insights locally; the server log is in `localep logs`",
-        "data_collector": "no Azure Blob data collection locally",
         "private_network_connection": "no private endpoints locally",
         "resources.requests": "Kubernetes scheduling requests: no scheduler locally (limits apply)",
     },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
 from typing import Iterator
 
@@ -79,3 +80,16 @@ def test_start_receiver_writes_the_config_file_first(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_one_connection_carries_several_events_and_garbage_ends_it(receiver, tmp_path):
+    connection = http.client.HTTPConnection("127.0.0.1", receiver.server_port, timeout=5)
+    for index in range(3):
+        connection.request("POST", "/modeldata/log", body=b'[{"n":%d}]' % index, headers=package_headers(f"k{index}"))
+        assert connection.getresponse().read() == b'{"status":"accepted"}'
+    connection.close()
+    with socket.create_connection(("127.0.0.1", receiver.server_port), timeout=5) as raw:
+        raw.sendall(b"NOT HTTP\r\n\r\n")
+        assert raw.recv(100) == b""
+    lines = [json.loads(line) for path in tmp_path.rglob("*.jsonl") for line in path.read_text().splitlines()]
+    assert [event["correlationid"] for event in lines] == ["k0", "k1", "k2"]
