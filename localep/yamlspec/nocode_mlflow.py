@@ -5,6 +5,7 @@ Environment and CodeConfiguration, so images, runtime, reload and debug need no 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -28,6 +29,7 @@ MLFLOW_SCORING_SCRIPT = "mlflow_score_script.py"
 MLFLOW_BATCH_DRIVER = "mlflow_batch_driver.py"
 MLFLOW_RESOURCES = Path(__file__).resolve().parents[1] / "_templates" / "mlflow_resources"
 MLFLOW_MODEL_FOLDER = "MLFLOW_MODEL_FOLDER"
+MONITORING_PACKAGE = "azureml-ai-monitoring"
 
 
 @dataclass(frozen=True)
@@ -119,9 +121,29 @@ def mlflow_deployment(deployment: Deployment, model: Model, base_image: str) -> 
     if serving is None:
         return deployment, problems
     variables = {**serving.variables, **deployment.environment_variables}
-    completed = replace(deployment, environment=serving.environment, code_configuration=serving.code_configuration,
+    environment = serving.environment
+    collector = deployment.data_collector
+    if collector is not None and collector.enabled(payload=False) and environment.conda_file is not None:
+        environment = replace(environment, conda_file=with_pip_package(environment.conda_file, MONITORING_PACKAGE))
+    completed = replace(deployment, environment=environment, code_configuration=serving.code_configuration,
                         environment_variables=variables)
     return completed, []
+
+
+def with_pip_package(conda_file: Path, package: str) -> Path:
+    """The conda file with `package` in its pip list (a generated copy), or the file itself when it has it: the
+    cloud's MLflow scoring collects model inputs and outputs with azureml-ai-monitoring, whatever the model needs."""
+    data = yaml.safe_load(conda_file.read_text(encoding="utf-8")) or {}
+    dependencies = list(data.get("dependencies") or [])
+    pip = next((entry for entry in dependencies if isinstance(entry, dict) and "pip" in entry), None)
+    if pip is None:
+        pip = {"pip": []}
+        dependencies.append(pip)
+    if any(re.match(rf"^{re.escape(package)}\b", str(line)) for line in pip["pip"] or []):
+        return conda_file
+    pip["pip"] = [*(pip["pip"] or []), package]
+    data["dependencies"] = dependencies
+    return _generated_conda_file(yaml.safe_dump(data, sort_keys=False))
 
 
 def mlflow_conda_file(found: MlflowModelFolder) -> Path:

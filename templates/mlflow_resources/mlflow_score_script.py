@@ -145,12 +145,39 @@ PARAMS_TYPE = PassThrough() if PARAMS_SAMPLE is None else StandardPythonParamete
 # These types hand run() the model's input ready-made; only the pass-through one needs model_input().
 PARSED = not isinstance(INPUT_TYPE, PassThrough)
 model = None
+collectors = (None, None)
+
+
+def make_collectors():
+    """model_inputs and model_outputs Collectors when the deployment has a data_collector (localep then sets
+    AZUREML_MDC_CONFIG_PATH), as the cloud's MLflow scoring collects them; a disabled one just drops."""
+    if not os.environ.get("AZUREML_MDC_CONFIG_PATH"):
+        return None, None
+    from azureml.ai.monitoring import Collector
+
+    def report(error):
+        logger.info("data collection: %s", error)
+
+    return Collector(name="model_inputs", on_error=report), Collector(name="model_outputs", on_error=report)
+
+
+def collect(collector, value, context=None):
+    """Collect `value` as a DataFrame (the only type the package takes); the correlation context for the next."""
+    if collector is None or pd is None:
+        return context
+    try:
+        frame = value if isinstance(value, pd.DataFrame) else pd.DataFrame(value)
+    except (ValueError, TypeError) as error:
+        logger.info("data collection: cannot make a DataFrame of %s: %s", type(value).__name__, error)
+        return context
+    return collector.collect(frame, context)
 
 
 def init():
-    global model
+    global model, collectors
     logger.info("loading the MLflow model from %s", MODEL_PATH)
     model = load_model(MODEL_PATH)
+    collectors = make_collectors()
 
 
 def model_input(input_data):
@@ -188,6 +215,10 @@ def jsonable(result):
 @output_schema(OUTPUT_TYPE)
 def run(input_data, params=None):
     data = input_data if PARSED else model_input(input_data)
+    context = collect(collectors[0], data)
     if params is not None and "params" in inspect.signature(model.predict).parameters:
-        return jsonable(model.predict(data, params=params))
-    return jsonable(model.predict(data))
+        result = jsonable(model.predict(data, params=params))
+    else:
+        result = jsonable(model.predict(data))
+    collect(collectors[1], result, context)
+    return result

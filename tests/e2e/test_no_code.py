@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import time
 import uuid
 from pathlib import Path
 from typing import Dict
@@ -274,3 +275,45 @@ def test_mlflow_batch_without_code_predicts_csv_and_parquet_files(cli, mlflow_mo
     assert [by_key[("second.parquet", index)] for index in range(2)] == pytest.approx(expected[1:3])
     logs = "".join(path.read_text() for path in (out / "logs").rglob("*.txt"))
     assert "Error processing input file: '" in logs and "File type 'avro' is not supported" in logs
+
+
+def test_mlflow_without_code_collects_inputs_and_outputs(cli, mlflow_models, mlflow_image, tmp_path, localep_home):
+    """With a data_collector, the generated scoring collects model_inputs/model_outputs as the cloud's does (localep
+    adds azureml-ai-monitoring to the model's environment); a disabled collection stays empty."""
+    name = f"t-mlflow-dc-{uuid.uuid4().hex[:6]}"
+    deployment = tmp_path / "columns.yml"
+    deployment.write_text(deployment_yaml("columns", name, str(mlflow_models["root"] / "columns")) + textwrap.dedent("""\
+        data_collector:
+          collections:
+            model_inputs:
+              enabled: 'True'
+            model_outputs:
+              enabled: 'True'
+            request:
+              enabled: 'False'
+        """))
+    result = cli.run("up", str(deployment), "--detach", "--json", timeout=900)
+    try:
+        assert result.returncode == 0, result.stderr.decode()
+        summary = json.loads(result.stdout)
+        frame = mlflow_models["frame"]
+        split = {"columns": list(frame.columns), "index": list(range(len(frame))), "data": frame.to_numpy().tolist()}
+        session = cli.keyed_session(name)
+        for _ in range(3):
+            assert session.post(summary["scoring_uri"], json={"input_data": split}, timeout=30).status_code == 200
+        root = localep_home / "datastores/workspaceblobstore/paths/modelDataCollector" / name / "columns"
+        deadline = time.monotonic() + 20
+        while True:
+            lines = {c: [json.loads(line) for path in root.glob(f"{c}/**/*.jsonl")
+                         for line in path.read_text().splitlines()] for c in ("model_inputs", "model_outputs")}
+            if min(len(found) for found in lines.values()) >= 3 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert [len(lines["model_inputs"]), len(lines["model_outputs"])] == [3, 3]
+        assert set(lines["model_inputs"][0]["data"][0]) == set(frame.columns)
+        assert len(lines["model_outputs"][0]["data"]) == len(frame)
+        assert sorted(e["correlationid"] for e in lines["model_inputs"]) == sorted(
+            e["correlationid"] for e in lines["model_outputs"])
+        assert not (root / "request").exists()
+    finally:
+        cli.run("down", name)
