@@ -17,6 +17,7 @@ from localep.batch.layout import OUTPUT_IN_CONTAINER, OutputLayout
 from localep.images.kinds.base import ServerSpec
 from localep.runtime import labels
 from localep.runtime.plan import PYTHON_IN_CONTAINER, ContainerPlan, Mount, code_mount, model_mount
+from localep.runtime.sizing import ContainerSize
 from localep.yamlspec.batch_model import BatchDeployment
 
 DRIVER = ServerSpec(managed=True, port=SUPERVISOR_PORT, liveness_path="", scoring_path="", readiness_path="")
@@ -45,7 +46,9 @@ def host_user() -> Optional[str]:
 
 
 def plan_instance(job_name: str, deployment: BatchDeployment, image: str, index: int, batch_input: BatchInput,
-                  layout: OutputLayout, token: str, user: Optional[str] = None) -> ContainerPlan:
+                  layout: OutputLayout, token: str, user: Optional[str] = None,
+                  size: Optional[ContainerSize] = None) -> ContainerPlan:
+    """`size`: the CPU and memory of `resources.instance_type` (runtime/sizing.py), none when not given."""
     env: Dict[str, str] = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     if user is not None:
         env["HOME"] = "/tmp"  # that user has no home in the image; libraries cache under $HOME
@@ -87,4 +90,6 @@ def plan_instance(job_name: str, deployment: BatchDeployment, image: str, index:
         labels=container_labels,
         server=DRIVER,
         user=user,
+        nano_cpus=size.nano_cpus if size else None,
+        mem_limit=size.mem_limit if size else None,
     )

@@ -50,7 +50,9 @@ from localep.images.settings import BuildSettings
 from localep.interrupts import exit_code_of, signum_of
 from localep.progress import Reporter
 from localep.runtime.lifecycle import Lifecycle
+from localep.runtime.sizing import ContainerSize, machine_of, sku_size
 from localep.yamlspec.batch_model import APPEND_ROW, BatchDeployment
+from localep.yamlspec.skus import find_sku
 
 WORKER_START_TIMEOUT = 60.0
 SHUTDOWN_TIMEOUT = 5.0
@@ -225,8 +227,9 @@ class BatchJob:
             f"{self.settings.mini_batch_size}, {deployment.instance_count} instance(s) x "
             f"{self.settings.max_concurrency_per_instance} worker(s)")
         user = host_user()
-        plans = [plan_instance(self.record.name, deployment, image.tag, index, self.input, self.layout, self.token, user)
-                 for index in range(deployment.instance_count)]
+        size = batch_size(self.client, deployment, self.reporter)
+        plans = [plan_instance(self.record.name, deployment, image.tag, index, self.input, self.layout, self.token, user,
+                               size) for index in range(deployment.instance_count)]
         # Containers start side by side (the engine takes a fraction of a second for each).
         self.owned = owned
         started = _side_by_side(lambda indexed: start_instance(owned, indexed[1], indexed[0]), list(enumerate(plans)))
@@ -608,3 +611,15 @@ def progress_line(counts: Counts, elapsed: float) -> str:
     return (f"{counts.mini_batches_done}/{counts.mini_batches} mini-batches done ({counts.mini_batches_failed} failed, "
             f"{counts.retries} retried{requeued}), {done_items}/{counts.items} items ({counts.items_failed} failed), "
             f"{rate:.1f} items/s, ETA {eta}")
+
+
+def batch_size(client: docker.DockerClient, deployment: BatchDeployment, reporter: Reporter) -> Optional[ContainerSize]:
+    """`resources.instance_type`'s CPU and memory for each instance (the same SKU table as online), capped to this
+    machine with one line; None (no limits) without one."""
+    sku = find_sku(deployment.instance_type or "")
+    if sku is None:
+        return None
+    size = sku_size(sku, deployment.name, deployment.instance_type or sku.display_name, machine_of(client.info()))
+    if size.capped:
+        reporter.warn(size.capped)
+    return size

@@ -69,6 +69,11 @@ def size_for(deployment: Deployment, machine: Machine) -> ContainerSize:
     if sku is None:
         limits = deployment.resource_limits
         return ContainerSize(nano_cpus=int(limits.cpu * 1e9) if limits.cpu else None, mem_limit=limits.memory)
+    return sku_size(sku, deployment.name, deployment.instance_type or sku.display_name, machine)
+
+
+def sku_size(sku: Sku, owner: str, written: str, machine: Machine) -> ContainerSize:
+    """The SKU's vCPUs and allocatable memory, capped to `machine`; `owner` and `written` name it in the line."""
     cpus, memory = float(sku.vcpus), sku_container_memory(sku)
     capped = []
     if cpus > machine.cpus:
@@ -77,7 +82,7 @@ def size_for(deployment: Deployment, machine: Machine) -> ContainerSize:
     if machine.memory and memory > machine.memory:
         capped.append(f"{memory / GIB:.1f} GiB of memory to this machine's {machine.memory / GIB:.1f} GiB")
         memory = machine.memory
-    line = f"{deployment.name}: {deployment.instance_type} capped: {'; '.join(capped)}" if capped else None
+    line = f"{owner}: {written} capped: {'; '.join(capped)}" if capped else None
     return ContainerSize(nano_cpus=int(cpus * 1e9), mem_limit=memory, sku=sku, capped=line)
 
 

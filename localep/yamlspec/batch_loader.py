@@ -101,6 +101,7 @@ def _build_batch_deployment(document: Document, form: str) -> Tuple[BatchDeploym
         environment=environment,
         compute=data.get("compute"),
         instance_count=instance_count,
+        instance_type=resources.get("instance_type"),
         settings=settings,
         description=data.get("description"),
         tags=_text_map(document, "tags"),

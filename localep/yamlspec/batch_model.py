@@ -54,6 +54,7 @@ class BatchDeployment:
     environment: Optional[Environment] = None
     compute: Optional[str] = None
     instance_count: int = 1
+    instance_type: Optional[str] = None  # resources.instance_type: the SKU whose CPU and memory each container gets
     settings: BatchSettings = field(default_factory=BatchSettings)
     description: Optional[str] = None
     tags: Dict[str, str] = field(default_factory=dict)

@@ -69,6 +69,7 @@ EMULATED: Dict[str, Dict[str, str]] = {
         "settings": "mini-batches, workers, retries, error threshold, output, logging, variables",
         "resources": "see resources.instance_count, instance_type and properties",
         "resources.instance_count": "that many containers",
+        "resources.instance_type": "each container gets the SKU's CPU and memory, as online",
         **{key: "as under settings:" for key in ("max_concurrency_per_instance", "mini_batch_size", "output_action",
                                                  "output_file_name", "retry_settings", "error_threshold",
                                                  "logging_level", "environment_variables")},
@@ -97,7 +98,6 @@ NOT_EMULATED: Dict[str, Dict[str, str]] = {
     },
     BATCH_DEPLOYMENT: {
         "compute": "no compute cluster: containers run on this machine's Docker",
-        "resources.instance_type": "checked against the SKU list; batch containers run without its limits",
         "resources.properties": "no cluster to pass them to",
         "job_definition": "pipeline deployments do not run locally",
     },

@@ -11,6 +11,7 @@ from typing import List
 
 import pytest
 
+from conftest import write_inputs
 from localep.exitcodes import ExitCode
 from localep.runtime.sizing import sku_container_memory
 from localep.yamlspec.skus import find_sku
@@ -299,3 +300,22 @@ def test_target_utilization_grows_under_load_and_returns_to_min_with_every_reque
     log = cli.run("logs", name, "--gateway").stdout.decode()
     assert "autoscale: blue:" in log and "drained and stopped" in log, log
     assert cli.run("down", name).returncode == 0
+
+
+def test_batch_instance_type_sizes_each_container(cli, batch_project, tmp_path, docker_client):
+    name = (batch_project / "name").read_text()
+    write_inputs(tmp_path / "data", 4)
+    job = cli.popen("batch", "run", str(batch_project / "deployment.yml"), "--input", str(tmp_path / "data"),
+                    "--output", str(tmp_path / "out"), "--set", "resources.instance_type=Standard_F2s_v2",
+                    "--set", "settings.environment_variables.BATCH_SLEEP=2")
+    host_configs: List[dict] = []
+    deadline = time.monotonic() + 120
+    while not host_configs and job.poll() is None and time.monotonic() < deadline:
+        running = docker_client.containers.list(filters={"label": f"localep.endpoint={name}"})
+        host_configs = [container.attrs["HostConfig"] for container in running]
+        time.sleep(0.2)
+    _, stderr = job.communicate(timeout=300)
+    assert job.returncode == 0, stderr.decode()
+    cpus = min(2, docker_client.info()["NCPU"])
+    assert host_configs and all(config["NanoCpus"] == cpus * 10**9 for config in host_configs), host_configs
+    assert all(config["Memory"] == sku_container_memory(find_sku("Standard_F2s_v2")) for config in host_configs)

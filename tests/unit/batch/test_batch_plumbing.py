@@ -112,3 +112,18 @@ def test_a_non_root_user_runs_the_workers_as_itself(data, tmp_path, monkeypatch)
     assert plan.user == "1000:100" and plan.environment["HOME"] == "/tmp"
     monkeypatch.setattr(batch_plan.os, "getuid", lambda: 0)
     assert batch_plan.host_user() is None
+
+
+def test_resources_instance_type_sizes_every_batch_container_like_online(data, tmp_path):
+    from localep.memory import GIB
+    from localep.runtime.sizing import Machine, sku_container_memory, sku_size
+    from localep.yamlspec.skus import find_sku
+
+    deployment = load_batch_deployment(FIXTURE / "deployment.yml", ["resources.instance_type=standard_f2s_v2"])
+    assert deployment.instance_type == "standard_f2s_v2"
+    sku = find_sku(deployment.instance_type)
+    size = sku_size(sku, deployment.name, deployment.instance_type, Machine(cpus=1, memory=64 * GIB))
+    assert size.capped == f"{deployment.name}: standard_f2s_v2 capped: 2 vCPU to this machine's 1"
+    layout = OutputLayout(tmp_path / "out", "predictions.csv", "t")
+    plan = plan_instance("batch-e-1", deployment, "img", 0, resolve_input(str(data)), layout, "token", None, size)
+    assert (plan.nano_cpus, plan.mem_limit) == (1_000_000_000, sku_container_memory(sku))
