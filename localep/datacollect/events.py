@@ -143,8 +143,10 @@ class CollectionWriter:
     serialised; a write that cannot get the file within WRITE_WAIT_SECONDS is dropped and counted instead.
     """
 
-    def __init__(self, folder: str, writer: str, rolling_rate: str, wait_s: float = WRITE_WAIT_SECONDS) -> None:
+    def __init__(self, folder: str, writer: str, rolling_rate: str, wait_s: float = WRITE_WAIT_SECONDS,
+                 owner: Optional[Tuple[int, int]] = None) -> None:
         self.folder = folder
+        self.owner = owner  # (uid, gid) to give new files and folders: the host user, when written as root
         self.writer = writer
         self.rolling_rate = rolling_rate
         self.written = 0
@@ -187,8 +189,9 @@ class CollectionWriter:
                 os.close(self._fd)
                 self._fd = None
             path = self.path_for(when)
-            make_private_dirs(os.path.dirname(path))
+            make_private_dirs(os.path.dirname(path), self.owner)
             self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+            give_to(self.owner, self._fd)
             self._period = period
         return self._fd
 
@@ -200,13 +203,24 @@ class CollectionWriter:
             log.warning("data collection: dropped %d event(s) for %s so far (%s)", self.dropped, self.folder, reason)
 
 
-def make_private_dirs(path: str) -> None:
-    """Like os.makedirs, every folder it creates owner-only whatever the umask."""
+def give_to(owner: Optional[Tuple[int, int]], target: Any) -> None:
+    """chown a new file (descriptor) or folder (path) to the host user; a no-op unless running as root."""
+    if owner is None or os.geteuid() != 0 or owner == (0, 0):
+        return
+    if isinstance(target, int):
+        os.fchown(target, *owner)
+    else:
+        os.chown(target, *owner)
+
+
+def make_private_dirs(path: str, owner: Optional[Tuple[int, int]] = None) -> None:
+    """Like os.makedirs, every folder it creates owner-only whatever the umask (and the host user's)."""
     if os.path.isdir(path):
         return
-    make_private_dirs(os.path.dirname(path))
+    make_private_dirs(os.path.dirname(path), owner)
     try:
         os.mkdir(path, DIR_MODE)
     except FileExistsError:
         return
     os.chmod(path, DIR_MODE)
+    give_to(owner, path)

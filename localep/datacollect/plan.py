@@ -10,6 +10,7 @@ bind-mounted read-write; `request`/`response` are written by the endpoint on the
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Tuple
@@ -89,6 +90,7 @@ def container_collection(deployment: Deployment, writer: str, root: Optional[Pat
         rolling_rate=collector.rolling_rate,
         config_path=CONFIG_IN_CONTAINER,
         collections=settings,
+        owner=(os.getuid(), os.getgid()),
     )
     environment = {
         "AZUREML_MDC_CONFIG_PATH": CONFIG_IN_CONTAINER,

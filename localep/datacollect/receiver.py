@@ -51,6 +51,7 @@ class ReceiverSettings:
     rolling_rate: str
     config_path: str  # AZUREML_MDC_CONFIG_PATH
     collections: Dict[str, CollectionSettings] = field(default_factory=dict)
+    owner: Optional[Tuple[int, int]] = None  # the host user, who must own the files a root container writes
 
     def to_json(self) -> str:
         data = dict(self.__dict__)
@@ -61,6 +62,7 @@ class ReceiverSettings:
     def from_json(text: str) -> ReceiverSettings:
         data = json.loads(text)
         data["collections"] = {name: CollectionSettings(**c) for name, c in data["collections"].items()}
+        data["owner"] = tuple(data["owner"]) if data.get("owner") else None
         return ReceiverSettings(**data)
 
 
@@ -82,7 +84,7 @@ class Receiver(socketserver.ThreadingTCPServer):
     def __init__(self, settings: ReceiverSettings, port: Optional[int] = None) -> None:
         self.settings = settings
         self.writers: Dict[str, CollectionWriter] = {
-            name.lower(): CollectionWriter(c.folder, settings.writer, settings.rolling_rate)
+            name.lower(): CollectionWriter(c.folder, settings.writer, settings.rolling_rate, owner=settings.owner)
             for name, c in settings.collections.items() if c.enabled
         }
         self.refused = 0

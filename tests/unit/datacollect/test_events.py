@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 
 import pytest
@@ -89,3 +90,13 @@ def test_a_busy_file_drops_and_counts_instead_of_waiting(tmp_path):
         assert writer.write({"n": 1}) is False
     assert (writer.dropped, writer.written) == (1, 0)
     assert writer.write({"n": 2}) and writer.written == 1
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give files to another user")
+def test_files_a_root_container_writes_belong_to_the_host_user(tmp_path):
+    writer = CollectionWriter(str(tmp_path / "c"), "w", "hour", owner=(12345, 23456))
+    assert writer.write({"n": 1}, MOMENT)
+    writer.close()
+    written = tmp_path / "c/2024/03/07/13/w.jsonl"
+    for path in (written, written.parent, tmp_path / "c" / "2024", tmp_path / "c"):
+        assert (path.stat().st_uid, path.stat().st_gid) == (12345, 23456), path
