@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -389,6 +390,13 @@ def _serving(record: EndpointRecord, traffic: Dict[str, int], exclude: str) -> L
             and other in record.deployments and record.deployments[other].provisioning_state == SUCCEEDED]
 
 
+def scale_settings_document(deployment: Optional[Deployment]) -> Dict[str, Any]:
+    """As the YAML says: `target_utilization` with its numbers (Kubernetes), else `default`."""
+    if deployment is None or deployment.scale_settings.type != "target_utilization":
+        return {"type": "default"}
+    return asdict(deployment.scale_settings)
+
+
 def deployment_document(endpoint_name: str, name: str) -> Dict[str, Any]:
     record = store.load_endpoint(endpoint_name)
     entry = record.deployments.get(name) if record else None
@@ -409,8 +417,10 @@ def deployment_document(endpoint_name: str, name: str) -> Dict[str, Any]:
         "provisioning_state": FAILED if problem else SUCCEEDED,
         "resourceGroup": "local",
         "type": deployment.kind if deployment else "managed",
-        "instance_count": len(found) if found else (deployment.instance_count if deployment else 0),
-        "scale_settings": {"type": "default"},
+        # running containers: autoscale parks some of them
+        "instance_count": sum(1 for c in found if c.status == "running") if found else (
+            deployment.instance_count if deployment else 0),
+        "scale_settings": scale_settings_document(deployment),
     }
     if problem:
         document["provisioning_error"] = {"code": "DeploymentNotAnswering", "message": problem}
