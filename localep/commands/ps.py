@@ -21,7 +21,7 @@ from localep.memory import GIB
 from localep.protocol import SCORING_PATH
 from localep.runtime import containers, labels
 from localep.runtime.containers import RunningContainer
-from localep.runtime.gateway_link import debug_socket, gateway_state
+from localep.runtime.gateway_link import debug_socket, gateway_problem, gateway_state
 from localep.runtime.sizing import resource_use
 
 
@@ -41,7 +41,8 @@ def command(target: Optional[str], as_json: bool) -> None:
     listed = containers.find(client, endpoint_name(target) if target else None)
     found = [containers.describe(c) for c in listed]
     gateways = {name: gateway_state(name) for name in sorted({row.endpoint for row in found})}
-    rows = [ps_row(row, gateways.get(row.endpoint)) for row in found]
+    problems = {name: gateway_problem(client, name) for name, state in gateways.items() if state is None}
+    rows = [ps_row(row, gateways.get(row.endpoint), problems.get(row.endpoint)) for row in found]
     for row, use in zip(rows, _resource_uses(listed)):
         row.update(use)
     if as_json:
@@ -50,7 +51,7 @@ def command(target: Optional[str], as_json: bool) -> None:
         _print_table(rows)
 
 
-def ps_row(row: RunningContainer, gateway: Optional[GatewayStatus]) -> Dict[str, Any]:
+def ps_row(row: RunningContainer, gateway: Optional[GatewayStatus], problem: Optional[str] = None) -> Dict[str, Any]:
     record: Dict[str, Any] = {
         "endpoint": row.endpoint,
         "deployment": row.deployment,
@@ -75,6 +76,7 @@ def ps_row(row: RunningContainer, gateway: Optional[GatewayStatus]) -> Dict[str,
         "restarts": 0,  # restarts by the endpoint's instance keeper (crashes, kills, engine restarts)
         "exit_reason": None,  # why the container last stopped, while it is being restarted
         "instances": None,  # the deployment's running instances (autoscale changes it)
+        "gateway_problem": problem,  # what is missing while the endpoint's gateway does not answer, and how long
     }
     if gateway is None:
         return record
@@ -138,6 +140,8 @@ def _print_table(rows: List[Dict[str, Any]]) -> None:
                       str(stats.get("errors", "-")), f"{p50:.1f}" if p50 is not None else "-", _memory_cell(row),
                       _cpu_cell(row), row["url"] or "-", str(row["debug_port"] or "-")))
     print_table(table)
+    for endpoint, problem in sorted({(row["endpoint"], row["gateway_problem"]) for row in rows if row["gateway_problem"]}):
+        click.echo(f"{endpoint}: {problem}")
 
 
 def _memory_cell(row: Dict[str, Any]) -> str:

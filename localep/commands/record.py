@@ -11,7 +11,7 @@ from localep.commands.output import handles_errors, info
 from localep.commands.targets import endpoint_name
 from localep.errors import LocalepError
 from localep.fileio import open_append
-from localep.runtime.gateway_link import running_gateway
+from localep.runtime.gateway_link import running_gateway, start_recording, stop_recording
 
 
 @click.command("record")
@@ -34,12 +34,14 @@ def command(target: str, output: Path) -> None:
         raise LocalepError(f"no running local endpoint {name!r} (see `localep ps`)")
     path = str(output.resolve())
     open_append(path, private=True).close()  # owner-only from its first byte: it holds request and response bodies
-    gateway.control.set_record(path)
+    relay = start_recording(gateway, Path(path))
     info(f"recording {name} to {path}; Ctrl-C stops")
     try:
         while running_gateway(name) is not None:
             time.sleep(0.5)
+            if relay is not None:
+                relay.copy()
         raise LocalepError(f"endpoint {name} stopped; recording ended")
     except KeyboardInterrupt:
-        gateway.control.set_record(None)
+        stop_recording(gateway, relay)
         info(f"stopped recording {name}")

@@ -142,7 +142,8 @@ def find(client: docker.DockerClient, endpoint: Optional[str] = None, deployment
         filters.append(f"{labels.ENDPOINT}={endpoint}")
     if deployment:
         filters.append(f"{labels.DEPLOYMENT}={deployment}")
-    found = client.containers.list(all=True, filters={"label": filters})
+    found = [container for container in client.containers.list(all=True, filters={"label": filters})
+             if container.labels.get(labels.ROLE) != labels.GATEWAY_ROLE]  # the gateway is no deployment
     return sorted(found, key=lambda c: (c.labels.get(labels.ENDPOINT, ""), c.labels.get(labels.DEPLOYMENT, ""),
                                         int(c.labels.get(labels.INSTANCE, "0"))))
 

@@ -17,8 +17,9 @@ import docker
 from docker.models.containers import Container
 
 from localep.datacollect.plan import prepare_collection
-from localep.errors import LocalepError, PortInUse
+from localep.errors import BuildError, LocalepError, PortInUse
 from localep.gateway.config import DEFAULT_MAX_BODY_BYTES
+from localep.images.gatewayimage import ensure_gateway_image
 from localep.images.images import BuiltImage, debug_image, ensure_image
 from localep.images.inventory import prune_reminder
 from localep.images.layerbuild import BUILDS_CANCELLED
@@ -29,6 +30,7 @@ from localep.protocol import SCORING_PATH
 from localep.runtime import containers
 from localep.runtime.egress import egress_disabled, ensure_no_egress_network
 from localep.runtime.gateway_link import (
+    ContainerLaunch,
     GatewayHandle,
     attach_deployments,
     autoscale_of,
@@ -151,7 +153,8 @@ def deploy(
     # another `up` attached more deployments meanwhile.
     for deployment in project.deployments:
         owned.defer(functools.partial(detach_deployment, endpoint.name, deployment.name))
-    _ready_behind_gateway(gateway, project, running, options, reporter)
+    launch = gateway_launch(client, project, images, options, reporter) if gateway is None else None
+    _ready_behind_gateway(gateway, launch, project, running, options, reporter)
     reporter.step(f"{endpoint.name} is ready in {watch}: {running.scoring_uri}")
     return running
 
@@ -163,28 +166,51 @@ def _check_debug_port(client: docker.DockerClient, debug: Optional[DebugOptions]
                         "choose another with --debug-port")
 
 
-def _ready_behind_gateway(gateway: Optional[GatewayHandle], project: Project, running: RunningEndpoint,
+def _ready_behind_gateway(gateway: Optional[GatewayHandle], launch: Optional[ContainerLaunch], project: Project,
+                          running: RunningEndpoint,
                           options: UpOptions, reporter: Reporter) -> None:
     """Wait until every instance answers and put them behind the gateway. Under --debug the gateway comes first:
     its bridges are the only way to debugpy, which --wait-for-debugger waits for before the server answers."""
     if options.debug is not None:
-        _join_gateway(gateway, project, running, options, reporter)
+        _join_gateway(gateway, launch, project, running, options, reporter)
     for instance in running.instances:
         wait_for(instance, options, reporter)
     if options.debug is None:
-        _join_gateway(gateway, project, running, options, reporter)
+        _join_gateway(gateway, launch, project, running, options, reporter)
 
 
-def _join_gateway(gateway: Optional[GatewayHandle], project: Project, running: RunningEndpoint, options: UpOptions,
+def _join_gateway(gateway: Optional[GatewayHandle], launch: Optional[ContainerLaunch], project: Project,
+                  running: RunningEndpoint, options: UpOptions,
                   reporter: Reporter) -> None:
     """Start the endpoint's gateway in front of `running`, or attach its deployments to the one that runs."""
     endpoint = project.endpoint
     if gateway is None:
         start_endpoint_gateway(endpoint, running.port, running.instances, options.auth, options.raw_errors,
-                               options.record_path, reporter, options.max_body_bytes)
+                               options.record_path, reporter, options.max_body_bytes, launch)
     else:
         reporter.step(f"attaching {', '.join(d.name for d in project.deployments)} to the running {endpoint.name}")
         attach_deployments(gateway, endpoint, running.instances, reporter)
+
+
+def gateway_launch(client: docker.DockerClient, project: Project, images: List[BuiltImage], options: UpOptions,
+                   reporter: Reporter) -> Optional[ContainerLaunch]:
+    """The gateway runs as a container built on the endpoint's first environment image; when none can carry it
+    (BYOC images only, or the gateway's packages cannot be installed) it runs as a host process, with a warning.
+    So it does on Docker Desktop, whose host network is its virtual machine's, not this machine's 127.0.0.1."""
+    if str(client.info().get("OperatingSystem", "")).startswith("Docker Desktop"):
+        return None
+    for deployment, image in zip(project.deployments, images):
+        if not image.server.managed:
+            continue
+        try:
+            return ContainerLaunch(client, ensure_gateway_image(client, image.tag, options.build, reporter, deployment))
+        except BuildError as error:
+            reporter.warn(f"the gateway image could not be built ({error}); the gateway runs as a host process and "
+                          "does not outlive it or a restart of the Docker engine")
+            return None
+    reporter.warn("no environment image here can carry the gateway (BYOC images only): it runs as a host process "
+                  "and does not outlive it or a restart of the Docker engine")
+    return None
 
 
 def start_instances(client: docker.DockerClient, deployment: Deployment, image: BuiltImage, options: UpOptions,

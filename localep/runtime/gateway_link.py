@@ -8,6 +8,7 @@ trusting that file. Nothing else reads or writes that file.
 
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,8 +17,9 @@ from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple
 import docker
 
 from localep.datacollect.plan import payload_logging
+from localep.dockerclient import docker_client
 from localep.errors import LocalepError
-from localep.fileio import make_dirs
+from localep.fileio import append_whole, make_dirs
 from localep.gateway.client import ControlClient, GatewayRejected, GatewayUnreachable
 from localep.gateway.config import (
     DEFAULT_MAX_BODY_BYTES,
@@ -27,6 +29,8 @@ from localep.gateway.config import (
     Keys,
     Liveness,
     new_key,
+    save_config,
+    with_token_secret,
 )
 from localep.gateway.debugbridge import debug_socket_path
 from localep.gateway.process import is_gateway_process, start_gateway, stop_gateway
@@ -35,6 +39,7 @@ from localep.images.kinds.base import ServerSpec
 from localep.progress import Reporter
 from localep.protocol import AAD_TOKEN_AUTH, AML_TOKEN_AUTH, KEY_AUTH, NO_AUTH
 from localep.runtime import containers, labels
+from localep.runtime.gateway_container import gateway_container_state, remove_gateway_container, start_gateway_container
 from localep.runtime.plan import DEBUG_TIMEOUT_MS, ContainerPlan, debug_relay_command
 from localep.runtime.secret import upstream_secret
 from localep.runtime.state import EndpointState, GatewayRecord, endpoint_dir, load_state, recorded_gateways, save_state
@@ -44,6 +49,7 @@ LOCAL_AUTH_MODES = {KEY_AUTH: KEY_AUTH, AML_TOKEN_AUTH: AML_TOKEN_AUTH, AAD_TOKE
 
 
 CONTROL_SOCKET = "control.sock"
+RECORDING_STAGING = "recording.jsonl"  # what a gateway container records for `localep record` to copy on
 
 
 @dataclass(frozen=True)
@@ -60,16 +66,45 @@ class GatewayHandle:
 
 def running_gateway(endpoint: str) -> Optional[GatewayHandle]:
     recorded = load_state(endpoint).gateway
-    if recorded is None or not is_gateway_process(recorded.pid):
+    if recorded is None or (recorded.container is None and not is_gateway_process(recorded.pid)):
         return None
     control = ControlClient(recorded.control)
     try:
         state = ControlClient(recorded.control, timeout_s=2.0).state()  # alive, and ours
     except (GatewayUnreachable, GatewayRejected):
         return None
-    if state.supervisor != recorded.pid:
+    # A host-side gateway names its supervisor; one in a container answers on the socket in our own 0700 folder.
+    ours = state.endpoint == endpoint if recorded.container else state.supervisor == recorded.pid
+    if not ours:
         return None
     return GatewayHandle(endpoint, recorded.pid, recorded.port, control)
+
+
+def gateway_problem(client: docker.DockerClient, endpoint: str) -> Optional[str]:
+    """What is missing while an endpoint's gateway does not answer, and for how long (None when it answers)."""
+    recorded = load_state(endpoint).gateway
+    if recorded is None:
+        return "no gateway: `localep up` starts one"
+    if running_gateway(endpoint) is not None:
+        return None
+    if recorded.container is None:
+        return f"the gateway process (pid {recorded.pid}) is gone: `localep up` starts it again"
+    state = gateway_container_state(client, recorded.container)
+    if state is None:
+        return f"the gateway container {recorded.container} was removed: `localep up` starts it again"
+    status = str(state.get("Status"))
+    since = str(state.get("StartedAt") if status == "running" else state.get("FinishedAt"))
+    doing = "starting" if status == "running" else status
+    return f"the gateway container {recorded.container} is {doing}, not answering for {_seconds_since(since)}"
+
+
+def _seconds_since(timestamp: str) -> str:
+    """docker's RFC 3339 time (nanoseconds, Z) to "12s ago"-style text; "a while" when it cannot be read."""
+    try:
+        moment = datetime.datetime.fromisoformat(timestamp[:19]).replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return "a while"
+    return f"{max(0.0, (datetime.datetime.now(datetime.timezone.utc) - moment).total_seconds()):.0f}s"
 
 
 def gateway_state(endpoint: str) -> Optional[GatewayStatus]:
@@ -194,9 +229,18 @@ def known_shares(shares: Dict[str, int], names: Sequence[str], what: str, report
     return {name: share for name, share in shares.items() if name in names}
 
 
+@dataclass(frozen=True)
+class ContainerLaunch:
+    """Run the gateway as a container of `image` (runtime/gateway_container.py) instead of a host process."""
+
+    client: docker.DockerClient
+    image: str
+
+
 def start_endpoint_gateway(endpoint: Endpoint, port: int, instances: Sequence[RoutedInstance], auth: bool, raw_errors: bool,
                            record_path: Optional[str], reporter: Optional[Reporter] = None,
-                           max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> GatewayHandle:
+                           max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                           launch: Optional[ContainerLaunch] = None) -> GatewayHandle:
     routes = routes_of(instances)
     folder = private_endpoint_dir(endpoint.name)
     control_socket = str(folder / CONTROL_SOCKET)
@@ -217,11 +261,18 @@ def start_endpoint_gateway(endpoint: Endpoint, port: int, instances: Sequence[Ro
         upstream_secret=upstream_secret(endpoint.name),
     )
     config_path, log_path = folder / "gateway.json", folder / "gateway.log"
-    pid = start_gateway(config, config_path, log_path)
+    pid, container = 0, None
+    if launch is not None:
+        save_config(with_token_secret(config), config_path)  # the gateway need not rewrite it at start
+        container = start_gateway_container(launch.client, endpoint.name, launch.image, config_path, log_path,
+                                            control_socket, record_path)
+    else:
+        pid = start_gateway(config, config_path, log_path)
     # One write for everything this `up` decided: the port, the keys, the split and where the gateway runs.
     save_state(endpoint.name, EndpointState(
         port=port, keys=vars(keys),
-        gateway=GatewayRecord(pid=pid, port=port, config=str(config_path), log=str(log_path), control=control_socket),
+        gateway=GatewayRecord(pid=pid, port=port, config=str(config_path), log=str(log_path), control=control_socket,
+                              container=container),
         traffic=dict(endpoint.traffic), mirror_traffic=dict(endpoint.mirror_traffic)))
     return GatewayHandle(endpoint.name, pid, port, ControlClient(control_socket))
 
@@ -256,7 +307,10 @@ def stop_endpoint_gateway(endpoint: str) -> bool:
     state = load_state(endpoint)
     if state.gateway is None:
         return False
-    stopped = stop_gateway(state.gateway.pid)
+    if state.gateway.container is not None:
+        stopped = remove_gateway_container(docker_client(), state.gateway.container)
+    else:
+        stopped = stop_gateway(state.gateway.pid)
     save_state(endpoint, replace(state, gateway=None))
     return stopped
 
@@ -335,3 +389,44 @@ def _record_shares(name: str, traffic: Optional[Dict[str, int]] = None, mirror: 
     if mirror is not None:
         state = replace(state, mirror_traffic={k: v for k, v in mirror.items() if v > 0})
     save_state(name, state)
+
+
+@dataclass
+class RecordingRelay:
+    """A gateway in a container writes only into folders mounted when it started: `localep record` to any other
+    file has it record into the endpoint's own folder, and copies the whole lines written there on to the file."""
+
+    staging: Path
+    target: Path
+    offset: int = 0
+
+    def copy(self) -> None:
+        try:
+            with open(self.staging, "rb") as stream:
+                stream.seek(self.offset)
+                data = stream.read()
+        except FileNotFoundError:
+            return
+        whole = data[:data.rfind(b"\n") + 1]
+        if whole:
+            append_whole(self.target, whole, private=True)
+            self.offset += len(whole)
+
+
+def start_recording(gateway: GatewayHandle, path: Path) -> Optional[RecordingRelay]:
+    """Have the running gateway record to `path`; the relay to call while it records, when one is needed."""
+    recorded = load_state(gateway.endpoint).gateway
+    if recorded is None or recorded.container is None:
+        gateway.control.set_record(str(path))
+        return None
+    staging = endpoint_dir(gateway.endpoint) / RECORDING_STAGING
+    staging.unlink(missing_ok=True)
+    gateway.control.set_record(str(staging))
+    return RecordingRelay(staging, path)
+
+
+def stop_recording(gateway: GatewayHandle, relay: Optional[RecordingRelay]) -> None:
+    gateway.control.set_record(None)
+    if relay is not None:
+        relay.copy()
+        relay.staging.unlink(missing_ok=True)

@@ -19,3 +19,5 @@ VERSION = PREFIX + "version"
 BATCH_JOB = PREFIX + "batch-job"
 INSTANCE_TYPE = PREFIX + "instance-type"  # the SKU whose CPU and memory the container got
 DATA_COLLECTION = PREFIX + "data-collection"  # JSON: enabled collection -> its folder on the host
+ROLE = PREFIX + "role"  # "gateway" on an endpoint's gateway container (deployment containers have none)
+GATEWAY_ROLE = "gateway"

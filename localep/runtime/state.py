@@ -25,6 +25,7 @@ class GatewayRecord:
     config: str
     log: str
     control: str  # the control socket
+    container: Optional[str] = None  # the gateway's container (pid is then 0): it outlives every host process
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,9 @@ def _gateway_record(value: Any) -> Optional[GatewayRecord]:
     if not isinstance(value, dict):
         return None
     try:
+        container = value.get("container")
         return GatewayRecord(pid=int(value["pid"]), port=int(value["port"]), config=str(value["config"]),
-                             log=str(value["log"]), control=str(value["control"]))
+                             log=str(value["log"]), control=str(value["control"]),
+                             container=str(container) if container else None)
     except (KeyError, TypeError, ValueError):
         return None

@@ -3,15 +3,16 @@
 Bounds (documented in the README): after `docker kill` of a deployment container the endpoint answers 200
 again within RECOVERY_S (the keeper notices within 0.5 s and starts it at once; the inference server then
 needs its start-up time); requests in between get 503 within REQUEST_BOUND_S. A killed gateway process is
-back within GATEWAY_RECOVERY_S (its supervisor restarts it after 0.1 s).
+back within GATEWAY_RECOVERY_S with the same key and port, and so is every endpoint after the engine restarts
+(ENGINE_RECOVERY_S), with every localep process killed first: the gateway is a container the engine restarts.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
+from pathlib import Path
 from typing import List, Tuple
 
 import pytest
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.docker
 
 ZERO = [[0] * 10]
 RECOVERY_S = 30.0
-GATEWAY_RECOVERY_S = 5.0
+GATEWAY_RECOVERY_S = 30.0
 REQUEST_BOUND_S = 3.0
 
 
@@ -60,25 +61,40 @@ def test_a_killed_deployment_container_is_restarted_and_shown(cli, project, dock
         cli.run("down", name)
 
 
-def test_a_killed_gateway_is_restarted_by_its_supervisor(cli, project, localep_home):
+def kill_every_localep_process_of(name: str) -> List[int]:
+    """SIGKILL every process on this machine (host and containers alike) that runs localep for endpoint `name`."""
+    killed = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if b"localep" in cmdline and f"/endpoints/{name}/".encode() in cmdline:
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed.append(int(entry.name))
+            except ProcessLookupError:
+                continue
+    return killed
+
+
+def test_the_endpoint_outlives_every_localep_process(cli, project):
     name = (project / "name").read_text()
     assert cli.run("up", str(project / "blue-deployment.yml"), "--detach").returncode == 0
     try:
         key = cli.json("keys", name)["primary"]
         url = cli.json("ps", name)[0]["url"]
-        from localep.gateway.client import ControlClient
-
-        recorded = json.loads((localep_home / "endpoints" / name / "state.json").read_text())["gateway"]
-        serving = ControlClient(recorded["control"]).state().pid
-        os.kill(serving, signal.SIGKILL)
+        assert kill_every_localep_process_of(name), "no localep process of the endpoint was found"
         seconds, seen = poll_until_200(url, key, GATEWAY_RECOVERY_S)
-        assert ControlClient(recorded["control"]).state().pid != serving
-        print(f"gateway back in {seconds:.1f}s; statuses meanwhile: {sorted(set(seen))}")
+        assert cli.json("keys", name)["primary"] == key and cli.json("ps", name)[0]["url"] == url
+        print(f"endpoint back by itself in {seconds:.1f}s; statuses meanwhile: {sorted(set(seen))}")
     finally:
         cli.run("down", name)
 
 
-ENGINE_RECOVERY_S = 30.0
+ENGINE_RECOVERY_S = 60.0
 
 
 @pytest.mark.skipif(os.environ.get("LOCALEP_FAULTS_RESTART_ENGINE") != "1",
@@ -101,9 +117,10 @@ def test_every_endpoint_comes_back_after_the_engine_restarts(cli, project):
     try:
         key = cli.json("keys", name)["primary"]
         url = cli.json("ps", name)[0]["url"]
+        kill_every_localep_process_of(name)
         down_for = restart_engine()
         seconds, seen = poll_until_200(url, key, ENGINE_RECOVERY_S)
-        assert set(seen) <= {200, 503}, seen
+        assert set(seen) <= {0, 200, 503}, seen  # 0: refused while the gateway container itself starts again
         row = cli.json("ps", name)[0]
         assert row["status"] == "running" and row["restarts"] >= 1, row
         print(f"engine answered {down_for:.1f}s after it was stopped; endpoint 200 again {seconds:.1f}s later")
