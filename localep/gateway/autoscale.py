@@ -123,7 +123,7 @@ class Autoscaler:
                 if self._stop.is_set():
                     return  # the gateway is stopping
                 follow_address(instance, self._inspect(instance.container))
-                if probe(instance.address, pool.route.liveness.path, 1.0) is None:
+                if probe(instance.address, pool.route.liveness.path, 1.0, instance.credential) is None:
                     instance.parked = False
                     log.info("autoscale: %s: %s is ready and in rotation (%d instances)", pool.name,
                              instance.container, _running(pool))
