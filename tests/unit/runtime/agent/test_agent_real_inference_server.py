@@ -86,7 +86,7 @@ def test_reload_broken_save_and_recovery_with_the_real_server(start_agent, app_d
 
 
 LEAK = "import os\n\n\ndef init():\n    pass\n\n\ndef run(data):\n    return os.environ.get('LOCALEP_UPSTREAM_SECRET', 'unseen')\n"
-GATE = Path(__file__).resolve().parents[3] / "localep" / "runtime" / "agent" / "gunicorn_gate.py"
+GATE = Path(__file__).resolve().parents[4] / "localep" / "runtime" / "agent" / "gunicorn_gate.py"
 
 
 def test_server_and_fallback_answer_only_requests_carrying_the_endpoints_secret(start_agent, app_dir, monkeypatch):

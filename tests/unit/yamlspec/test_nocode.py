@@ -77,12 +77,12 @@ def test_the_users_variables_win_and_the_project_loads_runnable(tmp_path):
     assert project.deployments[0].environment_variables["MLFLOW_MODEL_FOLDER"] == "other"
 
 
-def test_python_env_and_requirements_fall_back_to_an_equivalent_conda_file(tmp_path, private_home):
+def test_python_env_and_requirements_fall_back_to_an_equivalent_conda_file(tmp_path, private_localep_home):
     mlflow_folder(tmp_path, python_env_yaml="python: 3.10.4\ndependencies:\n- -r requirements.txt\n",
                   requirements_txt="mlflow==2.17.2\n# a comment\nscikit-learn==1.5.0\n")
     environment = load_deployment(write_deployment(tmp_path, "mlflow_model")).environment
     assert environment is not None and environment.conda_file is not None
-    assert environment.conda_file.parent == private_home / "generated"
+    assert environment.conda_file.parent == private_localep_home / "generated"
     generated = yaml.safe_load(environment.conda_file.read_text())
     assert generated["dependencies"] == ["python=3.10.4", "pip", {"pip": ["mlflow==2.17.2", "scikit-learn==1.5.0"]}]
     environment.conda_file.write_text("dependencies: [evil]\n")

@@ -1,38 +1,14 @@
+"""The runtime's view of the gateway: shares for deployments not running, and routes from instances."""
+
 from __future__ import annotations
 
-import os
-import socket
 from types import SimpleNamespace
 
 from localep.images.kinds.base import MANAGED_SERVER, ServerSpec
 from localep.progress import Reporter
-from localep.runtime import ports
 from localep.runtime.gateway_link import known_shares, routes_of
 from localep.runtime.plan import DEBUG_TIMEOUT_MS
 from localep.yamlspec.model import Deployment, Probe, RequestSettings
-
-
-def test_preferred_port_is_stable_and_below_the_ephemeral_range():
-    assert ports.preferred_port("my-endpoint") == ports.preferred_port("my-endpoint")
-    assert ports.PORT_RANGE[0] <= ports.preferred_port("my-endpoint") < ports.PORT_RANGE[1] <= 32768
-
-
-def test_a_listening_socket_is_busy_and_its_process_is_named():
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        port = holder.getsockname()[1]
-        assert not ports.is_free(port)
-        assert ports._listening_process(port).startswith(f"process {os.getpid()} ")
-    assert ports.is_free(port)
-
-
-def test_shares_for_deployments_not_running_are_left_out_with_a_warning(tmp_path):
-    stream = (tmp_path / "err").open("w")
-    shares = known_shares({"blue": 70, "green": 30}, ["blue"], "traffic", Reporter(stream=stream))
-    stream.close()
-    assert shares == {"blue": 70}
-    assert "traffic names green, not running here" in (tmp_path / "err").read_text()
 
 
 def _instance(tmp_path, name, port, server=MANAGED_SERVER, labels=None):
@@ -43,6 +19,14 @@ def _instance(tmp_path, name, port, server=MANAGED_SERVER, labels=None):
     plan = SimpleNamespace(name=f"localep-ep-{name}-{port}", server=server, labels=labels or {})
     return SimpleNamespace(deployment=deployment, base_url=f"http://127.0.0.1:{port}",
                            upstream_url=f"http://127.0.0.1:{port}", plan=plan)
+
+
+def test_shares_for_deployments_not_running_are_left_out_with_a_warning(tmp_path):
+    stream = (tmp_path / "err").open("w")
+    shares = known_shares({"blue": 70, "green": 30}, ["blue"], "traffic", Reporter(stream=stream))
+    stream.close()
+    assert shares == {"blue": 70}
+    assert "traffic names green, not running here" in (tmp_path / "err").read_text()
 
 
 def test_routes_carry_request_settings_probes_instances_and_byoc_paths(tmp_path):
@@ -62,3 +46,4 @@ def test_a_kserve_server_makes_a_kserve_route(tmp_path):
     triton = ServerSpec(managed=False, port=8000, liveness_path="/v2/health/live", protocol="kserve")
     route = routes_of([_instance(tmp_path, "triton", 1, server=triton)])["triton"]
     assert (route.protocol, route.liveness.path) == ("kserve", "/v2/health/live")
+

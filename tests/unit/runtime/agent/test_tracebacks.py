@@ -1,11 +1,12 @@
-"""What the 503 answer says about a crash, from server output captured from azureml-inference-server-http 1.5.1."""
+"""Reading tracebacks: what the 503 answer says about a crash (server output captured from
+azureml-inference-server-http 1.5.1), and the traceback `up` shows when a container exits."""
 
 from __future__ import annotations
 
 import json
 
 from localep.runtime.agent.agent import exit_code_of, unavailable_body
-from localep.runtime.agent.tracebacks import Failure, describe_failure
+from localep.runtime.agent.tracebacks import Failure, describe_failure, extract_traceback, script_line
 
 SITE = "/azureml-envs/localep/lib/python3.11/site-packages/azureml_inference_server_http/server"
 
@@ -145,3 +146,37 @@ def test_503_body_without_location_has_no_location_key():
 def test_a_signal_death_is_reported_as_128_plus_the_signal():
     assert exit_code_of(9) == 137
     assert exit_code_of(3 << 8) == 3
+
+
+CHAINED_LOG = """2026-11-25 10:22:10,744 E [6] azmlinfsrv - User's init function failed
+2026-11-25 10:22:10,745 E [6] azmlinfsrv - Encountered Exception Traceback (most recent call last):
+  File "/site-packages/azureml_inference_server_http/server/user_script.py", line 119, in invoke_init
+    self._user_init()
+  File "/var/azureml-app/src/score.py", line 15, in init
+    raise RuntimeError("model file is corrupt")
+RuntimeError: model file is corrupt
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File "/site-packages/azureml_inference_server_http/server/aml_blueprint.py", line 109, in setup
+    self.user_script.invoke_init()
+azureml_inference_server_http.server.user_script.UserScriptException: Caught an unhandled exception
+2026-11-25 10:22:10,746 I [6] gunicorn.error - Worker exiting (pid: 6)""".splitlines()
+
+
+def test_chained_traceback_is_kept_whole_and_ends_at_the_last_exception():
+    text = extract_traceback(CHAINED_LOG)
+    assert text.startswith("Traceback (most recent call last):")
+    assert "RuntimeError: model file is corrupt" in text
+    assert text.endswith("UserScriptException: Caught an unhandled exception")
+    assert "Worker exiting" not in text
+
+
+def test_script_line_is_the_innermost_frame_of_the_scoring_script():
+    assert script_line(extract_traceback(CHAINED_LOG), "score.py") == 15
+    assert script_line("no traceback", "score.py") is None
+
+
+def test_no_traceback_gives_empty_text():
+    assert extract_traceback(["just a line"]) == ""

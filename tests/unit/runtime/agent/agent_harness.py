@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-AGENT = Path(__file__).resolve().parents[3] / "localep" / "runtime" / "agent" / "agent.py"
+AGENT = Path(__file__).resolve().parents[4] / "localep" / "runtime" / "agent" / "agent.py"
 PREFORK_SERVER = Path(__file__).resolve().parent / "prefork_server.py"
 # The image's Python runs the agent in the container; set this to check another interpreter (e.g. 3.8).
 AGENT_PYTHON = os.environ.get("LOCALEP_TEST_AGENT_PYTHON", sys.executable)
