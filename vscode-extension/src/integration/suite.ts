@@ -331,6 +331,10 @@ export async function run(): Promise<void> {
         return endpointNode(localep);
       }, 10));
       check(String(row.description).startsWith("debug"), `deployment row says "${row.description}"`);
+      const blue = localep.tree.deployments.find((d) => d.endpoint === endpointName && d.deployment === "blue");
+      equal(debug.parent()?.configuration.transport,
+        blue?.debugSocket ? { socket: blue.debugSocket } : { host: "127.0.0.1", port: blue?.debugPort },
+        "the adapter transport (the owner-only debug socket whenever `ps` reports one)");
 
       const mark = debug.stops.length;
       const answer = cliInvoke(localep);
