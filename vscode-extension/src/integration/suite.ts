@@ -74,6 +74,12 @@ function endpointNode(api: LocalepApi): EndpointNode | undefined {
   return api.tree.getChildren().find((node) => node.kind === "endpoint" && node.endpoint.name === endpointName);
 }
 
+/** The test endpoint's row, re-reading `ps` until it is there: a `ps` that failed once (parallel tests removing
+ * containers) empties the tree, and a command given no row would wait on a quick pick nobody answers. */
+function runningNode(api: LocalepApi): Promise<EndpointNode> {
+  return waitFor("the test endpoint in the tree", async () => endpointNode(api) ?? (await api.tree.refresh(), endpointNode(api)), 30);
+}
+
 function deploymentRow(api: LocalepApi, endpoint: EndpointNode): vscode.TreeItem {
   const [deployment] = api.tree.getChildren(endpoint);
   check(deployment?.kind === "deployment", "the endpoint row has no deployment row under it");
@@ -268,7 +274,7 @@ export async function run(): Promise<void> {
     });
 
     await step("Invoke shows the answer body unchanged in a tab, status and headers beside it", async () => {
-      const node = endpointNode(localep)!;
+      const node = await runningNode(localep);
       const answer = await command<InvokeAnswer>(localep, "localep.invoke", node, file("sample-request.json"));
       const expected = await cliInvoke(localep);
       equal(answer.status, 200, "status");
@@ -283,7 +289,7 @@ export async function run(): Promise<void> {
     });
 
     await step("Replay shows pass/fail per request", async () => {
-      const report = await command<ReplayReport>(localep, "localep.replay", endpointNode(localep)!, [file("sample-request.json")]);
+      const report = await command<ReplayReport>(localep, "localep.replay", await runningNode(localep), [file("sample-request.json")]);
       equal([report.total, report.failed, report.cases[0].status], [1, 0, 200], "replay report");
       await waitFor("the results panel", () => webviewTab(`Replay against ${endpointName}`), 10);
     });
@@ -291,7 +297,7 @@ export async function run(): Promise<void> {
     // Reading the clipboard back would wait on a permission prompt headless Chromium never answers, so this
     // checks that the write went through (a refused or hanging write is an error notification, failing the step).
     await step("Copy Key writes the endpoint's primary key to the clipboard", async () => {
-      const copied = await command<string>(localep, "localep.keys", endpointNode(localep)!, "primary");
+      const copied = await command<string>(localep, "localep.keys", await runningNode(localep), "primary");
       equal(copied, "Primary key", "copied credential");
     });
 
@@ -306,13 +312,13 @@ export async function run(): Promise<void> {
     });
 
     await step("Set Traffic Split changes the split and the tree shows it", async () => {
-      const split = await command<Record<string, number>>(localep, "localep.trafficSet", endpointNode(localep)!, "blue=100");
+      const split = await command<Record<string, number>>(localep, "localep.trafficSet", await runningNode(localep), "blue=100");
       equal(split, { blue: 100 }, "split");
-      check(/100%/.test(String(deploymentRow(localep, endpointNode(localep)!).description)), "tree lacks the share");
+      check(/100%/.test(String(deploymentRow(localep, await runningNode(localep)).description)), "tree lacks the share");
     });
 
     await step("Stop stops the endpoint, and the tree drops it", async () => {
-      await command(localep, "localep.down", endpointNode(localep)!);
+      await command(localep, "localep.down", await runningNode(localep));
       check(endpointNode(localep) === undefined, "the endpoint is still in the tree after Stop");
     });
 
@@ -371,7 +377,10 @@ export async function run(): Promise<void> {
       check(at >= 0, "score.py has no `intercept).tolist()` to edit");
       edit.replace(file(SCORE), new vscode.Range(document.positionAt(at), document.positionAt(at + "intercept)".length)),
         "intercept + 100)");
-      check(await vscode.workspace.applyEdit(edit) && await document.save(), "the edit of score.py was not saved");
+      check(await vscode.workspace.applyEdit(edit), "the edit of score.py was not applied");
+      // On a loaded machine a save can be refused once (the file watcher still settling); the user would retry.
+      await waitFor("score.py to be saved", async () => (await document.save()) || !document.isDirty || undefined, 20);
+      check((await readFile(file(SCORE).fsPath, "utf8")).includes("intercept + 100)"), "score.py on disk lacks the edit");
       const worker = await waitFor("a new worker session after the reload", () => {
         const latest = debug.configuredWorker();
         return latest !== undefined && latest.id !== before?.id ? latest : undefined;
