@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import docker
 import docker.errors
@@ -136,13 +136,23 @@ def remove_named(client: docker.DockerClient, name: str) -> None:
         pass
 
 
+def _listed(client: docker.DockerClient, label_filters: List[str]) -> Iterator[Container]:
+    """Each listed container that still exists when inspected: `containers.list` fails whole when one of them is
+    removed between the listing and its inspection (another command's `down`, a test's teardown)."""
+    for summary in client.api.containers(all=True, filters={"label": label_filters}):
+        try:
+            yield client.containers.get(summary["Id"])
+        except docker.errors.NotFound:
+            continue
+
+
 def find(client: docker.DockerClient, endpoint: Optional[str] = None, deployment: Optional[str] = None) -> List[Container]:
     filters = [f"{labels.MANAGED}=true"]
     if endpoint:
         filters.append(f"{labels.ENDPOINT}={endpoint}")
     if deployment:
         filters.append(f"{labels.DEPLOYMENT}={deployment}")
-    found = [container for container in client.containers.list(all=True, filters={"label": filters})
+    found = [container for container in _listed(client, filters)
              if container.labels.get(labels.ROLE) != labels.GATEWAY_ROLE]  # the gateway is no deployment
     return sorted(found, key=lambda c: (c.labels.get(labels.ENDPOINT, ""), c.labels.get(labels.DEPLOYMENT, ""),
                                         int(c.labels.get(labels.INSTANCE, "0"))))
