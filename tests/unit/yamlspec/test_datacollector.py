@@ -2,25 +2,12 @@ from __future__ import annotations
 
 import pytest
 
+from deployment_documents import MINIMAL_DEPLOYMENT as MINIMAL
 from localep.errors import SpecError
 from localep.exitcodes import ExitCode
 from localep.validate import validate_paths
 from localep.yamlspec import load_deployment
 from localep.yamlspec.datacollector import parse_datastore_path, parse_enabled
-
-MINIMAL = """
-name: blue
-endpoint_name: my-endpoint
-model:
-  path: ../model-1/model/
-code_configuration:
-  code: ../model-1/onlinescoring/
-  scoring_script: score.py
-environment:
-  conda_file: ../model-1/environment/conda.yml
-  image: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest
-instance_type: Standard_DS3_v2
-"""
 
 COLLECTOR = """data_collector:
   collections:

@@ -4,24 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from deployment_documents import MINIMAL_DEPLOYMENT as MINIMAL
 from localep.errors import SpecError
 from localep.exitcodes import ExitCode
 from localep.yamlspec import load_deployment, load_endpoint, read_deployment, read_document
 from localep.yamlspec.model import Route
-
-MINIMAL = """
-name: blue
-endpoint_name: my-endpoint
-model:
-  path: ../model-1/model/
-code_configuration:
-  code: ../model-1/onlinescoring/
-  scoring_script: score.py
-environment:
-  conda_file: ../model-1/environment/conda.yml
-  image: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest
-instance_type: Standard_DS3_v2
-"""
 
 
 def spec_error(path: Path, overrides=()) -> SpecError:
