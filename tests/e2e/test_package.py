@@ -266,10 +266,10 @@ def test_a_byoc_package_gets_code_and_model_and_keeps_its_own_server(cli, projec
     to_send = [("POST", "/predict", {"json": sample}), ("GET", "/health", {}), ("GET", "/ready", {})]
     with local_endpoint(cli, str(deployment)) as summary, package(cli, deployment) as packaged:
         assert (packaged["port"], packaged["scoring_path"]) == (8080, "/predict")
-        direct = summary["deployments"][0]["direct_url"]
+        direct, credential = direct_of(cli, summary, 8080)
         with served(packaged["image"], 8080, "/ready") as base:
             ours = answers(base, to_send)
-            assert ours == answers(direct, to_send)
+            assert ours == answers(direct, to_send, credential)
         listing = docker("run", "--rm", packaged["image"], "python3", "-c",
                          "import os; print(sorted(os.listdir('/var/azureml-app/azureml-models/numpy-regression-model/1"
                          "/regression')), sorted(os.listdir('/var/azureml-app/onlinescoring')))")
