@@ -67,8 +67,9 @@ def start_gateway_container(client: docker.DockerClient, endpoint: str, image: s
     name = container_name(endpoint)
     remove_gateway_container(client, name)
     socket = engine_socket()
-    # The serving gateway itself: the engine's restart policy is its supervisor here.
-    command = (f"exec {GATEWAY_PYTHON} -m localep.gateway --serve --config {shlex.quote(str(config_path))} "
+    # The serving gateway itself: the engine's restart policy is its supervisor here. umask 077: its log, and every
+    # file it writes into the owner's folders, is owner-only from creation, as on the host.
+    command = (f"umask 077; exec {GATEWAY_PYTHON} -m localep.gateway --serve --config {shlex.quote(str(config_path))} "
                f">> {shlex.quote(str(log_path))} 2>&1")
     container = client.containers.run(
         image, command=["/bin/sh", "-c", command], entrypoint=[], name=name, detach=True, init=True,
