@@ -267,10 +267,24 @@ class FakeContainers:
         wanted = {f.split("=", 1)[1] for f in (filters or {}).get("label", []) if f.startswith(labels.ENDPOINT)}
         return [c for c in self.existing if c.labels[labels.ENDPOINT] in wanted and c.name not in self.removed]
 
+    def get(self, name: str) -> FakeContainer:
+        return next(c for c in self.existing if c.name == name)
+
+
+class FakeApi:
+    """The low-level listing containers.find starts from (summaries by id; names serve as ids here)."""
+
+    def __init__(self, containers: FakeContainers) -> None:
+        self._containers = containers
+
+    def containers(self, all: bool = False, filters: Optional[Dict[str, List[str]]] = None) -> List[Dict[str, str]]:
+        return [{"Id": c.name} for c in self._containers.list(all, filters)]
+
 
 class FakeClient:
     def __init__(self) -> None:
         self.containers = FakeContainers()
+        self.api = FakeApi(self.containers)
 
 
 def test_failed_deploy_is_torn_down_and_leaves_no_state(monkeypatch, tmp_path: Path, example_dir: Path):
