@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 try:
-    from localep.datacollect.events import CollectionWriter, collection_of, collector_event  # on the host (tests)
+    from localep.datacollect.events import CollectionWriter, collection_of, collector_event, make_private_dirs  # on the host (tests)
 except ImportError:  # in the container: mounted beside this file
-    from datacollect_events import CollectionWriter, collection_of, collector_event  # type: ignore[import-not-found,no-redef]
+    from datacollect_events import CollectionWriter, collection_of, collector_event, make_private_dirs  # type: ignore[import-not-found,no-redef]
 
 LOG_PATH = "/modeldata/log"
 HOST = "127.0.0.1"
@@ -155,8 +155,7 @@ class _Handler(socketserver.StreamRequestHandler):
 
 
 def write_package_config(settings: ReceiverSettings) -> None:
-    folder = os.path.dirname(settings.config_path)
-    os.makedirs(folder, mode=0o700, exist_ok=True)
+    make_private_dirs(os.path.dirname(settings.config_path))
     descriptor = os.open(settings.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as file:
         json.dump(package_config(settings), file)
