@@ -14,7 +14,7 @@ It runs in the agent's process, so a crash or reload of the scoring server never
 
 from __future__ import annotations
 
-import io
+import http.server
 import json
 import os
 import socketserver
@@ -31,9 +31,6 @@ except ImportError:  # in the container: mounted beside this file
 LOG_PATH = "/modeldata/log"
 HOST = "127.0.0.1"
 MAX_EVENT_BYTES = 64 * 1024 * 1024
-MAX_LINE = 65536
-MAX_HEADERS = 100
-REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 503: "Service Unavailable"}
 
 
 @dataclass(frozen=True)
@@ -104,54 +101,38 @@ class Receiver(socketserver.ThreadingTCPServer):
         return 200 if writer.write(event) else 503
 
 
-def read_head(stream: io.BufferedIOBase) -> Optional[Tuple[str, str, Dict[str, str]]]:
-    """Method, target and lower-cased headers of one request; None at the end of the connection or on garbage."""
-    request_line = stream.readline(MAX_LINE)
-    parts = request_line.decode("latin-1").split()
-    if len(parts) != 3:
-        return None
-    headers: Dict[str, str] = {}
-    for _ in range(MAX_HEADERS):
-        line = stream.readline(MAX_LINE)
-        if line in (b"\r\n", b"\n", b""):
-            return parts[0], parts[1], headers
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return None
-
-
-class _Handler(socketserver.StreamRequestHandler):
-    """A lean HTTP/1.1 handler: the sender posts one small event per connection, so header parsing and the
-    answer (one write, no Nagle delay) are most of the cost the receiver adds."""
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """The standard library's HTTP/1.1 parser; the sender posts one small event per connection."""
 
     server: Receiver
+    protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+    error_content_type = "application/json"
+    error_message_format = '{"status":"dropped","code":%(code)d}'
 
-    def handle(self) -> None:
-        while True:
-            head = read_head(self.rfile)
-            if head is None:
-                return
-            method, target, headers = head
-            try:
-                length = int(headers.get("content-length") or 0)
-            except ValueError:
-                length = -1
-            if not 0 <= length <= MAX_EVENT_BYTES:
-                self._answer(400, close=True)
-                return
-            body = self.rfile.read(length)
-            found = method == "POST" and target.split("?", 1)[0] == LOG_PATH
-            self._answer(self.server.accept(headers, body) if found else 404,
-                         close=headers.get("connection", "").lower() == "close")
-            if headers.get("connection", "").lower() == "close":
-                return
+    def do_POST(self) -> None:
+        try:
+            length = int(self.headers.get("content-length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_EVENT_BYTES:
+            self._answer(400)
+            self.close_connection = True
+            return
+        body = self.rfile.read(length)
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        self._answer(self.server.accept(headers, body) if self.path.split("?", 1)[0] == LOG_PATH else 404)
 
-    def _answer(self, status: int, close: bool) -> None:
+    def _answer(self, status: int) -> None:
         body = b'{"status":"accepted"}' if status == 200 else b'{"status":"dropped"}'
-        head = (f"HTTP/1.1 {status} {REASONS.get(status, '')}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n{'Connection: close' + chr(13) + chr(10) if close else ''}\r\n")
-        self.wfile.write(head.encode("latin-1") + body)
+        self.send_response_only(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the agent's log is the server's, and a line per event would drown it."""
 
 
 def write_package_config(settings: ReceiverSettings) -> None:

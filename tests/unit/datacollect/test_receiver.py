@@ -82,7 +82,7 @@ def test_start_receiver_writes_the_config_file_first(tmp_path):
         server.server_close()
 
 
-def test_one_connection_carries_several_events_and_garbage_ends_it(receiver, tmp_path):
+def test_one_connection_carries_several_events_and_garbage_gets_a_400_and_the_end(receiver, tmp_path):
     connection = http.client.HTTPConnection("127.0.0.1", receiver.server_port, timeout=5)
     for index in range(3):
         connection.request("POST", "/modeldata/log", body=b'[{"n":%d}]' % index, headers=package_headers(f"k{index}"))
@@ -90,6 +90,14 @@ def test_one_connection_carries_several_events_and_garbage_ends_it(receiver, tmp
     connection.close()
     with socket.create_connection(("127.0.0.1", receiver.server_port), timeout=5) as raw:
         raw.sendall(b"NOT HTTP\r\n\r\n")
-        assert raw.recv(100) == b""
+        answer = b"".join(iter(lambda: raw.recv(4096), b""))
+    assert answer == b'{"status":"dropped","code":400}'  # HTTP/0.9 style: the garbage named no version
     lines = [json.loads(line) for path in tmp_path.rglob("*.jsonl") for line in path.read_text().splitlines()]
     assert [event["correlationid"] for event in lines] == ["k0", "k1", "k2"]
+
+
+def test_a_length_beyond_the_limit_is_a_400_before_any_read(receiver):
+    with socket.create_connection(("127.0.0.1", receiver.server_port), timeout=5) as raw:
+        raw.sendall(b"POST /modeldata/log HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n")
+        answer = b"".join(iter(lambda: raw.recv(4096), b""))
+    assert answer.startswith(b"HTTP/1.1 400 ")
