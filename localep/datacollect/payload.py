@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from localep.datacollect.events import CollectionWriter, payload_event
 from localep.yamlspec.datacollector import REQUEST, RESPONSE
 
-PAYLOAD_WRITER = "endpoint"  # the file name in each period folder: the endpoint is one writer
+PAYLOAD_WRITER_PREFIX = "endpoint-"  # + the endpoint's name: the file in each period folder (the endpoint is one writer)
 NEVER_CAPTURED = ("authorization", "proxy-authorization", "cookie")
 SECRET_WORDS = ("key", "token", "secret", "password")
 
@@ -25,9 +25,16 @@ class PayloadLogging:
     source: str
     rolling_rate: str
     sampling_rate: float
+    writer: str  # the file name in each period folder: payload_writer(endpoint)
     request_folder: Optional[str] = None
     response_folder: Optional[str] = None
     capture_headers: List[str] = field(default_factory=list)
+
+
+def payload_writer(endpoint: str) -> str:
+    """Each endpoint's gateway its own file: a smoke run's private copy, collecting into the endpoint's folders
+    while `up` of the same endpoint runs, never appends to the file `up`'s gateway writes."""
+    return PAYLOAD_WRITER_PREFIX + endpoint
 
 
 @dataclass(frozen=True)
@@ -79,13 +86,12 @@ def exchange_events(settings: PayloadLogging, exchange: PayloadExchange) -> List
 class PayloadLog:
     """The endpoint's writers, one per collection folder; used from the gateway's background thread only."""
 
-    def __init__(self, writer: str = PAYLOAD_WRITER) -> None:
-        self._writer = writer
-        self._writers: Dict[Tuple[str, str], CollectionWriter] = {}
+    def __init__(self) -> None:
+        self._writers: Dict[Tuple[str, str, str], CollectionWriter] = {}
 
     def write(self, settings: PayloadLogging, exchange: PayloadExchange) -> None:
         for folder, event in exchange_events(settings, exchange):
-            self._writer_for(folder, settings.rolling_rate).write(event)
+            self._writer_for(folder, settings.writer, settings.rolling_rate).write(event)
 
     @property
     def dropped(self) -> int:
@@ -95,11 +101,11 @@ class PayloadLog:
         for writer in self._writers.values():
             writer.close()
 
-    def _writer_for(self, folder: str, rolling_rate: str) -> CollectionWriter:
-        key = (folder, rolling_rate)
+    def _writer_for(self, folder: str, name: str, rolling_rate: str) -> CollectionWriter:
+        key = (folder, name, rolling_rate)
         writer = self._writers.get(key)
         if writer is None:
-            writer = self._writers[key] = CollectionWriter(folder, self._writer, rolling_rate)
+            writer = self._writers[key] = CollectionWriter(folder, name, rolling_rate)
         return writer
 
 

@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Tuple
 
 from localep import registry
 from localep.datacollect.events import event_source
-from localep.datacollect.payload import PayloadLogging
+from localep.datacollect.payload import PayloadLogging, payload_writer
 from localep.datacollect.receiver import CollectionSettings, ReceiverSettings
 from localep.errors import LocalepError
 from localep.fileio import make_dirs
@@ -115,6 +115,7 @@ def payload_logging(deployment: Deployment, root: Optional[Path] = None) -> Opti
         request_folder=enabled.get(REQUEST),
         response_folder=enabled.get(RESPONSE),
         capture_headers=list(collector.capture_headers),
+        writer=payload_writer(deployment.endpoint_name),
     )
 
 

@@ -26,7 +26,8 @@ from localep.runtime.endpoints import EndpointAddress, endpoint_address
 from localep.runtime.lifecycle import Lifecycle
 from localep.runtime.ports import free_port
 from localep.runtime.state import endpoint_dir
-from localep.yamlspec.model import Project
+from localep.yamlspec.datacollector import DataCollector
+from localep.yamlspec.model import Deployment, Project
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,25 @@ def isolated_name(endpoint: str, token: Optional[str] = None) -> str:
 
 
 def isolated_project(project: Project, name: str) -> Project:
-    """The same deployments on an endpoint called `name`, so container names and labels are its own."""
+    """The same deployments on an endpoint called `name`, so container names and labels are its own; what they
+    collect still goes to the endpoint's own folders (in files of their own: each writer is named after its
+    container or endpoint), where `up` collects and where the user looks."""
     return Project(
         endpoint=dataclasses.replace(project.endpoint, name=name),
-        deployments=[dataclasses.replace(deployment, endpoint_name=name) for deployment in project.deployments],
+        deployments=[dataclasses.replace(deployment, endpoint_name=name,
+                                         data_collector=collecting_as(deployment, project.endpoint.name))
+                     for deployment in project.deployments],
     )
+
+
+def collecting_as(deployment: Deployment, endpoint: str) -> Optional[DataCollector]:
+    """The deployment's data_collector with every collection's folder pinned to the one it has on `endpoint`."""
+    collector = deployment.data_collector
+    if collector is None:
+        return None
+    return dataclasses.replace(collector, collections=tuple(
+        dataclasses.replace(collection, path=collection.folder(endpoint, deployment.name))
+        for collection in collector.collections))
 
 
 def with_request_path(cases: Sequence[ReplayCase], request_path: str) -> List[ReplayCase]:

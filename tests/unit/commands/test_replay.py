@@ -240,6 +240,21 @@ def test_isolated_project_renames_endpoint_and_deployments(example_dir: Path):
     assert smoke.isolated_name("e") != smoke.isolated_name("e")
 
 
+def test_the_isolated_copy_collects_into_the_endpoints_own_folders_in_files_of_its_own():
+    from localep.datacollect.plan import collection_folders, payload_logging
+    from localep.yamlspec import load_project
+
+    project = load_project([Path(__file__).resolve().parents[2] / "fixtures" / "datacollect" / "blue-deployment.yml"])
+    copy = smoke.isolated_project(project, smoke.isolated_name(project.endpoint.name, "abc123"))
+    original, isolated = project.deployments[0], copy.deployments[0]
+    assert collection_folders(isolated) == collection_folders(original)
+    assert "datacollect-smoke" not in str(collection_folders(isolated))
+    logged, logged_by_copy = payload_logging(original), payload_logging(isolated)
+    assert logged is not None and logged_by_copy is not None
+    assert logged_by_copy.request_folder == logged.request_folder
+    assert (logged.writer, logged_by_copy.writer) == ("endpoint-datacollect", "endpoint-datacollect-smoke-abc123")
+
+
 def test_free_port_is_bindable():
     port = smoke.free_port()
     with socket.socket() as probe:

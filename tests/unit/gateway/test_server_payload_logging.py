@@ -19,7 +19,7 @@ def lines(folder: Path) -> List[dict]:
 
 
 def logging_to(tmp_path: Path, rate: float = 1.0) -> PayloadLogging:
-    return PayloadLogging(source="/local/ep/blue", rolling_rate="hour", sampling_rate=rate,
+    return PayloadLogging(source="/local/ep/blue", rolling_rate="hour", sampling_rate=rate, writer="endpoint-ep",
                           request_folder=str(tmp_path / "request"), response_folder=str(tmp_path / "response"),
                           capture_headers=["X-Custom", "Authorization", "x-api-key"])
 
@@ -55,7 +55,7 @@ def test_every_exchange_is_logged_with_the_request_id_the_client_got(upstreams, 
     assert KEY not in written and "also-secret" not in written
     files = list(tmp_path.rglob("*.jsonl"))
     assert all(path.stat().st_mode & 0o777 == 0o600 for path in files)
-    assert {path.name for path in files} == {"endpoint.jsonl"}
+    assert {path.name for path in files} == {"endpoint-ep.jsonl"}
 
 
 def test_sampling_zero_logs_nothing_and_the_client_still_gets_an_id(upstreams, gateways, tmp_path):
