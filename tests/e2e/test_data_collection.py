@@ -193,3 +193,24 @@ def test_the_endpoint_answers_an_x_request_id_it_was_given(cli, dc_project, loca
     assert unauthorized.status_code == 401
     lines = wait_for_lines(folder(localep_home, name, "request"), 1)
     assert [e["xrequestid"] for e in lines] == ["mine-123"], "only scored requests are logged"
+
+
+def test_smoke_collects_into_the_endpoints_own_folders_in_files_of_its_own(cli, dc_project, localep_home, tmp_path,
+                                                                             docker_client):
+    name = (dc_project / "name").read_text()
+    requests_folder = tmp_path / "requests"
+    requests_folder.mkdir()
+    for index in range(3):
+        (requests_folder / f"r{index}.json").write_text(BODY)
+        (requests_folder / f"r{index}.expected.json").write_text("[58.0, 41.75]")
+    result = cli.run("smoke", str(dc_project / "blue-deployment.yml"), "--requests", str(requests_folder), timeout=900)
+    assert result.returncode == 0, result.stderr.decode()
+
+    for collection in COLLECTIONS:
+        lines = events(folder(localep_home, name, collection))
+        assert len(lines) == 3, (collection, lines)
+        files = {path.name for path in folder(localep_home, name, collection).rglob("*.jsonl")}
+        assert len(files) == 1 and f"{name}-smoke-" in files.pop(), collection
+    copies = [path.name for path in (folder(localep_home, name, "request").parents[2]).iterdir()]
+    assert copies == [name], "nothing collected under the private copy's own name"
+    assert not docker_client.containers.list(all=True, filters={"label": "localep.managed=true", "name": f"{name}-smoke"})
