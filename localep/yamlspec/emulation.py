@@ -1,7 +1,8 @@
 """Which fields of the cloud's YAML localep emulates, which it accepts without a local effect, and which are output.
 
 Every field the schemas (schema.py, batch_schema.py) accept is classified here, by its dotted path; a path is
-classified by its longest listed prefix, so `request_settings` covers `request_settings.request_timeout_ms`.
+classified by its longest listed prefix, so `request_settings` covers `request_settings.request_timeout_ms`. The
+free keys of a map (`data_collector.collections.<name>`) are written `*`.
 `up` and `validate` name the unemulated fields a file sets, in one line per run, so a deployment never passes
 locally on a field localep ignored without a word. A unit test walks the schemas and fails on a field in neither
 table.
@@ -90,6 +91,7 @@ NOT_EMULATED: Dict[str, Dict[str, str]] = {
         "app_insights_enabled": "no Application Insights locally; the server log is in `localep logs`",
         "private_network_connection": "no private endpoints locally",
         "resources.requests": "Kubernetes scheduling requests: no scheduler locally (limits apply)",
+        "data_collector.collections.*.client_id": "no managed identity locally: files are written as you",
     },
     ONLINE_ENDPOINT: {
         "compute": "no Kubernetes cluster: containers run on this machine's Docker",
@@ -107,8 +109,20 @@ NOT_EMULATED: Dict[str, Dict[str, str]] = {
 }
 
 
+# Maps whose keys the user chooses: the segment after one of these is a key, listed in the tables as `*`.
+MAP_FIELDS = ("data_collector.collections",)
+
+
+def _with_map_keys_as_stars(path: str) -> str:
+    for field in MAP_FIELDS:
+        if path.startswith(field + "."):
+            key, _, rest = path[len(field) + 1:].partition(".")
+            return f"{field}.*" + (f".{rest}" if rest else "") if key else path
+    return path
+
+
 def _longest_prefix(path: str, table: Mapping[str, str]) -> Optional[str]:
-    key = path
+    key = _with_map_keys_as_stars(path)
     while key:
         if key in table:
             return key

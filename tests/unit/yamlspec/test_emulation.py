@@ -31,12 +31,15 @@ SCHEMAS = [
 
 
 def field_paths(spec: schema.Field, prefix: str = "") -> Iterator[str]:
-    """Every declared key, nested mappings included (free-key maps such as tags are one field)."""
+    """Every declared key, nested mappings included (free-key maps such as tags are one field; a map of mappings,
+    such as data_collector.collections, has its mapping's keys under `*`)."""
     for name, child in spec.fields.items():
         path = f"{prefix}.{name}" if prefix else name
         yield path
         if child.kind == schema.MAPPING:
             yield from field_paths(child, path)
+        if child.kind == schema.MAP and child.values is not None and child.values.kind == schema.MAPPING:
+            yield from field_paths(child.values, f"{path}.*")
 
 
 @pytest.mark.parametrize("kind, spec", SCHEMAS, ids=[f"{kind}-{index}" for index, (kind, _) in enumerate(SCHEMAS)])
@@ -67,6 +70,13 @@ def test_the_line_names_each_unemulated_field_once():
         "read-only fields ignored (output of az ml ... show): id, provisioning_state",
     ]
     assert notice([], []) == []
+
+
+def test_a_map_key_the_user_chose_is_matched_as_a_star():
+    written = ["data_collector", "data_collector.collections", "data_collector.collections.model_inputs",
+               "data_collector.collections.model_inputs.enabled", "data_collector.collections.model_inputs.client_id"]
+    assert unemulated_fields(ONLINE_DEPLOYMENT, written) == ["data_collector.collections.*.client_id"]
+    assert classify(ONLINE_DEPLOYMENT, "data_collector.collections.model_inputs.enabled") == "emulated"
 
 
 def test_kinds_are_the_loaders():
