@@ -14,13 +14,14 @@ from localep import __version__
 from localep.batch.channel import SUPERVISOR_PORT, TOKEN_VARIABLE, WORKER_SCRIPT_IN_CONTAINER, WORKER_SCRIPT_ON_HOST
 from localep.batch.inputs import BatchInput
 from localep.batch.layout import OUTPUT_IN_CONTAINER, OutputLayout
-from localep.images.kinds.base import ServerSpec
+from localep.images.kinds.base import PYTHON_IN_CONTAINER, ServerSpec
 from localep.runtime import labels
-from localep.runtime.plan import PYTHON_IN_CONTAINER, ContainerPlan, Mount, code_mount, model_mount
+from localep.runtime.plan import ContainerPlan, Mount, code_mount, model_mount
 from localep.runtime.sizing import ContainerSize
 from localep.yamlspec.batch_model import BatchDeployment
 
-DRIVER = ServerSpec(managed=True, port=SUPERVISOR_PORT, liveness_path="", scoring_path="", readiness_path="")
+# Where the driver listens; plan_instance gives its command (it serves no scoring route).
+DRIVER = ServerSpec(port=SUPERVISOR_PORT, liveness_path="", scoring_path="", readiness_path="")
 
 
 def instance_name(index: int) -> str:

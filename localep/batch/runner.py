@@ -217,7 +217,7 @@ class BatchJob:
         image = ensure_image(self.client, deployment, self.build, self.reporter)
         for warning in image.warnings if image.cached else []:
             self.reporter.warn(warning)
-        if not image.server.managed:
+        if not image.server.localep_layer:
             raise LocalepError(
                 "a batch deployment needs an environment localep builds (image with conda_file, or build); "
                 "environment.inference_config describes an online custom container", deployment.location("environment"))

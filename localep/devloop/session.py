@@ -108,15 +108,16 @@ class DevSession:
 
     def _reload(self, deployment: str, names: str) -> None:
         for instance in self.endpoint.of(deployment):
-            if instance.plan.server.managed:
+            reload_signal = instance.plan.server.reload_signal
+            if reload_signal is not None:
                 self._reload_started[instance.container.name] = time.monotonic()
                 self.reporter.step(f"{deployment}: {names} changed, reloading")
                 try:
-                    instance.container.kill(signal="SIGHUP")
+                    instance.container.kill(signal=reload_signal)
                 except docker.errors.APIError:
                     continue  # a parked autoscale instance: it reads the saved code when it starts
             else:
-                self.reporter.step(f"{deployment}: {names} changed, restarting its container (BYOC has no reload)")
+                self.reporter.step(f"{deployment}: {names} changed, restarting its container (its server has no reload)")
                 instance.container.restart(timeout=5)
 
     def _rebuild(self, deployment_name: str, names: str) -> None:

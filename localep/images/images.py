@@ -114,10 +114,10 @@ def _ensure_image(client: docker.DockerClient, deployment: DeploymentAssets, set
     labels = {LABEL_KIND: kind.name, LABEL_KEY: tag, LABEL_WARNINGS: json.dumps(recipe.warnings),
               LABEL_INSTALLER: settings.installer if planned else "", LABEL_LAYERS: json.dumps(layers),
               LABEL_BASE: base_for_recipe.image_id, "localep.version": __version__}
-    if planned and server.managed and not recipe.body.strip():
+    if planned and server.localep_layer and not recipe.body.strip():
         output = "\n".join(finish_image(client, top, tag, labels, settings, reporter, deployment))
     else:
-        bodies = [recipe.body] + ([templates.render("server.Dockerfile")] if server.managed else [])
+        bodies = [recipe.body] + ([templates.render("server.Dockerfile")] if server.localep_layer else [])
         dockerfile = templates.dockerfile(top if planned else base_for_recipe.image, *bodies)
         output = _run_build(client, reporter, deployment, tag, fileobj=_context_tar(dockerfile, _recipe_files(recipe, settings)),
                             settings=settings, labels=labels)

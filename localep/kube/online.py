@@ -110,14 +110,11 @@ def probe(settings: Probe, path: str, port: int, liveness: bool) -> k8s.Probe:
 
 
 def server_variables(packaged: PackagedDeployment) -> List[k8s.EnvVar]:
-    """environment_variables, and for the Azure ML inference server its own reading of request_settings: the
-    scoring timeout (SIGALRM, 500 past it) and one sync worker per concurrent request."""
+    """environment_variables, and the server's own reading of request_settings (the Azure ML inference server's:
+    ServerSpec.request_variables)."""
     deployment = packaged.deployment
     env = dict(deployment.environment_variables)
-    if packaged.server.managed:
-        settings = deployment.request_settings
-        env["SCORING_TIMEOUT_MS"] = str(settings.request_timeout_ms)
-        env["WORKER_COUNT"] = str(settings.max_concurrent_requests_per_instance)
+    env.update(packaged.server.request_variables(deployment.request_settings))
     return [k8s.EnvVar(name=name, value=value) for name, value in sorted(env.items())]
 
 

@@ -21,8 +21,8 @@ from localep.batch.layout import OUTPUT_IN_CONTAINER
 from localep.batch.plan import script_in_container
 from localep.errors import BuildError
 from localep.images.cache import SKIPPED_CONTEXT_DIRS
-from localep.images.kinds.base import ServerSpec
-from localep.runtime.plan import PYTHON_IN_CONTAINER, code_mount, model_mount, plan_container, server_command
+from localep.images.kinds.base import PYTHON_IN_CONTAINER, ServerSpec
+from localep.runtime.plan import code_mount, model_mount, plan_container
 from localep.yamlspec.batch_model import BatchDeployment
 from localep.yamlspec.model import Deployment
 
@@ -89,7 +89,7 @@ def plan_package(deployment: Deployment, base_image: str, server: ServerSpec) ->
         mount = code_mount(code)
         copies.append(Copy(mount.source, PurePosixPath(mount.target), "code"))
     environment = dict(plan.environment)
-    command = tuple(server_command(environment, server, None))
+    command = tuple(server.argv(environment))
     return PackageRecipe(
         deployment=deployment.name,
         endpoint=deployment.endpoint_name,

@@ -194,13 +194,14 @@ def _join_gateway(gateway: Optional[GatewayHandle], launch: Optional[ContainerLa
 
 def gateway_launch(client: docker.DockerClient, project: Project, images: List[BuiltImage], options: UpOptions,
                    reporter: Reporter) -> Optional[ContainerLaunch]:
-    """The gateway runs as a container built on the endpoint's first environment image; when none can carry it
-    (BYOC images only, or the gateway's packages cannot be installed) it runs as a host process, with a warning.
+    """The gateway runs as a container built on the endpoint's first environment image with localep's layer (whose
+    python makes the gateway's venv); when none can carry it (BYOC images only, or the gateway's packages cannot be
+    installed) it runs as a host process, with a warning.
     So it does on Docker Desktop, whose host network is its virtual machine's, not this machine's 127.0.0.1."""
     if str(client.info().get("OperatingSystem", "")).startswith("Docker Desktop"):
         return None
     for deployment, image in zip(project.deployments, images):
-        if not image.server.managed:
+        if not image.server.localep_layer:
             continue
         try:
             return ContainerLaunch(client, ensure_gateway_image(client, image.tag, options.build, reporter, deployment))
@@ -216,7 +217,7 @@ def gateway_launch(client: docker.DockerClient, project: Project, images: List[B
 def start_instances(client: docker.DockerClient, deployment: Deployment, image: BuiltImage, options: UpOptions,
                     reporter: Reporter, owned: Lifecycle) -> List[RunningInstance]:
     tag = image.tag
-    debug = options.debug if image.server.managed else None
+    debug = options.debug if image.server.localep_layer else None  # debugpy is added with localep's python
     if debug is not None:
         if deployment.instance_count > 1:
             reporter.warn(f"{deployment.name}: --debug runs one instance (instance_count {deployment.instance_count} "
@@ -229,7 +230,7 @@ def start_instances(client: docker.DockerClient, deployment: Deployment, image: 
                       "GPU runtime (NVIDIA Container Toolkit); running on the CPU")
     size = container_size(client, deployment, reporter)
     network = ensure_no_egress_network(client) if egress_disabled(deployment) else None
-    prepare_collection(deployment, image.server.managed, reporter)
+    prepare_collection(deployment, image.server.localep_layer, reporter)
     started = []
     routed = containers.host_reaches_containers(client)
     secret = upstream_secret(deployment.endpoint_name)
@@ -293,7 +294,7 @@ def wait_for(instance: RunningInstance, options: UpOptions, reporter: Reporter) 
     if instance.parked:
         return  # not started: the autoscaler waits for it when it starts it
     timeout = options.ready_timeout or readiness_deadline(instance.deployment)
-    if options.debug is not None and options.debug.wait_for_client and instance.image.server.managed:
+    if options.debug is not None and options.debug.wait_for_client and instance.image.server.localep_layer:
         reporter.step(f"waiting for a debugger on 127.0.0.1:{options.debug.port} before init() runs")
         timeout = max(timeout, 3600.0)
     path = instance.plan.server.readiness_path

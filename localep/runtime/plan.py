@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Tuple
 
 from localep import __version__
 from localep.datacollect.plan import collection_folders, container_collection
-from localep.images.kinds.base import ServerSpec
+from localep.images.kinds.base import PYTHON_IN_CONTAINER, ServerSpec
 from localep.runtime import labels
 from localep.runtime.agent.hints import NO_EGRESS_VARIABLE
 from localep.runtime.sizing import ContainerSize
@@ -23,7 +23,6 @@ APP_ROOT = PurePosixPath("/var/azureml-app")
 MODELS_ROOT = APP_ROOT / "azureml-models"
 AGENT_FOLDER_IN_CONTAINER = PurePosixPath("/opt/localep")
 AGENT_IN_CONTAINER = str(AGENT_FOLDER_IN_CONTAINER / "agent.py")
-PYTHON_IN_CONTAINER = str(AGENT_FOLDER_IN_CONTAINER / "python")
 _AGENT_FOLDER = Path(__file__).resolve().parent / "agent"
 # The agent and the stdlib-only modules it imports from beside itself (no localep package in the container), and
 # the gunicorn configuration that makes the server answer only requests carrying the endpoint's secret.
@@ -128,7 +127,7 @@ def plan_container(
     `size` is the container's CPU and memory (runtime/sizing.py), none when not given; `no_egress_network` is the
     internal network a deployment with egress_public_network_access: disabled runs on (no published port there).
     `host_port` None publishes nothing (the gateway reaches the container on its own address); `upstream_secret`
-    is what the container then demands of every request (managed servers only)."""
+    is what the container then demands of every request (servers under localep's agent only)."""
     env: Dict[str, str] = {"PYTHONUNBUFFERED": "1"}
     mounts: List[Mount] = []
     remote_code_dir = None
@@ -154,23 +153,14 @@ def plan_container(
         env["SCORING_TIMEOUT_MS"] = str(DEBUG_TIMEOUT_MS)
     env.update(deployment.environment_variables)
 
-    command: List[str] = []
     # Published only where the host cannot reach the container's own address; an internal network publishes nothing.
     ports: Dict[str, Tuple[str, Optional[int]]] = {} if no_egress_network or host_port is None else {
         f"{server.port}/tcp": ("127.0.0.1", host_port)}
     env.update({NO_EGRESS_VARIABLE: "1"} if no_egress_network else {})
-    if server.managed:
-        mounts += [Mount(path, str(AGENT_FOLDER_IN_CONTAINER / path.name)) for path in AGENT_FILES_ON_HOST]
-        env.update(gate_environment(env, upstream_secret))
-        command = [PYTHON_IN_CONTAINER, AGENT_IN_CONTAINER, "--port", str(server.port)]
-        if keep_alive:
-            command.append("--keep-alive")
-        command += _data_collection(deployment, container_name(deployment.endpoint_name, deployment.name, instance),
-                                    env, mounts)
-        command.append("--")
-        command += server_command(env, server, debug)
-    else:
-        command = server_command(env, server, None)
+    command: List[str] = []
+    if server.localep_layer:
+        command = _agent_command(deployment, instance, server, keep_alive, upstream_secret, env, mounts)
+    command += server.argv(env, debugpy_options(debug))
 
     container_labels = {
         labels.MANAGED: "true",
@@ -182,7 +172,7 @@ def plan_container(
         labels.SCORING_PATH: server.scoring_path,
         labels.LIVENESS_PATH: server.liveness_path,
         labels.SERVER_PORT: str(server.port),
-        labels.AGENT: "true" if server.managed else "false",
+        labels.AGENT: "true" if server.localep_layer else "false",
         labels.VERSION: __version__,
     }
     if code is not None and remote_code_dir is not None:
@@ -212,10 +202,18 @@ def plan_container(
     )
 
 
-def server_command(env: Dict[str, str], server: ServerSpec, debug: Optional[DebugOptions]) -> List[str]:
-    """What starts the server (under the agent, for a managed one): the inference server for managed kinds, else
-    the kind's command (empty: the image's own CMD)."""
-    return server_argv(env, server, debug) if server.managed else list(server.command)
+def _agent_command(deployment: Deployment, instance: int, server: ServerSpec, keep_alive: bool, upstream_secret: str,
+                   env: Dict[str, str], mounts: List[Mount]) -> List[str]:
+    """localep's agent, up to the `--` after which the server's argv follows; it adds the agent's files (and the
+    data collection receiver's) to `mounts` and the upstream gate's variables to `env`."""
+    mounts += [Mount(path, str(AGENT_FOLDER_IN_CONTAINER / path.name)) for path in AGENT_FILES_ON_HOST]
+    env.update(gate_environment(env, upstream_secret))
+    command = [PYTHON_IN_CONTAINER, AGENT_IN_CONTAINER, "--port", str(server.port)]
+    if keep_alive:
+        command.append("--keep-alive")
+    command += _data_collection(deployment, container_name(deployment.endpoint_name, deployment.name, instance),
+                                env, mounts)
+    return [*command, "--"]
 
 
 def size_labels(deployment: Deployment, size: ContainerSize) -> Dict[str, str]:
@@ -258,14 +256,12 @@ def debug_relay_command(port: int) -> List[str]:
     return [PYTHON_IN_CONTAINER, str(AGENT_FOLDER_IN_CONTAINER / "debug_relay.py"), str(port)]
 
 
-def server_argv(env: Dict[str, str], server: ServerSpec, debug: Optional[DebugOptions]) -> List[str]:
-    argv = [PYTHON_IN_CONTAINER]
-    if debug is not None:
-        # The container's loopback only: the owner reaches it through the gateway's bridges (debug_relay_command).
-        argv += ["-m", "debugpy", "--listen", f"127.0.0.1:{debug.port}"]
-        if debug.wait_for_client:
-            argv.append("--wait-for-client")
-    argv += ["-m", "azureml_inference_server_http", "--port", str(server.port)]
-    if "AZUREML_ENTRY_SCRIPT" in env:
-        argv += ["--entry_script", str(PurePosixPath(env["AML_APP_ROOT"]) / env["AZUREML_ENTRY_SCRIPT"])]
-    return argv
+def debugpy_options(debug: Optional[DebugOptions]) -> List[str]:
+    """python's options that start the server under debugpy (none without `debug`), listening on the container's
+    loopback only: the owner reaches it through the gateway's bridges (debug_relay_command)."""
+    if debug is None:
+        return []
+    options = ["-m", "debugpy", "--listen", f"127.0.0.1:{debug.port}"]
+    if debug.wait_for_client:
+        options.append("--wait-for-client")
+    return options

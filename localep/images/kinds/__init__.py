@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import List, Optional
 
 from localep.images.kinds import byoc, conda, docker_context, pip_fallback, prebuilt, triton
-from localep.images.kinds.base import MANAGED_SERVER, BaseImageFacts, EnvironmentKind, ServerSpec, no_recipe
+from localep.images.kinds.base import INFERENCE_SERVER, BaseImageFacts, EnvironmentKind, ServerSpec, no_recipe
 from localep.yamlspec.model import Environment
 
 KINDS: List[EnvironmentKind] = [docker_context, triton, byoc, conda, pip_fallback, prebuilt]
@@ -41,7 +41,7 @@ def kind_named(name: str) -> EnvironmentKind:
 
 def server_for(env: Environment) -> ServerSpec:
     """The server an environment's image runs, without building or probing it: only the conda-or-pip choice needs
-    the base image, and both run the managed inference server."""
+    the base image, and both run the Azure ML inference server."""
     if needs_base_facts(env):
-        return MANAGED_SERVER
+        return INFERENCE_SERVER
     return select_kind(env, None).server(env)

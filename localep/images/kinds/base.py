@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Protocol, Tuple
+from pathlib import PurePosixPath
+from typing import ClassVar, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 from localep.protocol import AZUREML_PROTOCOL, LIVENESS_PATH, SCORING_PATH
-from localep.yamlspec.model import BuildContext, Environment
+from localep.yamlspec.model import BuildContext, Environment, RequestSettings
 
 AZUREML_SERVER_PORT = 5001
 
@@ -23,6 +24,8 @@ class BaseImageFacts:
 
 ENVIRONMENT_PREFIX = "/azureml-envs/localep"
 ENVIRONMENT_PYTHON = ENVIRONMENT_PREFIX + "/bin/python"
+# The environment's python, wherever it is: a wrapper localep's server layer (server.Dockerfile) puts there.
+PYTHON_IN_CONTAINER = "/opt/localep/python"
 
 
 @dataclass(frozen=True)
@@ -57,13 +60,14 @@ class Recipe:
 
 @dataclass(frozen=True)
 class ServerSpec:
-    """How to run and probe the HTTP server in the image.
+    """How to run and probe the HTTP server in the image, and what localep does around it.
 
-    `managed` servers are the Azure ML inference server started by localep's agent (reload and debug work);
-    the others (BYOC) run the image's own command and routes.
+    This base is a server of the image's own (BYOC, Triton): `command` starts it (empty: the image's CMD), nothing is
+    added to the image, and a code change restarts its container. InferenceServerSpec is the Azure ML inference
+    server. Callers ask the spec (`localep_layer`, `reload_signal`, `argv`, `request_variables`), never which kind
+    it is, so a new kind changes nothing outside images/kinds/.
     """
 
-    managed: bool
     port: int = AZUREML_SERVER_PORT
     liveness_path: str = LIVENESS_PATH
     scoring_path: str = SCORING_PATH
@@ -72,9 +76,45 @@ class ServerSpec:
     # "azureml": the endpoint serves /score, /swagger.json and liveness; "kserve": it also passes the KServe v2
     # routes (/v2/..., at the endpoint root and under /score) through to the server byte for byte (Triton).
     protocol: str = AZUREML_PROTOCOL
+    # The image gets localep's server layer (server.Dockerfile): the environment's python at PYTHON_IN_CONTAINER
+    # and the inference server. With that python localep's agent runs the server (the upstream gate, the data
+    # collection receiver), debugpy is added for --debug, the batch driver runs and the gateway's venv is made.
+    localep_layer: ClassVar[bool] = False
+    # What makes the running server load changed code (sent to the container); None: the container is restarted.
+    reload_signal: ClassVar[Optional[str]] = None
+
+    def argv(self, env: Mapping[str, str], python_options: Sequence[str] = ()) -> List[str]:
+        """What starts the server in a container with variables `env`; `python_options` (debugpy's) are for a
+        server localep starts with its python, and a server of the image's own has none."""
+        return list(self.command)
+
+    def request_variables(self, settings: RequestSettings) -> Dict[str, str]:
+        """The variables through which the server itself reads `request_settings` when no gateway is in front (the
+        Kubernetes export); a server of the image's own reads none."""
+        return {}
 
 
-MANAGED_SERVER = ServerSpec(managed=True)
+@dataclass(frozen=True)
+class InferenceServerSpec(ServerSpec):
+    """The Azure ML inference server, installed by localep's server layer and run by localep's agent, which
+    reloads it on SIGHUP (a worker swap, or a restart after a broken save)."""
+
+    localep_layer: ClassVar[bool] = True
+    reload_signal: ClassVar[Optional[str]] = "SIGHUP"
+
+    def argv(self, env: Mapping[str, str], python_options: Sequence[str] = ()) -> List[str]:
+        argv = [PYTHON_IN_CONTAINER, *python_options, "-m", "azureml_inference_server_http", "--port", str(self.port)]
+        if "AZUREML_ENTRY_SCRIPT" in env:
+            argv += ["--entry_script", str(PurePosixPath(env["AML_APP_ROOT"]) / env["AZUREML_ENTRY_SCRIPT"])]
+        return argv
+
+    def request_variables(self, settings: RequestSettings) -> Dict[str, str]:
+        """The scoring timeout (SIGALRM, 500 past it) and one sync worker per concurrent request."""
+        return {"SCORING_TIMEOUT_MS": str(settings.request_timeout_ms),
+                "WORKER_COUNT": str(settings.max_concurrent_requests_per_instance)}
+
+
+INFERENCE_SERVER = InferenceServerSpec()
 
 
 class EnvironmentKind(Protocol):
@@ -114,6 +154,6 @@ def no_body(env: Environment, base: BaseImageFacts) -> Optional[Recipe]:
     return Recipe(body="")
 
 
-def managed_server(env: Environment) -> ServerSpec:
+def inference_server(env: Environment) -> ServerSpec:
     """The Azure ML inference server, run by localep's agent."""
-    return MANAGED_SERVER
+    return INFERENCE_SERVER

@@ -22,7 +22,6 @@ def byoc_server(env: Environment) -> ServerSpec:
     config = env.inference_config
     assert config is not None
     return ServerSpec(
-        managed=False,
         port=config.scoring_route.port,
         liveness_path=config.liveness_route.path,
         readiness_path=config.readiness_route.path,

@@ -6,7 +6,7 @@ from typing import Optional
 
 import yaml
 
-from localep.images.kinds.base import ENVIRONMENT_PYTHON, BaseImageFacts, Recipe, managed_server, no_user_context
+from localep.images.kinds.base import ENVIRONMENT_PYTHON, BaseImageFacts, Recipe, inference_server, no_user_context
 from localep.images.kinds.layering import server_first
 from localep.yamlspec.conda import parse_conda_file
 from localep.yamlspec.model import Environment
@@ -19,7 +19,7 @@ def applies(env: Environment, base: Optional[BaseImageFacts]) -> bool:
 
 
 user_context = no_user_context
-server = managed_server
+server = inference_server
 
 
 def recipe(env: Environment, base: BaseImageFacts) -> Recipe:

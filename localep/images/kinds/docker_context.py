@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from localep.images.kinds.base import MANAGED_SERVER, BaseImageFacts, ServerSpec, no_body
+from localep.images.kinds.base import INFERENCE_SERVER, BaseImageFacts, ServerSpec, no_body
 from localep.images.kinds.byoc import byoc_server
 from localep.yamlspec.model import BuildContext, Environment
 
@@ -23,4 +23,4 @@ recipe = no_body
 
 
 def server(env: Environment) -> ServerSpec:
-    return byoc_server(env) if env.inference_config else MANAGED_SERVER
+    return byoc_server(env) if env.inference_config else INFERENCE_SERVER

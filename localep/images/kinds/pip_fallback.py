@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import List, Optional, Sequence
 
 from localep.images.conda_to_pip import Translation, translate
-from localep.images.kinds.base import ENVIRONMENT_PYTHON, BaseImageFacts, Recipe, managed_server, no_user_context
+from localep.images.kinds.base import ENVIRONMENT_PYTHON, BaseImageFacts, Recipe, inference_server, no_user_context
 from localep.images.kinds.compatibility import binary_constraints
 from localep.images.kinds.layering import server_first
 from localep.yamlspec.conda import CondaEnvironment, parse_conda_file
@@ -19,7 +19,7 @@ def applies(env: Environment, base: Optional[BaseImageFacts]) -> bool:
 
 
 user_context = no_user_context
-server = managed_server
+server = inference_server
 
 
 def recipe(env: Environment, base: BaseImageFacts) -> Recipe:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from localep.images.kinds.base import BaseImageFacts, managed_server, no_body, no_user_context
+from localep.images.kinds.base import BaseImageFacts, inference_server, no_body, no_user_context
 from localep.yamlspec.model import Environment
 
 name = "image"
@@ -16,4 +16,4 @@ def applies(env: Environment, base: Optional[BaseImageFacts]) -> bool:
 
 user_context = no_user_context
 recipe = no_body
-server = managed_server
+server = inference_server

@@ -15,7 +15,7 @@ from localep.datacollect.plan import (
     register_data_assets,
     sample_percentage,
 )
-from localep.images.kinds.base import MANAGED_SERVER
+from localep.images.kinds.base import INFERENCE_SERVER
 from localep.runtime.plan import plan_container
 from localep.yamlspec.datacollector import Collection, DataCollector
 from localep.yamlspec.model import CodeConfiguration, Deployment
@@ -68,7 +68,7 @@ def test_a_container_gets_the_package_config_and_only_custom_folders(tmp_path):
 
 
 def test_the_agent_runs_the_receiver_when_the_deployment_collects(tmp_path):
-    plan = plan_container(deployment(tmp_path, COLLECTOR), "img", MANAGED_SERVER, host_port=None, instance=1)
+    plan = plan_container(deployment(tmp_path, COLLECTOR), "img", INFERENCE_SERVER, host_port=None, instance=1)
     command = plan.command
     settings = json.loads(command[command.index("--collect") + 1])
     assert settings["writer"] == plan.name == "localep-ep-blue-2"
@@ -77,7 +77,7 @@ def test_the_agent_runs_the_receiver_when_the_deployment_collects(tmp_path):
     assert writable == ["/var/localep/datacollect/0"]
     assert {"/opt/localep/datacollect_events.py", "/opt/localep/datacollect_receiver.py"} <= {m.target for m in plan.mounts}
     assert plan.environment["AZUREML_MDC_CONFIG_PATH"] == CONFIG_IN_CONTAINER
-    plain = plan_container(deployment(tmp_path, None), "img", MANAGED_SERVER, host_port=None)
+    plain = plan_container(deployment(tmp_path, None), "img", INFERENCE_SERVER, host_port=None)
     assert "--collect" not in plain.command and "AZUREML_MDC_CONFIG_PATH" not in plain.environment
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from localep.errors import BuildError
 from localep.images.images import BuiltImage
-from localep.images.kinds.base import MANAGED_SERVER
+from localep.images.kinds.base import INFERENCE_SERVER
 from localep.images.layerbuild import BUILDS_CANCELLED, stop_if_cancelled
 from localep.images.settings import BuildSettings
 from localep.progress import Reporter
@@ -33,7 +33,7 @@ def test_two_deployments_build_at_the_same_time_on_four_cores(monkeypatch):
         time.sleep(0.2)
         with lock:
             running.remove(deployment.name)
-        return BuiltImage(tag=f"env:{deployment.name}", kind="pip", server=MANAGED_SERVER, cached=False)
+        return BuiltImage(tag=f"env:{deployment.name}", kind="pip", server=INFERENCE_SERVER, cached=False)
 
     monkeypatch.setattr(deploy, "ensure_image", fake_ensure)
     monkeypatch.setattr(deploy.os, "cpu_count", lambda: 4)
@@ -58,7 +58,7 @@ def test_a_failed_build_stops_the_others_at_their_next_line(monkeypatch):
             except BuildError:
                 stopped.append(deployment.name)
                 raise
-        return BuiltImage(tag="env:slow", kind="pip", server=MANAGED_SERVER, cached=False)
+        return BuiltImage(tag="env:slow", kind="pip", server=INFERENCE_SERVER, cached=False)
 
     monkeypatch.setattr(deploy, "ensure_image", fake_ensure)
     monkeypatch.setattr(deploy.os, "cpu_count", lambda: 4)

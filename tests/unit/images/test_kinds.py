@@ -10,7 +10,7 @@ import yaml
 from localep.images import templates
 from localep.images.kinds import byoc, conda, docker_context, needs_base_facts, pip_fallback, prebuilt, select_kind
 from localep.images.kinds.base import BaseImageFacts
-from localep.yamlspec.model import BuildContext, Environment, InferenceConfig, Route
+from localep.yamlspec.model import BuildContext, Environment, InferenceConfig, RequestSettings, Route
 
 CONDA_FILE = """name: env
 channels: [conda-forge]
@@ -75,7 +75,7 @@ def test_docker_context_builds_the_users_context_first(tmp_path):
     assert select_kind(env, None) is docker_context
     assert docker_context.user_context(env) == env.build
     assert docker_context.recipe(env, NO_CONDA).body == ""
-    assert docker_context.server(env).managed
+    assert docker_context.server(env).localep_layer
     assert not needs_base_facts(env)
 
 
@@ -86,8 +86,24 @@ def test_byoc_runs_the_image_as_is_with_its_routes():
     assert select_kind(env, None) is byoc
     assert byoc.recipe(env, NO_CONDA) is None
     server = byoc.server(env)
-    assert (server.managed, server.port, server.scoring_path, server.liveness_path, server.readiness_path) == (
+    assert (server.localep_layer, server.port, server.scoring_path, server.liveness_path, server.readiness_path) == (
         False, 8080, "/predict", "/health", "/ready")
+
+
+def test_what_runs_around_a_server_is_the_kinds_answer():
+    """Reload, debugpy, the agent and the request-settings variables come from the spec, never from the kind's name."""
+    settings = RequestSettings(request_timeout_ms=3000, max_concurrent_requests_per_instance=4)
+    own = byoc.server(Environment(image="mine:1", inference_config=InferenceConfig(
+        liveness_route=Route(8080, "/"), readiness_route=Route(8080, "/"), scoring_route=Route(8080, "/score"))))
+    assert (own.localep_layer, own.reload_signal, own.request_variables(settings)) == (False, None, {})
+    assert own.argv({}, ["-m", "debugpy"]) == []
+    inference = prebuilt.server(Environment(image="python:3.11"))
+    assert (inference.localep_layer, inference.reload_signal) == (True, "SIGHUP")
+    assert inference.request_variables(settings) == {"SCORING_TIMEOUT_MS": "3000", "WORKER_COUNT": "4"}
+    env = {"AML_APP_ROOT": "/var/azureml-app/src", "AZUREML_ENTRY_SCRIPT": "score.py"}
+    assert inference.argv(env, ["-m", "debugpy"]) == [
+        "/opt/localep/python", "-m", "debugpy", "-m", "azureml_inference_server_http", "--port", "5001",
+        "--entry_script", "/var/azureml-app/src/score.py"]
 
 
 def test_plain_image_gets_only_the_server_layer():

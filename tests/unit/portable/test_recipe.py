@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from localep.errors import BuildError
-from localep.images.kinds.base import MANAGED_SERVER, ServerSpec
+from localep.images.kinds.base import INFERENCE_SERVER, ServerSpec
 from localep.portable.build import registry_of, split_name, write_context
 from localep.portable.recipe import content_hash, dockerfile, file_entries, image_labels, plan_package
 from localep.yamlspec.model import CodeConfiguration, Deployment, Model
@@ -39,7 +39,7 @@ def entries_of(recipe):
 
 
 def test_code_and_model_go_to_the_clouds_paths_model_first(tmp_path):
-    recipe = plan_package(deployment(tmp_path), "localep/env:abc", MANAGED_SERVER)
+    recipe = plan_package(deployment(tmp_path), "localep/env:abc", INFERENCE_SERVER)
     assert [(c.layer, str(c.target)) for c in recipe.copies] == [
         ("model", "/var/azureml-app/azureml-models/reg/3/model"), ("code", "/var/azureml-app/src")]
     targets = [str(e.target) for e in entries_of(recipe)]
@@ -51,7 +51,7 @@ def test_code_and_model_go_to_the_clouds_paths_model_first(tmp_path):
 
 
 def test_byoc_keeps_its_own_command_and_port(tmp_path):
-    server = ServerSpec(managed=False, port=8000, liveness_path="/v2/health/live", command=("/bin/sh", "-c", "exec x"))
+    server = ServerSpec(port=8000, liveness_path="/v2/health/live", command=("/bin/sh", "-c", "exec x"))
     recipe = plan_package(deployment(tmp_path, code_configuration=None), "triton:1", server)
     assert recipe.command == ("/bin/sh", "-c", "exec x")
     text = dockerfile(recipe, "sha256:1", image_labels(recipe, "h"))
@@ -60,8 +60,8 @@ def test_byoc_keeps_its_own_command_and_port(tmp_path):
 
 
 def test_the_hash_follows_the_content_not_the_machine(tmp_path):
-    first = plan_package(deployment(tmp_path / "a"), "env", MANAGED_SERVER)
-    moved = plan_package(deployment(tmp_path / "b"), "env", MANAGED_SERVER)
+    first = plan_package(deployment(tmp_path / "a"), "env", INFERENCE_SERVER)
+    moved = plan_package(deployment(tmp_path / "b"), "env", INFERENCE_SERVER)
     assert content_hash(first, "sha256:1", entries_of(first)) == content_hash(moved, "sha256:1", entries_of(moved))
     assert content_hash(first, "sha256:1", entries_of(first)) != content_hash(first, "sha256:2", entries_of(first))
     script = tmp_path / "b" / "src" / "online" / "score.py"
@@ -70,7 +70,7 @@ def test_the_hash_follows_the_content_not_the_machine(tmp_path):
 
 
 def test_labels_name_the_source_file_without_its_folder(tmp_path):
-    recipe = plan_package(deployment(tmp_path), "env", MANAGED_SERVER)
+    recipe = plan_package(deployment(tmp_path), "env", INFERENCE_SERVER)
     labels = image_labels(recipe, "h")
     assert labels["localep.package.source"] == "blue.yml" and labels["localep.package.content-hash"] == "h"
     assert labels["localep.warnings"] == "", "the environment's warnings may name this machine's files"
@@ -78,7 +78,7 @@ def test_labels_name_the_source_file_without_its_folder(tmp_path):
 
 
 def test_variables_are_baked_literally(tmp_path):
-    recipe = plan_package(deployment(tmp_path), "env", MANAGED_SERVER)
+    recipe = plan_package(deployment(tmp_path), "env", INFERENCE_SERVER)
     text = dockerfile(recipe, "sha256:1", {})
     assert 'PRICE="say \\"\\$5\\" \\\\ now"' in text
     broken = dataclasses.replace(recipe, environment={"X": "two\nlines"})
@@ -87,7 +87,7 @@ def test_variables_are_baked_literally(tmp_path):
 
 
 def test_the_context_is_normalised_and_skips_caches(tmp_path):
-    recipe = plan_package(deployment(tmp_path), "env", MANAGED_SERVER)
+    recipe = plan_package(deployment(tmp_path), "env", INFERENCE_SERVER)
     buffer = io.BytesIO()
     write_context(buffer, "FROM x\n", [(c, e) for c in recipe.copies for e in file_entries(c)])
     buffer.seek(0)
@@ -112,7 +112,7 @@ def test_names_and_registries_read_as_docker_reads_them(name, registry, split):
 def test_a_single_file_model_lands_as_that_file(tmp_path):
     base = deployment(tmp_path)
     single = dataclasses.replace(base.model, path=tmp_path / "model-1" / "model" / "weights.json")
-    recipe = plan_package(dataclasses.replace(base, model=single), "env", MANAGED_SERVER)
+    recipe = plan_package(dataclasses.replace(base, model=single), "env", INFERENCE_SERVER)
     assert [str(e.target) for e in file_entries(recipe.copies[0])] == [
         "/var/azureml-app/azureml-models/reg/3/weights.json"]
     assert recipe.environment["AZUREML_MODEL_DIR"] == "/var/azureml-app/azureml-models/reg/3"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from localep.images.kinds.base import MANAGED_SERVER, ServerSpec
+from localep.images.kinds.base import INFERENCE_SERVER, ServerSpec
 from localep.progress import Reporter
 from localep.runtime.gateway_link import known_shares, routes_of
 from localep.runtime.plan import DEBUG_TIMEOUT_MS
 from localep.yamlspec.model import Deployment, Probe, RequestSettings
 
 
-def _instance(tmp_path, name, port, server=MANAGED_SERVER, labels=None):
+def _instance(tmp_path, name, port, server=INFERENCE_SERVER, labels=None):
     deployment = Deployment(name=name, endpoint_name="ep", file=tmp_path / f"{name}.yml", kind="managed",
                             request_settings=RequestSettings(request_timeout_ms=1200,
                                                              max_concurrent_requests_per_instance=3),
@@ -30,7 +30,7 @@ def test_shares_for_deployments_not_running_are_left_out_with_a_warning(tmp_path
 
 
 def test_routes_carry_request_settings_probes_instances_and_byoc_paths(tmp_path):
-    byoc = ServerSpec(managed=False, port=8080, scoring_path="/predict", liveness_path="/health")
+    byoc = ServerSpec(port=8080, scoring_path="/predict", liveness_path="/health")
     routes = routes_of([_instance(tmp_path, "blue", 1), _instance(tmp_path, "blue", 2),
                         _instance(tmp_path, "green", 3, server=byoc, labels={"localep.debug-port": "5678"})])
     blue, green = routes["blue"], routes["green"]
@@ -43,7 +43,7 @@ def test_routes_carry_request_settings_probes_instances_and_byoc_paths(tmp_path)
 
 
 def test_a_kserve_server_makes_a_kserve_route(tmp_path):
-    triton = ServerSpec(managed=False, port=8000, liveness_path="/v2/health/live", protocol="kserve")
+    triton = ServerSpec(port=8000, liveness_path="/v2/health/live", protocol="kserve")
     route = routes_of([_instance(tmp_path, "triton", 1, server=triton)])["triton"]
     assert (route.protocol, route.liveness.path) == ("kserve", "/v2/health/live")
 

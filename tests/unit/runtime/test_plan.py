@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from localep.images.kinds.base import MANAGED_SERVER, ServerSpec
+from localep.images.kinds.base import INFERENCE_SERVER, ServerSpec
 from localep.runtime.plan import AGENT_FILES_ON_HOST, DebugOptions, plan_container
 from localep.runtime.sizing import Machine, size_for
 from localep.yamlspec.model import CodeConfiguration, Deployment, Model, RequestSettings, ResourceLimits
@@ -26,7 +26,7 @@ def deployment(tmp_path: Path, **changes) -> Deployment:
 
 
 def test_paths_and_variables_follow_azure_ml(tmp_path):
-    plan = plan_container(deployment(tmp_path), "img", MANAGED_SERVER, host_port=31000)
+    plan = plan_container(deployment(tmp_path), "img", INFERENCE_SERVER, host_port=31000)
     assert plan.name == "localep-ep-blue"
     env = plan.environment
     assert env["AZUREML_MODEL_DIR"] == "/var/azureml-app/azureml-models/reg/3"
@@ -46,7 +46,7 @@ def test_paths_and_variables_follow_azure_ml(tmp_path):
 def test_model_mount_path_and_limits(tmp_path):
     kubernetes = deployment(tmp_path, model_mount_path="/models/custom", kind="kubernetes",
                             resource_limits=ResourceLimits(cpu=0.5, memory=256 * 1024 * 1024))
-    plan = plan_container(kubernetes, "img", MANAGED_SERVER, host_port=None, instance=1,
+    plan = plan_container(kubernetes, "img", INFERENCE_SERVER, host_port=None, instance=1,
                           size=size_for(kubernetes, Machine(cpus=2, memory=2**34)))
     assert plan.environment["AZUREML_MODEL_DIR"] == "/models/custom"
     assert any(m.target == "/models/custom/model" for m in plan.mounts)
@@ -57,7 +57,7 @@ def test_model_mount_path_and_limits(tmp_path):
 
 def test_with_an_upstream_secret_the_server_demands_it_and_the_users_gunicorn_options_stay(tmp_path):
     plan = plan_container(deployment(tmp_path, environment_variables={"GUNICORN_CMD_ARGS": "--threads 2"}), "img",
-                          MANAGED_SERVER, host_port=None, upstream_secret="s3cret")
+                          INFERENCE_SERVER, host_port=None, upstream_secret="s3cret")
     assert plan.environment["LOCALEP_UPSTREAM_SECRET"] == "s3cret"
     assert plan.environment["GUNICORN_CMD_ARGS"] == "--config /opt/localep/gunicorn_gate.py --threads 2"
     assert "/opt/localep/gunicorn_gate.py" in {m.target for m in plan.mounts}
@@ -65,7 +65,7 @@ def test_with_an_upstream_secret_the_server_demands_it_and_the_users_gunicorn_op
 
 
 def test_debugpy_listens_on_the_containers_loopback_and_is_never_published(tmp_path):
-    plan = plan_container(deployment(tmp_path), "img", MANAGED_SERVER, host_port=None,
+    plan = plan_container(deployment(tmp_path), "img", INFERENCE_SERVER, host_port=None,
                           debug=DebugOptions(port=5679, wait_for_client=True))
     assert plan.ports == {}, "the owner reaches debugpy through the gateway's bridges only"
     assert plan.environment["WORKER_TIMEOUT"] == "0"
@@ -76,7 +76,7 @@ def test_debugpy_listens_on_the_containers_loopback_and_is_never_published(tmp_p
 
 
 def test_byoc_keeps_the_images_own_command_and_port(tmp_path):
-    server = ServerSpec(managed=False, port=8080, scoring_path="/predict", liveness_path="/health")
+    server = ServerSpec(port=8080, scoring_path="/predict", liveness_path="/health")
     plan = plan_container(deployment(tmp_path), "img", server, host_port=31000)
     assert plan.command == []
     assert plan.ports == {"8080/tcp": ("127.0.0.1", 31000)}
@@ -88,7 +88,7 @@ def test_labels_name_the_spec_file_and_code_folder_absolutely(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     relative = deployment(Path("."), file=Path("blue.yml"),
                           code_configuration=CodeConfiguration(code=Path("src"), scoring_script="score.py"))
-    plan = plan_container(relative, "img", MANAGED_SERVER, host_port=31000)
+    plan = plan_container(relative, "img", INFERENCE_SERVER, host_port=31000)
     assert plan.labels["localep.spec-file"] == str(tmp_path / "blue.yml")
     assert plan.labels["localep.code-dir"] == str(tmp_path / "src")
 
@@ -104,7 +104,7 @@ def test_the_agent_runs_from_its_mounted_files_alone(tmp_path):
 
 
 def test_no_egress_runs_on_the_internal_network_without_a_published_port(tmp_path):
-    plan = plan_container(deployment(tmp_path), "img", MANAGED_SERVER, host_port=31000,
+    plan = plan_container(deployment(tmp_path), "img", INFERENCE_SERVER, host_port=31000,
                           no_egress_network="localep-no-egress")
     assert plan.network == "localep-no-egress" and plan.ports == {}
     assert plan.environment["LOCALEP_NO_EGRESS"] == "1" and plan.cap_add == ["NET_ADMIN"]

@@ -158,7 +158,7 @@ def test_triton_runs_tritonserver_on_the_mounted_repository_over_kserve(tmp_path
     assert deployment.code_configuration is None
     kind = select_kind(environment, None)
     server = kind.server(environment)
-    assert kind.name == "triton" and not server.managed
+    assert kind.name == "triton" and not server.localep_layer
     assert (server.protocol, server.port, server.readiness_path, server.liveness_path) == (
         "kserve", 8000, "/v2/health/ready", "/v2/health/live")
     plan = plan_container(deployment, environment.image or "", server, host_port=32000)
