@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 
 from gateway_fixtures import call, make_config, route
 
 from localep.gateway.http1 import Limits
 from security.test_malformed_requests import status_of
+from serving import accepting
 
 
 def trickling_upstream(byte_every_s: float):
     """An upstream that answers 200 at once and then sends its 20-byte body one byte at a time."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
 
     def serve(connection: socket.socket) -> None:
         try:
@@ -30,16 +27,7 @@ def trickling_upstream(byte_every_s: float):
         finally:
             connection.close()
 
-    def run() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=serve, args=(connection,), daemon=True).start()
-
-    threading.Thread(target=run, daemon=True).start()
-    return listener
+    return accepting(serve)
 
 
 def test_request_timeout_ms_bounds_the_whole_upstream_answer(gateways):

@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import socket
 import stat
-import threading
 from typing import List
 
 from localep.gateway.debugbridge import DebugBridge, DebugBridges, debug_socket_path, peer_uid
+from serving import accepting
 
 
 class TcpStream:
@@ -31,9 +31,6 @@ class TcpStream:
 
 def echo_debugpy() -> socket.socket:
     """Answers each connection with its own bytes, upper-cased, until the client half-closes."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
 
     def serve(connection: socket.socket) -> None:
         with connection:
@@ -43,16 +40,7 @@ def echo_debugpy() -> socket.socket:
                     return
                 connection.sendall(data.upper())
 
-    def run() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=serve, args=(connection,), daemon=True).start()
-
-    threading.Thread(target=run, daemon=True).start()
-    return listener
+    return accepting(serve)
 
 
 def free_port() -> int:

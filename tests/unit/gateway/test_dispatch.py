@@ -9,6 +9,8 @@ import time
 import pytest
 from gateway_fixtures import call, make_config, refused_url, route
 
+from serving import accepting
+
 
 def test_container_error_becomes_424_with_the_model_status_in_headers(upstreams, gateways):
     blue = upstreams("blue", status=500)
@@ -116,23 +118,13 @@ def _dropping_server(reset: bool):
     import socket as socket_module
     import struct
 
-    listener = socket_module.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
+    def drop(connection: socket_module.socket) -> None:
+        connection.recv(65536)
+        if reset:
+            connection.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.close()
 
-    def run() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            connection.recv(65536)
-            if reset:
-                connection.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_LINGER, struct.pack("ii", 1, 0))
-            connection.close()
-
-    threading.Thread(target=run, daemon=True).start()
-    return listener
+    return accepting(drop, backlog=16)
 
 
 @pytest.mark.parametrize("reset", [False, True], ids=["closed", "reset"])
