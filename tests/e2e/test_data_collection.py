@@ -14,9 +14,12 @@ from typing import Callable, Dict, List
 
 import pytest
 import requests
+from foreground import ForegroundUp
+from tests.e2e.az_shim import az, shim_env
 
 from conftest import gateway_of, rename_endpoint
 from localep.exitcodes import ExitCode
+from localep.runtime.ports import free_port
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "datacollect"
 BODY = json.dumps({"data": [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]]})
@@ -214,3 +217,46 @@ def test_smoke_collects_into_the_endpoints_own_folders_in_files_of_its_own(cli, 
     root = folder(localep_home, name, "request").parents[2]
     assert not list(root.glob(f"{name}-smoke-*")), "nothing is collected under the private copy's own name"
     assert not docker_client.containers.list(all=True, filters={"label": "localep.managed=true", "name": f"{name}-smoke"})
+
+
+def test_a_save_under_debug_reloads_and_collection_goes_on_in_the_same_file(cli, dc_project, localep_home):
+    """Hot reload under --debug: the receiver lives in the agent, so the reloaded server's Collectors send to it
+    and the instance's file simply continues."""
+    name = (dc_project / "name").read_text()
+    session = ForegroundUp(cli, dc_project / "blue-deployment.yml", "--debug", "--debug-port", str(free_port()))
+    try:
+        for _ in range(3):
+            assert session.score(BODY.encode()).json() == [58.0, 41.75]
+        script = dc_project / "onlinescoring" / "score.py"
+        script.write_text(script.read_text().replace("@ coefficients + intercept)", "@ coefficients + intercept + 100)"))
+        session.wait_for(lambda r: r.status_code == 200 and r.json() == [158.0, 141.75], body=BODY.encode())
+        for _ in range(3):
+            assert session.score(BODY.encode()).json() == [158.0, 141.75]
+        outputs = folder(localep_home, name, "model_outputs")
+        lines = wait_for_lines(outputs, 6)
+        assert [e["data"] for e in lines[:3]] == [[{"prediction": 58.0}, {"prediction": 41.75}]] * 3
+        assert lines[-1]["data"] == [{"prediction": 158.0}, {"prediction": 141.75}]
+        assert len(list(outputs.rglob("*.jsonl"))) == 1, "one instance, one file, before and after the reload"
+        inputs = {e["correlationid"] for e in wait_for_lines(folder(localep_home, name, "model_inputs"), len(lines))}
+        assert {e["correlationid"] for e in lines} <= inputs
+    finally:
+        assert session.stop() in (0, 130)
+
+
+def test_az_ml_local_create_collects_as_up_does(dc_project, localep_home, tmp_path, cli_env):
+    name = (dc_project / "name").read_text()
+    env = shim_env(tmp_path, cli_env)
+    created = [az(env, "ml", "online-endpoint", "create", "--local", "-n", name, "-f", str(dc_project / "endpoint.yml")),
+               az(env, "ml", "online-deployment", "create", "--local", "-n", "blue", "--endpoint", name,
+                  "-f", str(dc_project / "blue-deployment.yml"))]
+    try:
+        assert all(result.returncode == 0 for result in created), [r.stderr for r in created]
+        request = tmp_path / "request.json"
+        request.write_text(BODY)
+        for _ in range(2):
+            answer = az(env, "ml", "online-endpoint", "invoke", "--local", "--name", name, "--request-file", str(request))
+            assert answer.returncode == 0 and json.loads(json.loads(answer.stdout)) == [58.0, 41.75], answer.stderr
+        for collection in COLLECTIONS:
+            assert len(wait_for_lines(folder(localep_home, name, collection), 2)) == 2, collection
+    finally:
+        assert az(env, "ml", "online-endpoint", "delete", "--local", "--name", name, "--yes").returncode == 0
