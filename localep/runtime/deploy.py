@@ -169,14 +169,30 @@ def _check_debug_port(client: docker.DockerClient, debug: Optional[DebugOptions]
 def _ready_behind_gateway(gateway: Optional[GatewayHandle], launch: Optional[ContainerLaunch], project: Project,
                           running: RunningEndpoint,
                           options: UpOptions, reporter: Reporter) -> None:
-    """Wait until every instance answers and put them behind the gateway. Under --debug the gateway comes first:
-    its bridges are the only way to debugpy, which --wait-for-debugger waits for before the server answers."""
+    """Wait until every instance answers and put them behind the gateway.
+
+    A new gateway starts while the instances start (a container's start, about half a second, need not wait for
+    init()); nobody knows its address before `up` prints it, once both are done. A running gateway gets the new
+    deployments only once they answer: it serves live traffic. Under --debug the gateway comes first: its bridges
+    are the only way to debugpy, which --wait-for-debugger waits for before the server answers."""
     if options.debug is not None:
         _join_gateway(gateway, launch, project, running, options, reporter)
+    if gateway is not None or options.debug is not None:
+        _wait_for_all(running, options, reporter)
+        if options.debug is None:
+            _join_gateway(gateway, launch, project, running, options, reporter)
+        return
+    # Leaving the block waits for the gateway's start, also when readiness failed or was interrupted, so that the
+    # owner's cleanup finds (and removes) everything this `up` started.
+    with ThreadPoolExecutor(1, thread_name_prefix="gateway-start") as pool:
+        started = pool.submit(_join_gateway, gateway, launch, project, running, options, reporter)
+        _wait_for_all(running, options, reporter)
+    started.result()
+
+
+def _wait_for_all(running: RunningEndpoint, options: UpOptions, reporter: Reporter) -> None:
     for instance in running.instances:
         wait_for(instance, options, reporter)
-    if options.debug is None:
-        _join_gateway(gateway, launch, project, running, options, reporter)
 
 
 def _join_gateway(gateway: Optional[GatewayHandle], launch: Optional[ContainerLaunch], project: Project,
