@@ -101,3 +101,15 @@ def test_a_length_beyond_the_limit_is_a_400_before_any_read(receiver):
         raw.sendall(b"POST /modeldata/log HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n")
         answer = b"".join(iter(lambda: raw.recv(4096), b""))
     assert answer.startswith(b"HTTP/1.1 400 ")
+
+
+def test_a_silent_client_holds_the_others_up_for_the_connection_timeout_at_most(receiver, tmp_path):
+    import time
+
+    from localep.datacollect.receiver import CONNECTION_TIMEOUT_S
+
+    with socket.create_connection(("127.0.0.1", receiver.server_port), timeout=5):
+        started = time.monotonic()
+        assert post(receiver.server_port, package_headers("after-silence"), b'[{"n":1}]') == 200
+        waited = time.monotonic() - started
+    assert CONNECTION_TIMEOUT_S * 0.5 <= waited <= CONNECTION_TIMEOUT_S + 2.0
