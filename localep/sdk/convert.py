@@ -21,7 +21,7 @@ SCALE_SETTINGS = ("min_instances", "max_instances", "polling_interval", "target_
 SCALE_TYPES = {"default": "default", "targetutilization": "target_utilization", "target_utilization": "target_utilization"}
 PLAIN_FIELDS = ("description", "instance_type", "instance_count", "app_insights_enabled", "model_mount_path",
                 "egress_public_network_access")
-MAP_FIELDS = ("tags", "environment_variables")
+MAP_FIELDS = ("tags", "properties", "environment_variables")
 
 
 def base_dir(entity: Any) -> Path:
@@ -136,6 +136,31 @@ def _resource_settings(settings: Any) -> Dict[str, str]:
     return values
 
 
+def data_collector_field(collector: Any) -> Optional[Dict[str, Any]]:
+    """data_collector as its YAML says it. `enabled` becomes the schema's string as the SDK sends it to the cloud
+    (`str(enabled).lower() == "true"`), so `enabled=True` in Python collects there and here alike."""
+    if collector is None:
+        return None
+    field: Dict[str, Any] = {"collections": {
+        name: _collection_field(collection) for name, collection in (collector.collections or {}).items()}}
+    field.update(_given(collector, ("rolling_rate", "sampling_rate")))
+    headers = getattr(getattr(collector, "request_logging", None), "capture_headers", None)
+    if headers:
+        field["request_logging"] = {"capture_headers": list(headers)}
+    return field
+
+
+def _collection_field(collection: Any) -> Dict[str, Any]:
+    field: Dict[str, Any] = {"enabled": "True" if str(collection.enabled).lower() == "true" else "False"}
+    data = getattr(collection, "data", None)
+    if isinstance(data, str):  # a path or an asset id, as the SDK passes it on
+        field["data"] = {"path": data} if data.startswith("azureml://") else {"name": data}
+    elif data is not None:
+        field["data"] = {key: str(value) for key, value in _given(data, ("name", "path", "version")).items()}
+    field.update(_given(collection, ("client_id",)))
+    return field
+
+
 def deployment_document(entity: Any) -> Tuple[Dict[str, Any], Optional[Dict[str, Any]]]:
     """The deployment as its YAML file would say it (absolute paths), and inline conda content to write beside."""
     base = base_dir(entity)
@@ -149,6 +174,9 @@ def deployment_document(entity: Any) -> Tuple[Dict[str, Any], Optional[Dict[str,
     document.update({key: {k: str(v) for k, v in getattr(entity, key).items()}
                      for key in MAP_FIELDS if getattr(entity, key, None)})
     document.update(settings_fields(entity))
+    collector = data_collector_field(getattr(entity, "data_collector", None))
+    if collector is not None:
+        document["data_collector"] = collector
     if kind == "kubernetes":
         document.pop("egress_public_network_access", None)
     return document, conda

@@ -114,6 +114,28 @@ def test_kubernetes_resources_and_registered_assets_by_reference(tmp_path):
     assert document["environment"] == "azureml:my-env:4" and document["model"] == "azureml:reg-model:2"
 
 
+def test_data_collector_and_properties_are_carried_over(tmp_path):
+    base = _project(tmp_path)
+    collector = Obj(
+        collections={
+            "model_inputs": Obj(enabled=True, data=None, client_id=None),
+            "model_outputs": Obj(enabled="true", data=Obj(data_id=None, name="outs", path="azureml://datastores/ds/paths/o",
+                                                          version=2), client_id="abc"),
+            "request": Obj(enabled="False", data=None, client_id=None),
+        },
+        rolling_rate="minute", sampling_rate=0.5, request_logging=Obj(capture_headers=["x-tag"]))
+    document, _ = deployment_document(_deployment(base, data_collector=collector, properties={"p": 1}))
+    deployment = _load(tmp_path, document)
+    collected = deployment.data_collector
+    assert [(c.name, c.enabled) for c in collected.collections] == [
+        ("model_inputs", True), ("model_outputs", True), ("request", False)]
+    outputs = collected.collections[1]
+    assert (outputs.datastore, outputs.path, outputs.data_name, outputs.data_version) == ("ds", "o", "outs", "2")
+    assert (collected.rolling_rate, collected.sampling_rate, collected.capture_headers) == ("minute", 0.5, ("x-tag",))
+    assert document["properties"] == {"p": "1"}
+    assert document["data_collector"]["collections"]["model_outputs"]["client_id"] == "abc"
+
+
 def test_endpoint_document():
     endpoint = Obj(name="ep", auth_mode="key", description=None, traffic={"blue": "90", "green": 10}, mirror_traffic={},
                    tags={"a": 1})
