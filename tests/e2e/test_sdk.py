@@ -33,11 +33,12 @@ def sdk_python() -> str:
     return python
 
 
-def run_script(script: str, tmp_path: Path, docker_client, cli, cli_env, localep_home) -> Tuple[Path, str, dict]:
-    """The script in the SDK's venv from a private copy of the example; no container or gateway of it may remain."""
+def run_script(script: str, tmp_path: Path, docker_client, cli, cli_env, localep_home,
+               source: Path = EXAMPLE) -> Tuple[Path, str, dict]:
+    """The script in the SDK's venv from a private copy of `source`; no container or gateway of it may remain."""
     python = sdk_python()
     project = tmp_path / "notebook"
-    shutil.copytree(EXAMPLE, project)
+    shutil.copytree(source, project)
     name = f"sdk-{uuid.uuid4().hex[:8]}"
     env = dict(cli_env, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), cli_env.get("PYTHONPATH")])))
     try:
@@ -92,3 +93,15 @@ def test_vscode_debug_starts_debugpy_and_writes_the_attach_entry(tmp_path, examp
     assert found["answer"] == pytest.approx(expected_answer())
     assert not (localep_home / "sdk" / name).exists()
     assert (project / ".vscode" / "launch.json").is_file(), "launch.json belongs in the notebook's working directory"
+
+
+def test_a_data_collector_entity_collects_as_its_yaml_would(tmp_path, base_image, docker_client, cli, cli_env,
+                                                            localep_home):
+    source = REPO / "tests" / "fixtures" / "datacollect"
+    _, name, found = run_script("data_collection.py", tmp_path, docker_client, cli, cli_env, localep_home, source)
+    assert found["refused"] == [] and found["state"] == "Succeeded"
+    assert found["answers"] == [[58.0, 41.75]] * 3
+    assert found["collected"] == {"model_inputs": 3, "model_outputs": 3, "request": 3, "response": 3}
+    assert found["correlated"]
+    inputs = localep_home / "datastores" / "workspaceblobstore" / "paths" / "modelDataCollector" / name / "blue"
+    assert [path.name for path in (inputs / "model_inputs").rglob("*.jsonl")] == [f"localep-{name}-blue.jsonl"]
