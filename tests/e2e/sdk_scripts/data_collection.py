@@ -15,16 +15,7 @@ import offline
 
 refused = offline.install()
 
-from azure.ai.ml import MLClient  # noqa: E402
-from azure.ai.ml.entities import (  # noqa: E402
-    CodeConfiguration,
-    DataCollector,
-    DeploymentCollection,
-    Environment,
-    ManagedOnlineDeployment,
-    Model,
-    RequestLogging,
-)
+from azure.ai.ml.entities import DataCollector, DeploymentCollection, RequestLogging  # noqa: E402
 
 import localep.sdk  # noqa: E402
 
@@ -33,27 +24,16 @@ COLLECTIONS = ("model_inputs", "model_outputs", "request", "response")
 ROOT = Path(os.environ["LOCALEP_HOME"]) / "datastores" / "workspaceblobstore" / "paths" / "modelDataCollector"
 
 
-class NoCredential:
-    def get_token(self, *scopes, **kwargs):
-        raise AssertionError("a local operation asked for an Azure token")
-
-
 def collected() -> dict:
     return {name: [json.loads(line) for path in sorted((ROOT / ENDPOINT / "blue" / name).rglob("*.jsonl"))
                    for line in path.read_text().splitlines()] for name in COLLECTIONS}
 
 
 localep.sdk.enable()
-ml_client = MLClient(NoCredential(), "00000000-0000-0000-0000-000000000000", "no-group", "no-workspace")
-deployment = ManagedOnlineDeployment(
-    name="blue", endpoint_name=ENDPOINT, model=Model(path="model/regression"),
-    environment=Environment(conda_file="environment/conda.yaml", image=BASE_IMAGE),
-    code_configuration=CodeConfiguration(code="onlinescoring", scoring_script="score.py"),
-    instance_type="Standard_DS3_v2", instance_count=1,
-    data_collector=DataCollector(
-        collections={name: DeploymentCollection(enabled="true") for name in COLLECTIONS},
-        rolling_rate="hour", request_logging=RequestLogging(capture_headers=["x-client-tag"])),
-)
+ml_client = offline.workspace_client()
+deployment = offline.example_deployment(ENDPOINT, BASE_IMAGE, data_collector=DataCollector(
+    collections={name: DeploymentCollection(enabled="true") for name in COLLECTIONS},
+    rolling_rate="hour", request_logging=RequestLogging(capture_headers=["x-client-tag"])))
 Path("request.json").write_text(json.dumps({"data": [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]]}))
 try:
     findings = {"state": ml_client.online_deployments.begin_create_or_update(deployment, local=True).result()

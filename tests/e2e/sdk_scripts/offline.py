@@ -1,9 +1,10 @@
 """The SDK scripts' guard: no connection leaves this machine (loopback, Docker's socket and Docker's own networks
-only). A refused one raises in the caller and is listed for the test to report."""
+only). A refused one raises in the caller and is listed for the test to report. Also what the scripts share: a
+client for a workspace that does not exist, and the bundled example's deployment as an entity."""
 
 import ipaddress
 import sys
-from typing import List
+from typing import Any, List
 
 import docker
 
@@ -31,3 +32,28 @@ def install() -> List[str]:
 
     sys.addaudithook(audit)
     return refused
+
+
+class NoCredential:
+    """Stands in for DefaultAzureCredential: any use of it would be a call to Azure."""
+
+    def get_token(self, *scopes, **kwargs):
+        raise AssertionError("a local operation asked for an Azure token")
+
+
+def workspace_client():
+    """An MLClient for a workspace that does not exist: only local=True calls can succeed."""
+    from azure.ai.ml import MLClient
+
+    return MLClient(NoCredential(), "00000000-0000-0000-0000-000000000000", "no-group", "no-workspace")
+
+
+def example_deployment(endpoint: str, base_image: str, **fields: Any):
+    """The bundled example's `blue` deployment built in Python (paths relative to the working directory)."""
+    from azure.ai.ml.entities import CodeConfiguration, Environment, ManagedOnlineDeployment, Model
+
+    return ManagedOnlineDeployment(
+        name="blue", endpoint_name=endpoint, model=Model(path="model/regression"),
+        environment=Environment(conda_file="environment/conda.yaml", image=base_image),
+        code_configuration=CodeConfiguration(code="onlinescoring", scoring_script="score.py"),
+        instance_type="Standard_DS3_v2", instance_count=1, **fields)

@@ -20,7 +20,7 @@ ENDPOINT, BASE_IMAGE = sys.argv[1], sys.argv[2]
 refused = offline.install()
 _client = docker.from_env()
 
-from azure.ai.ml import MLClient, load_online_deployment  # noqa: E402
+from azure.ai.ml import load_online_deployment  # noqa: E402
 from azure.ai.ml.entities import (  # noqa: E402
     CodeConfiguration,
     Environment,
@@ -33,18 +33,10 @@ from azure.ai.ml.operations import OnlineEndpointOperations  # noqa: E402
 
 import localep.sdk  # noqa: E402
 
-
-class NoCredential:
-    """Stands in for DefaultAzureCredential: any use of it would be a call to Azure."""
-
-    def get_token(self, *scopes, **kwargs):
-        raise AssertionError("a local operation asked for an Azure token")
-
-
 original_get = OnlineEndpointOperations.get
 localep.sdk.enable()
 findings = {"patched": OnlineEndpointOperations.get is not original_get}
-ml_client = MLClient(NoCredential(), "00000000-0000-0000-0000-000000000000", "no-group", "no-workspace")
+ml_client = offline.workspace_client()
 
 # 2.1 Create local endpoint
 endpoint = ManagedOnlineEndpoint(name=ENDPOINT, description="this is a sample local endpoint")

@@ -12,27 +12,13 @@ import offline
 
 refused = offline.install()
 
-from azure.ai.ml import MLClient  # noqa: E402
-from azure.ai.ml.entities import CodeConfiguration, Environment, ManagedOnlineDeployment, Model  # noqa: E402
-
 import localep.sdk  # noqa: E402
 
 ENDPOINT, BASE_IMAGE = sys.argv[1], sys.argv[2]
 
-
-class NoCredential:
-    def get_token(self, *scopes, **kwargs):
-        raise AssertionError("a local operation asked for an Azure token")
-
-
 localep.sdk.enable()
-ml_client = MLClient(NoCredential(), "00000000-0000-0000-0000-000000000000", "no-group", "no-workspace")
-deployment = ManagedOnlineDeployment(
-    name="blue", endpoint_name=ENDPOINT, model=Model(path="model/regression"),
-    environment=Environment(conda_file="environment/conda.yaml", image=BASE_IMAGE),
-    code_configuration=CodeConfiguration(code="onlinescoring", scoring_script="score.py"),
-    instance_type="Standard_DS3_v2", instance_count=1,
-)
+ml_client = offline.workspace_client()
+deployment = offline.example_deployment(ENDPOINT, BASE_IMAGE)
 try:
     created = ml_client.online_deployments.begin_create_or_update(deployment, local=True, vscode_debug=True).result()
     findings = {"state": created.provisioning_state}
