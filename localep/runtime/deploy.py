@@ -177,10 +177,11 @@ def _ready_behind_gateway(gateway: Optional[GatewayHandle], launch: Optional[Con
     are the only way to debugpy, which --wait-for-debugger waits for before the server answers."""
     if options.debug is not None:
         _join_gateway(gateway, launch, project, running, options, reporter)
-    if gateway is not None or options.debug is not None:
         _wait_for_all(running, options, reporter)
-        if options.debug is None:
-            _join_gateway(gateway, launch, project, running, options, reporter)
+        return
+    if gateway is not None:
+        _wait_for_all(running, options, reporter)
+        _join_gateway(gateway, launch, project, running, options, reporter)
         return
     # Leaving the block waits for the gateway's start, also when readiness failed or was interrupted, so that the
     # owner's cleanup finds (and removes) everything this `up` started.
