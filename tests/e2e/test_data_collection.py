@@ -16,6 +16,7 @@ import pytest
 import requests
 from foreground import ForegroundUp
 from tests.e2e.az_shim import az, shim_env
+from tests.e2e.collected import collection_folder, events, wait_for_events
 
 from conftest import gateway_of, rename_endpoint
 from localep.exitcodes import ExitCode
@@ -53,14 +54,6 @@ def up(cli, project: Path) -> Dict:
     return json.loads(result.stdout)
 
 
-def folder(localep_home: Path, endpoint: str, collection: str) -> Path:
-    return localep_home / "datastores" / "workspaceblobstore" / "paths" / "modelDataCollector" / endpoint / "blue" / collection
-
-
-def events(path: Path) -> List[Dict]:
-    return [json.loads(line) for file in sorted(path.rglob("*.jsonl")) for line in file.read_text().splitlines()]
-
-
 def score(cli, summary: Dict, count: int, parallel: int = 1) -> List[str]:
     """`count` requests with the endpoint's key; the x-request-id each answer carried."""
     session = cli.keyed_session(summary["endpoint"])
@@ -76,22 +69,15 @@ def score(cli, summary: Dict, count: int, parallel: int = 1) -> List[str]:
         return list(pool.map(one, range(count)))
 
 
-def wait_for_lines(path: Path, count: int, timeout_s: float = 20.0) -> List[Dict]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and len(events(path)) < count:
-        time.sleep(0.2)
-    return events(path)
-
-
 def test_collector_score_py_collects_inputs_outputs_and_payloads(cli, dc_project, localep_home):
     name = (dc_project / "name").read_text()
     summary = up(cli, dc_project)
-    folders = {c: str(folder(localep_home, name, c)) for c in COLLECTIONS}
+    folders = {c: str(collection_folder(localep_home, name, c)) for c in COLLECTIONS}
     assert summary["deployments"][0]["data_collection"] == folders
     ids = score(cli, summary, 6)
 
-    inputs = wait_for_lines(folder(localep_home, name, "model_inputs"), 6)
-    outputs = wait_for_lines(folder(localep_home, name, "model_outputs"), 6)
+    inputs = wait_for_events(collection_folder(localep_home, name, "model_inputs"), 6)
+    outputs = wait_for_events(collection_folder(localep_home, name, "model_outputs"), 6)
     assert len(inputs) == len(outputs) == 6
     assert inputs[0]["data"][0] == {str(i): i + 1 for i in range(10)}
     assert outputs[0]["data"] == [{"prediction": 58.0}, {"prediction": 41.75}]
@@ -101,8 +87,8 @@ def test_collector_score_py_collects_inputs_outputs_and_payloads(cli, dc_project
     assert inputs[0]["type"] == "azureml.inference.model_inputs"
     assert inputs[0]["source"].endswith(f"/onlineEndpoints/{name}/deployments/blue")
 
-    request_lines = wait_for_lines(folder(localep_home, name, "request"), 6)
-    response_lines = wait_for_lines(folder(localep_home, name, "response"), 6)
+    request_lines = wait_for_events(collection_folder(localep_home, name, "request"), 6)
+    response_lines = wait_for_events(collection_folder(localep_home, name, "response"), 6)
     assert [e["xrequestid"] for e in request_lines] == ids == [e["xrequestid"] for e in response_lines]
     assert [e["headers"] for e in request_lines] == [{"x-client-tag": f"tag-{i}"} for i in range(6)]
     assert all(e["data"] == [58.0, 41.75] for e in response_lines)
@@ -111,7 +97,7 @@ def test_collector_score_py_collects_inputs_outputs_and_payloads(cli, dc_project
     assert key not in "".join(path.read_text() for path in written)
     assert all(path.stat().st_mode & 0o777 == 0o600 for path in written)
     hour = time.strftime("%Y/%m/%d/%H", time.gmtime())
-    assert (folder(localep_home, name, "model_inputs") / hour / f"localep-{name}-blue.jsonl").is_file()
+    assert (collection_folder(localep_home, name, "model_inputs") / hour / f"localep-{name}-blue.jsonl").is_file()
 
     [row] = cli.json("ps", name)
     assert row["data_collection"] == folders
@@ -142,7 +128,7 @@ def test_a_killed_container_keeps_every_acknowledged_event(cli, dc_project, loca
     subprocess.run(["docker", "kill", container], check=True, capture_output=True, timeout=60)
     acknowledged = json.loads(sent.stdout)
     assert len(acknowledged) == 200, sent.stderr
-    kept = {e["correlationid"] for e in events(folder(localep_home, name, "model_inputs"))}
+    kept = {e["correlationid"] for e in events(collection_folder(localep_home, name, "model_inputs"))}
     assert {f"kill-{i}" for i in acknowledged} <= kept
 
 
@@ -162,13 +148,13 @@ def test_disabled_collections_collect_nothing_and_two_instances_write_apart(cli,
         "    request:\n      enabled: 'True'", "    request:\n      enabled: 'False'"))
     summary = up(cli, dc_project)
     score(cli, summary, 12, parallel=4)
-    inputs = wait_for_lines(folder(localep_home, name, "model_inputs"), 12)
+    inputs = wait_for_events(collection_folder(localep_home, name, "model_inputs"), 12)
     assert len(inputs) == 12
-    assert len(wait_for_lines(folder(localep_home, name, "response"), 12)) == 12
+    assert len(wait_for_events(collection_folder(localep_home, name, "response"), 12)) == 12
     time.sleep(2)
-    assert not folder(localep_home, name, "model_outputs").exists()
-    assert not folder(localep_home, name, "request").exists()
-    files = sorted(path.name for path in folder(localep_home, name, "model_inputs").rglob("*.jsonl"))
+    assert not collection_folder(localep_home, name, "model_outputs").exists()
+    assert not collection_folder(localep_home, name, "request").exists()
+    files = sorted(path.name for path in collection_folder(localep_home, name, "model_inputs").rglob("*.jsonl"))
     assert files == [f"localep-{name}-blue-2.jsonl", f"localep-{name}-blue.jsonl"]
 
 
@@ -194,7 +180,7 @@ def test_the_endpoint_answers_an_x_request_id_it_was_given(cli, dc_project, loca
     assert answer.status_code == 200 and answer.headers["x-request-id"] == "mine-123"
     unauthorized = requests.post(summary["scoring_uri"], data=BODY)
     assert unauthorized.status_code == 401
-    lines = wait_for_lines(folder(localep_home, name, "request"), 1)
+    lines = wait_for_events(collection_folder(localep_home, name, "request"), 1)
     assert [e["xrequestid"] for e in lines] == ["mine-123"], "only scored requests are logged"
 
 
@@ -210,11 +196,11 @@ def test_smoke_collects_into_the_endpoints_own_folders_in_files_of_its_own(cli, 
     assert result.returncode == 0, result.stderr.decode()
 
     for collection in COLLECTIONS:
-        lines = events(folder(localep_home, name, collection))
+        lines = events(collection_folder(localep_home, name, collection))
         assert len(lines) == 3, (collection, lines)
-        files = {path.name for path in folder(localep_home, name, collection).rglob("*.jsonl")}
+        files = {path.name for path in collection_folder(localep_home, name, collection).rglob("*.jsonl")}
         assert len(files) == 1 and f"{name}-smoke-" in files.pop(), collection
-    root = folder(localep_home, name, "request").parents[2]
+    root = collection_folder(localep_home, name, "request").parents[2]
     assert not list(root.glob(f"{name}-smoke-*")), "nothing is collected under the private copy's own name"
     assert not docker_client.containers.list(all=True, filters={"label": "localep.managed=true", "name": f"{name}-smoke"})
 
@@ -232,12 +218,12 @@ def test_a_save_under_debug_reloads_and_collection_goes_on_in_the_same_file(cli,
         session.wait_for(lambda r: r.status_code == 200 and r.json() == [158.0, 141.75], body=BODY.encode())
         for _ in range(3):
             assert session.score(BODY.encode()).json() == [158.0, 141.75]
-        outputs = folder(localep_home, name, "model_outputs")
-        lines = wait_for_lines(outputs, 6)
+        outputs = collection_folder(localep_home, name, "model_outputs")
+        lines = wait_for_events(outputs, 6)
         assert [e["data"] for e in lines[:3]] == [[{"prediction": 58.0}, {"prediction": 41.75}]] * 3
         assert lines[-1]["data"] == [{"prediction": 158.0}, {"prediction": 141.75}]
         assert len(list(outputs.rglob("*.jsonl"))) == 1, "one instance, one file, before and after the reload"
-        inputs = {e["correlationid"] for e in wait_for_lines(folder(localep_home, name, "model_inputs"), len(lines))}
+        inputs = {e["correlationid"] for e in wait_for_events(collection_folder(localep_home, name, "model_inputs"), len(lines))}
         assert {e["correlationid"] for e in lines} <= inputs
     finally:
         assert session.stop() in (0, 130)
@@ -257,6 +243,6 @@ def test_az_ml_local_create_collects_as_up_does(dc_project, localep_home, tmp_pa
             answer = az(env, "ml", "online-endpoint", "invoke", "--local", "--name", name, "--request-file", str(request))
             assert answer.returncode == 0 and json.loads(json.loads(answer.stdout)) == [58.0, 41.75], answer.stderr
         for collection in COLLECTIONS:
-            assert len(wait_for_lines(folder(localep_home, name, collection), 2)) == 2, collection
+            assert len(wait_for_events(collection_folder(localep_home, name, collection), 2)) == 2, collection
     finally:
         assert az(env, "ml", "online-endpoint", "delete", "--local", "--name", name, "--yes").returncode == 0

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import textwrap
-import time
 import uuid
 from pathlib import Path
 from typing import Dict
 
 import pytest
 import requests
+from tests.e2e.collected import collection_folder, wait_for_events
 
 pytestmark = pytest.mark.docker
 
@@ -301,19 +301,13 @@ def test_mlflow_without_code_collects_inputs_and_outputs(cli, mlflow_models, mlf
         session = cli.keyed_session(name)
         for _ in range(3):
             assert session.post(summary["scoring_uri"], json={"input_data": split}, timeout=30).status_code == 200
-        root = localep_home / "datastores/workspaceblobstore/paths/modelDataCollector" / name / "columns"
-        deadline = time.monotonic() + 20
-        while True:
-            lines = {c: [json.loads(line) for path in root.glob(f"{c}/**/*.jsonl")
-                         for line in path.read_text().splitlines()] for c in ("model_inputs", "model_outputs")}
-            if min(len(found) for found in lines.values()) >= 3 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+        lines = {c: wait_for_events(collection_folder(localep_home, name, c, deployment="columns"), 3)
+                 for c in ("model_inputs", "model_outputs")}
         assert [len(lines["model_inputs"]), len(lines["model_outputs"])] == [3, 3]
         assert set(lines["model_inputs"][0]["data"][0]) == set(frame.columns)
         assert len(lines["model_outputs"][0]["data"]) == len(frame)
         assert sorted(e["correlationid"] for e in lines["model_inputs"]) == sorted(
             e["correlationid"] for e in lines["model_outputs"])
-        assert not (root / "request").exists()
+        assert not collection_folder(localep_home, name, "request", deployment="columns").exists()
     finally:
         cli.run("down", name)

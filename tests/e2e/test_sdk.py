@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import List, Tuple
 
 import pytest
+from tests.e2e.collected import collection_folder
 from tests.e2e.conftest import EXAMPLE, EXAMPLE_BASE_IMAGE, REPO, gateway_of
 
 pytestmark = pytest.mark.docker
@@ -103,5 +104,5 @@ def test_a_data_collector_entity_collects_as_its_yaml_would(tmp_path, base_image
     assert found["answers"] == [[58.0, 41.75]] * 3
     assert found["collected"] == {"model_inputs": 3, "model_outputs": 3, "request": 3, "response": 3}
     assert found["correlated"]
-    inputs = localep_home / "datastores" / "workspaceblobstore" / "paths" / "modelDataCollector" / name / "blue"
-    assert [path.name for path in (inputs / "model_inputs").rglob("*.jsonl")] == [f"localep-{name}-blue.jsonl"]
+    inputs = collection_folder(localep_home, name, "model_inputs")
+    assert [path.name for path in inputs.rglob("*.jsonl")] == [f"localep-{name}-blue.jsonl"]

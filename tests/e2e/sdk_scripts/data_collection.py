@@ -8,7 +8,6 @@ the answers and, per collection, the lines collected under $LOCALEP_HOME in the 
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import offline
@@ -16,18 +15,13 @@ import offline
 refused = offline.install()
 
 from azure.ai.ml.entities import DataCollector, DeploymentCollection, RequestLogging  # noqa: E402
+from tests.e2e.collected import collection_folder, wait_for_events  # noqa: E402
 
 import localep.sdk  # noqa: E402
 
 ENDPOINT, BASE_IMAGE = sys.argv[1], sys.argv[2]
 COLLECTIONS = ("model_inputs", "model_outputs", "request", "response")
-ROOT = Path(os.environ["LOCALEP_HOME"]) / "datastores" / "workspaceblobstore" / "paths" / "modelDataCollector"
-
-
-def collected() -> dict:
-    return {name: [json.loads(line) for path in sorted((ROOT / ENDPOINT / "blue" / name).rglob("*.jsonl"))
-                   for line in path.read_text().splitlines()] for name in COLLECTIONS}
-
+HOME = Path(os.environ["LOCALEP_HOME"])
 
 localep.sdk.enable()
 ml_client = offline.workspace_client()
@@ -40,11 +34,8 @@ try:
                 .provisioning_state}
     findings["answers"] = [json.loads(ml_client.online_endpoints.invoke(
         endpoint_name=ENDPOINT, request_file="request.json", local=True)) for _ in range(3)]
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and min(len(lines) for lines in collected().values()) < 3:
-        time.sleep(0.2)
-    findings["collected"] = {name: len(lines) for name, lines in collected().items()}
-    lines = collected()
+    lines = {name: wait_for_events(collection_folder(HOME, ENDPOINT, name), 3) for name in COLLECTIONS}
+    findings["collected"] = {name: len(events) for name, events in lines.items()}
     findings["correlated"] = sorted(e["correlationid"] for e in lines["model_inputs"]) == sorted(
         e["correlationid"] for e in lines["model_outputs"])
 finally:
